@@ -1,0 +1,71 @@
+/**
+ * The configuration schema shared by the plugin and the CLI: the `usage` object of the plugin's config
+ * (DESIGN.md, "Configuration"). Errors name the key and the fix. Plugin-safe (no file or env access here;
+ * see config-resolution.ts for the CLI's layering of flags, environment and config file).
+ */
+import { z } from "zod"
+import { UsageHubError } from "./errors.js"
+
+export const resetScheduleSchema = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("weekly"), day: z.number().int().min(0).max(6) }),
+  z.object({ type: z.literal("monthly"), day: z.number().int().min(1).max(31) }),
+])
+
+const httpUrl = z
+  .string()
+  .url()
+  .refine((u) => /^https?:\/\//i.test(u), "must be an http:// or https:// URL")
+
+export const httpConfigSchema = z.object({
+  /** Required when backend is "http" (checked on the whole config, so a token may come before its endpoint). */
+  endpoint: httpUrl.optional(),
+  token: z.string().min(1).optional(),
+  readToken: z.string().min(1).optional(),
+  nodeId: z.string().min(1).max(128).optional(),
+  retryAttempts: z.number().int().min(0).max(100).default(3),
+  localBufferSize: z.number().int().min(1).max(10_000_000).default(1000),
+  batchSize: z.number().int().min(1).max(50_000).default(500),
+  flushIntervalMs: z.number().int().min(1).max(3_600_000).default(1000),
+  timeoutMs: z.number().int().min(1).max(600_000).default(10_000),
+  spoolDir: z.string().min(1).optional(),
+})
+
+export const usageConfigSchema = z
+  .object({
+    backend: z.enum(["file", "http"]).default("file"),
+    file: z.object({ path: z.string().min(1).optional() }).default({}),
+    http: httpConfigSchema.optional(),
+    resetSchedules: z.record(z.string(), resetScheduleSchema).default({}),
+    enabled: z.boolean().optional(),
+  })
+  .superRefine((cfg, ctx) => {
+    if (cfg.backend === "http" && !cfg.http?.endpoint) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["http", "endpoint"],
+        message: 'is required when backend is "http" (e.g. "http://master-node:3001")',
+      })
+    }
+  })
+
+export type UsageConfig = z.output<typeof usageConfigSchema>
+export type UsageConfigInput = z.input<typeof usageConfigSchema>
+export type HttpConfig = z.output<typeof httpConfigSchema>
+
+const FIXES: Array<[RegExp, string]> = [
+  [/^usage\.backend$/, 'use "file" or "http"'],
+  [/^usage\.http\.endpoint$/, "set it to the URL of `usage serve`, e.g. http://master-node:3001"],
+  [/^usage\.resetSchedules\./, 'use {"type": "weekly", "day": 0-6} or {"type": "monthly", "day": 1-31}'],
+]
+
+/** Parses `usage` config; throws INVALID_CONFIG naming each bad key and its fix. */
+export function parseUsageConfig(value: unknown, source = "config"): UsageConfig {
+  const result = usageConfigSchema.safeParse(value ?? {})
+  if (result.success) return result.data
+  const problems = result.error.issues.map((issue) => {
+    const key = ["usage", ...issue.path.map(String)].join(".")
+    const fix = FIXES.find(([re]) => re.test(key))?.[1]
+    return `${key}: ${issue.message}${fix ? ` (${fix})` : ""}`
+  })
+  throw new UsageHubError("INVALID_CONFIG", `invalid ${source}: ${problems.join("; ")}`)
+}

@@ -1,0 +1,164 @@
+/**
+ * Billing periods and calendar days, time-zone aware. A provider resets weekly (on a weekday) or monthly
+ * (on a day of the month, clamped to the month's last day); boundaries are midnights in a time zone, by
+ * default the process's local zone as in the legacy tracker. Also exports the legacy helpers unchanged in
+ * signature (`calculatePeriodStart(provider, now)` …), which read the default schedules.
+ */
+import { TZDate } from "@date-fns/tz"
+import { UsageHubError } from "./errors.js"
+
+export type ResetType = "weekly" | "monthly"
+
+export interface ResetSchedule {
+  type: ResetType
+  /** Day of week (0 = Sunday) for weekly, day of month (1-31) for monthly. */
+  day: number
+}
+
+export type ResetSchedules = Record<string, ResetSchedule>
+
+export const DEFAULT_RESET_SCHEDULES: ResetSchedules = {
+  anthropic: { type: "weekly", day: 0 },
+  "github-copilot": { type: "monthly", day: 1 },
+  opencode: { type: "monthly", day: 1 },
+  openai: { type: "monthly", day: 1 },
+  google: { type: "monthly", day: 1 },
+  "zai-coding-plan": { type: "monthly", day: 1 },
+}
+
+const FALLBACK_SCHEDULE: ResetSchedule = { type: "monthly", day: 1 }
+const DAY_MS = 24 * 60 * 60 * 1000
+
+/** Options shared by the period functions: the zone of the midnights and schedule overrides. */
+export interface PeriodOptions {
+  tz?: string
+  schedules?: ResetSchedules
+}
+
+export function localTimeZone(): string {
+  return Intl.DateTimeFormat().resolvedOptions().timeZone
+}
+
+/** Throws BAD_USAGE for a zone the runtime does not know; returns the zone otherwise (local zone when omitted). */
+export function resolveTimeZone(tz: string | undefined): string {
+  if (!tz) return localTimeZone()
+  try {
+    new Intl.DateTimeFormat("en-US", { timeZone: tz })
+  } catch {
+    throw new UsageHubError(
+      "BAD_USAGE",
+      `unknown time zone ${JSON.stringify(tz)} (use an IANA name such as Europe/Paris or UTC)`,
+    )
+  }
+  return tz
+}
+
+export function getResetSchedule(provider: string, schedules?: ResetSchedules): ResetSchedule {
+  return schedules?.[provider] ?? DEFAULT_RESET_SCHEDULES[provider] ?? FALLBACK_SCHEDULE
+}
+
+function zoned(at: Date | number, tz: string | undefined): TZDate {
+  return new TZDate(typeof at === "number" ? at : at.getTime(), tz ?? localTimeZone())
+}
+
+function daysInMonth(year: number, month: number): number {
+  return new Date(Date.UTC(year, month + 1, 0)).getUTCDate()
+}
+
+/** Midnight (in `tz`) of the day holding `at`. */
+export function startOfDay(at: Date, tz?: string): Date {
+  const d = zoned(at, tz)
+  d.setHours(0, 0, 0, 0)
+  return new Date(d.getTime())
+}
+
+/** Midnight `days` calendar days after the midnight of `at`'s day (DST-safe: 23 or 25 hour days stay one day). */
+export function addDays(at: Date, days: number, tz?: string): Date {
+  const d = zoned(at, tz)
+  d.setDate(d.getDate() + days)
+  d.setHours(0, 0, 0, 0)
+  return new Date(d.getTime())
+}
+
+const dayFormatters = new Map<string, Intl.DateTimeFormat>()
+
+/** The calendar day of `at` in `tz`, as YYYY-MM-DD. */
+export function dayKey(at: Date, tz?: string): string {
+  const zone = tz ?? localTimeZone()
+  let fmt = dayFormatters.get(zone)
+  if (!fmt) {
+    fmt = new Intl.DateTimeFormat("en-CA", { timeZone: zone, year: "numeric", month: "2-digit", day: "2-digit" })
+    dayFormatters.set(zone, fmt)
+  }
+  return fmt.format(at)
+}
+
+function monthlyStart(year: number, month: number, day: number, tz: string | undefined): TZDate {
+  const d = zoned(0, tz)
+  d.setFullYear(year, month, Math.min(day, daysInMonth(year, month)))
+  d.setHours(0, 0, 0, 0)
+  return d
+}
+
+export function periodStartFor(schedule: ResetSchedule, now: Date, tz?: string): Date {
+  const d = zoned(now, tz)
+  d.setHours(0, 0, 0, 0)
+  if (schedule.type === "weekly") {
+    const since = (d.getDay() - schedule.day + 7) % 7
+    d.setDate(d.getDate() - since)
+    return new Date(d.getTime())
+  }
+  let start = monthlyStart(d.getFullYear(), d.getMonth(), schedule.day, tz)
+  if (start.getTime() > d.getTime()) start = monthlyStart(d.getFullYear(), d.getMonth() - 1, schedule.day, tz)
+  return new Date(start.getTime())
+}
+
+export function nextResetFor(schedule: ResetSchedule, now: Date, tz?: string): Date {
+  const start = zoned(periodStartFor(schedule, now, tz), tz)
+  if (schedule.type === "weekly") {
+    start.setDate(start.getDate() + 7)
+    start.setHours(0, 0, 0, 0)
+    return new Date(start.getTime())
+  }
+  const next = monthlyStart(start.getFullYear(), start.getMonth() + 1, schedule.day, tz)
+  return new Date(next.getTime())
+}
+
+/** The current billing period of a provider: [start, end). */
+export function billingPeriod(
+  provider: string,
+  now: Date,
+  options: PeriodOptions = {},
+): { start: Date; end: Date; resetType: ResetType } {
+  const schedule = getResetSchedule(provider, options.schedules)
+  return {
+    start: periodStartFor(schedule, now, options.tz),
+    end: nextResetFor(schedule, now, options.tz),
+    resetType: schedule.type,
+  }
+}
+
+// ---- legacy signatures (default schedules, local zone unless options say otherwise) ----
+
+export function calculatePeriodStart(provider: string, now: Date = new Date(), options?: PeriodOptions): Date {
+  return periodStartFor(getResetSchedule(provider, options?.schedules), now, options?.tz)
+}
+
+export function calculateNextReset(provider: string, now: Date = new Date(), options?: PeriodOptions): Date {
+  return nextResetFor(getResetSchedule(provider, options?.schedules), now, options?.tz)
+}
+
+export function getDaysInPeriod(provider: string, now: Date = new Date(), options?: PeriodOptions): number {
+  const { start, end } = billingPeriod(provider, now, options)
+  return Math.round((end.getTime() - start.getTime()) / DAY_MS)
+}
+
+export function getDaysRemaining(provider: string, now: Date = new Date(), options?: PeriodOptions): number {
+  const end = calculateNextReset(provider, now, options)
+  return Math.max(0, Math.ceil((end.getTime() - now.getTime()) / DAY_MS))
+}
+
+export function getDaysElapsed(provider: string, now: Date = new Date(), options?: PeriodOptions): number {
+  const start = calculatePeriodStart(provider, now, options)
+  return Math.max(1, Math.ceil((now.getTime() - start.getTime()) / DAY_MS))
+}

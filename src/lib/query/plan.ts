@@ -1,0 +1,33 @@
+/**
+ * Queries as plans. A summary or trend is written once as a generator that yields aggregate requests and
+ * receives their rows; `runPlan` drives it against any async store, `runPlanSync` against the in-memory one
+ * (the tracker's synchronous API). One piece of query code, every backend.
+ */
+import type { GroupBy } from "../summary-types.js"
+import type { AggregateRow, RecordFilter, SyncAggregator, UsageStore } from "../store/store.js"
+
+export interface AggregateRequest {
+  filter: RecordFilter
+  groupBy: GroupBy
+}
+
+/** Yields batches of requests (answered together, in order), returns the result. */
+export type QueryPlan<T> = Generator<AggregateRequest[], T, AggregateRow[][]>
+
+export async function runPlan<T>(plan: QueryPlan<T>, store: Pick<UsageStore, "aggregate">): Promise<T> {
+  let step = plan.next(undefined as never)
+  while (!step.done) {
+    const answers: AggregateRow[][] = []
+    for (const request of step.value) answers.push(await store.aggregate(request.filter, request.groupBy))
+    step = plan.next(answers)
+  }
+  return step.value
+}
+
+export function runPlanSync<T>(plan: QueryPlan<T>, store: SyncAggregator): T {
+  let step = plan.next(undefined as never)
+  while (!step.done) {
+    step = plan.next(step.value.map((request) => store.aggregateSync(request.filter, request.groupBy)))
+  }
+  return step.value
+}

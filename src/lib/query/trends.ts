@@ -1,0 +1,48 @@
+/**
+ * Daily trends of one provider: `rangeDays` calendar days (in the query's time zone) ending today, today
+ * included, days without usage present with zeros. One aggregate per day, answered by any store.
+ */
+import { fromNanos } from "../money.js"
+import { addDays, dayKey, resolveTimeZone, startOfDay } from "../periods.js"
+import type { TrendData } from "../summary-types.js"
+import type { QueryPlan } from "./plan.js"
+
+export interface TrendsQuery {
+  provider: string
+  rangeDays?: number
+  node?: string
+  tz?: string
+}
+
+export const MAX_TREND_DAYS = 366
+
+export function* trendsPlan(query: TrendsQuery, now: Date): QueryPlan<TrendData> {
+  const tz = resolveTimeZone(query.tz)
+  const rangeDays = query.rangeDays ?? 7
+  const today = startOfDay(now, tz)
+  const starts = Array.from({ length: rangeDays }, (_, i) => addDays(today, i - rangeDays + 1, tz))
+  const answers = yield starts.map((start) => ({
+    filter: { provider: query.provider, node: query.node, since: start, until: addDays(start, 1, tz) },
+    groupBy: "provider" as const,
+  }))
+  let totalNanos = 0
+  const dataPoints = starts.map((start, i) => {
+    const row = answers[i][0]
+    totalNanos += row?.costNanos ?? 0
+    return {
+      date: dayKey(start, tz),
+      cost: fromNanos(row?.costNanos ?? 0),
+      calls: row?.calls ?? 0,
+      inputTokens: row?.inputTokens ?? 0,
+      outputTokens: row?.outputTokens ?? 0,
+    }
+  })
+  const totalCost = fromNanos(totalNanos)
+  return {
+    provider: query.provider,
+    rangeDays,
+    dataPoints,
+    totalCost,
+    avgDailyCost: rangeDays > 0 ? totalCost / rangeDays : 0,
+  }
+}

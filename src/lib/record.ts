@@ -1,0 +1,104 @@
+/**
+ * The usage record: its zod schema (the wire format of DESIGN.md), the in-memory type (timestamps as Date),
+ * its identity (node, id, instant in UTC ms) and new collision-free ids (`usage_` + UUIDv7).
+ */
+import { v7 as uuidv7 } from "uuid"
+import { z } from "zod"
+
+const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}(?::?\d{2})?)$/i
+const MAX_EPOCH_MS = 8.64e15
+
+const count = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER)
+
+/** A timestamp as ISO 8601 with a zone (`Z` or an offset), epoch milliseconds, or a Date; parsed to a Date. */
+export const timestampSchema = z.union([z.string(), z.number(), z.date()]).transform((value, ctx) => {
+  let date: Date | undefined
+  if (value instanceof Date) date = value
+  else if (typeof value === "number")
+    date = Number.isFinite(value) && Math.abs(value) <= MAX_EPOCH_MS ? new Date(value) : undefined
+  else if (ISO_INSTANT.test(value)) date = new Date(value)
+  if (!date || Number.isNaN(date.getTime())) {
+    ctx.addIssue({ code: "custom", message: "must be an ISO 8601 instant with a zone, or epoch milliseconds" })
+    return z.NEVER
+  }
+  return date
+})
+
+/** The wire record (DESIGN.md, "The usage record"). Unknown fields are stripped, not an error. */
+export const usageRecordSchema = z.object({
+  id: z.string().min(1).max(128),
+  timestamp: timestampSchema,
+  provider: z.string().min(1).max(128),
+  model: z.string().min(1).max(256),
+  inputTokens: count,
+  outputTokens: count,
+  estimatedCost: z.number().nonnegative().refine(Number.isFinite, "must be a finite number"),
+  taskType: z.string().min(1).max(64),
+  sessionID: z.string().max(256).optional(),
+  node: z.string().min(1).max(128).optional(),
+  cacheReadTokens: count.optional(),
+  cacheWriteTokens: count.optional(),
+  reasoningTokens: count.optional(),
+  unpriced: z.boolean().optional(),
+})
+
+/** A usage record in memory: `timestamp` is a Date (an ISO string in files and on the wire). */
+export type UsageRecord = z.output<typeof usageRecordSchema>
+/** A usage record as written in JSON. */
+export type UsageRecordJson = Omit<UsageRecord, "timestamp"> & { timestamp: string }
+/** A record whose node is known: what stores keep. */
+export type StoredRecord = UsageRecord & { node: string }
+
+export type TaskType = "primary" | "background-task" | "subagent" | (string & {})
+
+/** What a caller passes to `recordUsage` (the legacy input, plus optional token detail). */
+export interface RecordUsageInput {
+  provider: string
+  model: string
+  inputTokens: number
+  outputTokens: number
+  taskType: TaskType
+  sessionID?: string
+  cacheReadTokens?: number
+  cacheWriteTokens?: number
+  reasoningTokens?: number
+}
+
+export function newRecordId(): string {
+  return `usage_${uuidv7()}`
+}
+
+/** The identity of a usage event: node, id and the instant in UTC epoch ms (however the timestamp was written). */
+export function identityKey(record: { node?: string; id: string; timestamp: Date }): string {
+  return `${record.node ?? ""}\u0000${record.id}\u0000${record.timestamp.getTime()}`
+}
+
+/** Serialises a record for files and the wire: ISO timestamp, no undefined fields. */
+export function toRecordJson(record: UsageRecord): UsageRecordJson {
+  const out: Record<string, unknown> = {}
+  for (const [key, value] of Object.entries(record)) {
+    if (value === undefined) continue
+    out[key] = key === "timestamp" ? (value as Date).toISOString() : value
+  }
+  return out as UsageRecordJson
+}
+
+/** One line per zod issue: `field: message`. */
+export function describeIssues(error: z.ZodError, prefix = ""): string {
+  return error.issues
+    .map((issue) => {
+      const path = [prefix, ...issue.path.map(String)].filter(Boolean).join(".")
+      return path ? `${path}: ${issue.message}` : issue.message
+    })
+    .join("; ")
+}
+
+export type ParsedRecord = { ok: true; record: UsageRecord } | { ok: false; error: string }
+
+export function parseRecord(value: unknown): ParsedRecord {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    return { ok: false, error: "a record must be a JSON object" }
+  }
+  const result = usageRecordSchema.safeParse(value)
+  return result.success ? { ok: true, record: result.data } : { ok: false, error: describeIssues(result.error) }
+}

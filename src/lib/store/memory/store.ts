@@ -1,0 +1,105 @@
+/**
+ * The in-memory store: records in an array with an identity index. It backs the FileAdapter's queries, the
+ * tracker's synchronous analytics and local fallbacks, and is the reference the contract suite holds the
+ * SQLite and PostgreSQL stores to. Pure JavaScript: safe for the package root.
+ */
+import { toNanos } from "../../money.js"
+import { identityKey, type StoredRecord, type UsageRecord } from "../../record.js"
+import type { GroupBy } from "../../summary-types.js"
+import type { AggregateRow, InsertResult, RecordFilter, StoreStats, SyncAggregator, UsageStore } from "../store.js"
+import { emptyAggregate } from "../store.js"
+
+const compareText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
+
+export function matchesFilter(record: UsageRecord, filter: RecordFilter): boolean {
+  if (filter.provider !== undefined && record.provider !== filter.provider) return false
+  if (filter.node !== undefined && (record.node ?? "unknown") !== filter.node) return false
+  const t = record.timestamp.getTime()
+  if (filter.since && t < filter.since.getTime()) return false
+  if (filter.until && t >= filter.until.getTime()) return false
+  return true
+}
+
+/** Groups records and sums them exactly (integer nano-dollars). Records without a node count as node "unknown". */
+export function aggregateRecords(
+  records: Iterable<UsageRecord>,
+  filter: RecordFilter,
+  groupBy: GroupBy,
+): AggregateRow[] {
+  const groups = new Map<string, AggregateRow & { nodeSet: Set<string> }>()
+  for (const r of records) {
+    if (!matchesFilter(r, filter)) continue
+    const node = r.node ?? "unknown"
+    const key = groupBy === "node" ? node : r[groupBy]
+    let g = groups.get(key)
+    if (!g) {
+      g = { ...emptyAggregate(key), nodeSet: new Set() }
+      groups.set(key, g)
+    }
+    g.calls += 1
+    g.costNanos += toNanos(r.estimatedCost)
+    g.inputTokens += r.inputTokens
+    g.outputTokens += r.outputTokens
+    g.cacheReadTokens += r.cacheReadTokens ?? 0
+    g.cacheWriteTokens += r.cacheWriteTokens ?? 0
+    g.reasoningTokens += r.reasoningTokens ?? 0
+    if (r.unpriced) g.unpricedCalls += 1
+    g.nodeSet.add(node)
+  }
+  return [...groups.values()].map(({ nodeSet, ...row }) => ({ ...row, nodes: [...nodeSet].sort() }))
+}
+
+export class MemoryStore implements UsageStore, SyncAggregator {
+  readonly kind = "memory" as const
+  private readonly records: UsageRecord[] = []
+  private readonly keys = new Set<string>()
+
+  constructor(records: Iterable<UsageRecord> = []) {
+    for (const r of records) this.add(r)
+  }
+
+  /** Adds one record unless its identity is present; returns whether it was new. */
+  add(record: UsageRecord): boolean {
+    const key = identityKey(record)
+    if (this.keys.has(key)) return false
+    this.keys.add(key)
+    this.records.push(record)
+    return true
+  }
+
+  all(): readonly UsageRecord[] {
+    return this.records
+  }
+
+  async insert(records: readonly StoredRecord[]): Promise<InsertResult> {
+    let accepted = 0
+    for (const r of records) if (this.add(r)) accepted += 1
+    return { accepted, duplicates: records.length - accepted }
+  }
+
+  aggregateSync(filter: RecordFilter, groupBy: GroupBy): AggregateRow[] {
+    return aggregateRecords(this.records, filter, groupBy)
+  }
+
+  async aggregate(filter: RecordFilter, groupBy: GroupBy): Promise<AggregateRow[]> {
+    return this.aggregateSync(filter, groupBy)
+  }
+
+  async *iterate(filter: RecordFilter, chunkSize = 1000): AsyncIterable<UsageRecord[]> {
+    const rows = this.records
+      .filter((r) => matchesFilter(r, filter))
+      .sort(
+        (a, b) =>
+          a.timestamp.getTime() - b.timestamp.getTime() ||
+          compareText(a.node ?? "", b.node ?? "") ||
+          compareText(a.id, b.id),
+      )
+    for (let i = 0; i < rows.length; i += chunkSize) yield rows.slice(i, i + chunkSize)
+  }
+
+  async stats(): Promise<StoreStats> {
+    return { records: this.records.length }
+  }
+
+  async close(): Promise<void> {}
+}

@@ -1,0 +1,77 @@
+/**
+ * The store interface: what every backend (memory, SQLite, PostgreSQL) implements, like a kysely dialect.
+ * Small on purpose: insert with identity, aggregate over a filter grouped by one dimension, iterate records
+ * in chunks for export. Summaries and trends are built on top of `aggregate` by src/lib/query/, once for all
+ * backends. This file imports no driver: the package root may load it.
+ */
+import type { StoredRecord, UsageRecord } from "../record.js"
+import type { GroupBy } from "../summary-types.js"
+
+export interface RecordFilter {
+  provider?: string
+  node?: string
+  /** Inclusive. */
+  since?: Date
+  /** Exclusive. */
+  until?: Date
+}
+
+/** Sums over the records of one group. Cost is in integer nano-dollars (exact). */
+export interface AggregateRow {
+  key: string
+  calls: number
+  costNanos: number
+  inputTokens: number
+  outputTokens: number
+  cacheReadTokens: number
+  cacheWriteTokens: number
+  reasoningTokens: number
+  unpricedCalls: number
+  /** Distinct nodes that reported in this group. */
+  nodes: string[]
+}
+
+export interface InsertResult {
+  /** New records stored. */
+  accepted: number
+  /** Records already stored under the same identity (node, id, timestamp). */
+  duplicates: number
+}
+
+export interface StoreStats {
+  records: number
+  /** Bytes on disk, where the backend knows. */
+  bytes?: number
+}
+
+export interface UsageStore {
+  readonly kind: "memory" | "sqlite" | "postgres"
+  /** Stores records (node already set), counting a record whose identity exists as a duplicate. Atomic per call. */
+  insert(records: readonly StoredRecord[]): Promise<InsertResult>
+  /** Sums per value of `groupBy` over the records matching `filter`. Groups with no calls are absent. */
+  aggregate(filter: RecordFilter, groupBy: GroupBy): Promise<AggregateRow[]>
+  /** The matching records in (timestamp, node, id) order, in chunks of about `chunkSize`. */
+  iterate(filter: RecordFilter, chunkSize?: number): AsyncIterable<UsageRecord[]>
+  stats(): Promise<StoreStats>
+  close(): Promise<void>
+}
+
+/** A store that can also answer synchronously (the in-memory one), used by the tracker's synchronous API. */
+export interface SyncAggregator {
+  aggregateSync(filter: RecordFilter, groupBy: GroupBy): AggregateRow[]
+}
+
+export function emptyAggregate(key: string): AggregateRow {
+  return {
+    key,
+    calls: 0,
+    costNanos: 0,
+    inputTokens: 0,
+    outputTokens: 0,
+    cacheReadTokens: 0,
+    cacheWriteTokens: 0,
+    reasoningTokens: 0,
+    unpricedCalls: 0,
+    nodes: [],
+  }
+}

@@ -1,0 +1,69 @@
+/**
+ * The shapes of query answers shared by the library, the stores, the service and the CLI:
+ * per-provider summaries, breakdowns, trends. Dates are Date objects in memory, ISO strings on the wire.
+ */
+import type { ResetType } from "./periods.js"
+
+export type GroupBy = "provider" | "model" | "node" | "taskType"
+export const GROUP_BY_VALUES = ["provider", "model", "node", "taskType"] as const
+
+export interface ProviderUsageSummary {
+  provider: string
+  periodStart: Date
+  nextReset: Date
+  resetType: ResetType
+  totalCost: number
+  totalInputTokens: number
+  totalOutputTokens: number
+  callCount: number
+  /** How many nodes reported (cluster views). */
+  nodes?: number
+  /** Calls costed with the fallback estimate. */
+  unpricedCalls?: number
+  totalCacheReadTokens?: number
+  totalCacheWriteTokens?: number
+  totalReasoningTokens?: number
+}
+
+export interface BreakdownEntry {
+  key: string
+  totalCost: number
+  callCount: number
+  totalInputTokens: number
+  totalOutputTokens: number
+  totalCacheReadTokens: number
+  totalCacheWriteTokens: number
+  totalReasoningTokens: number
+  unpricedCalls: number
+  nodes: number
+  /** Share of the total cost, 0..100. */
+  share: number
+}
+
+export interface UsageSummaryResult {
+  summaries: Record<string, ProviderUsageSummary>
+  totalCost: number
+  nodes: string[]
+  generatedAt: Date
+  /** Present when the answer is for an explicit range rather than each provider's current period. */
+  since?: Date
+  until?: Date
+  tz: string
+  breakdown?: { by: GroupBy; groups: BreakdownEntry[] }
+}
+
+export interface TrendDataPoint {
+  date: string
+  cost: number
+  calls: number
+  inputTokens: number
+  outputTokens: number
+}
+
+export interface TrendData {
+  provider: string
+  rangeDays: number
+  dataPoints: TrendDataPoint[]
+  totalCost: number
+  avgDailyCost: number
+}
