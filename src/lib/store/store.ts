@@ -48,6 +48,11 @@ export interface UsageStore {
   readonly kind: "memory" | "sqlite" | "postgres"
   /** Stores records (node already set), counting a record whose identity exists as a duplicate. Atomic per call. */
   insert(records: readonly StoredRecord[]): Promise<InsertResult>
+  /**
+   * Stores several batches in ONE transaction (group commit: concurrent requests share a commit) and reports
+   * per batch. Resolves only after the commit.
+   */
+  insertBatches(batches: readonly (readonly StoredRecord[])[]): Promise<InsertResult[]>
   /** Sums per value of `groupBy` over the records matching `filter`. Groups with no calls are absent. */
   aggregate(filter: RecordFilter, groupBy: GroupBy): Promise<AggregateRow[]>
   /** The matching records in (timestamp, node, id) order, in chunks of about `chunkSize`. */

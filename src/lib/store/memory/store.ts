@@ -77,6 +77,10 @@ export class MemoryStore implements UsageStore, SyncAggregator {
     return { accepted, duplicates: records.length - accepted }
   }
 
+  async insertBatches(batches: readonly (readonly StoredRecord[])[]): Promise<InsertResult[]> {
+    return Promise.all(batches.map((batch) => this.insert(batch)))
+  }
+
   aggregateSync(filter: RecordFilter, groupBy: GroupBy): AggregateRow[] {
     return aggregateRecords(this.records, filter, groupBy)
   }
