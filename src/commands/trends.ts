@@ -1,12 +1,40 @@
+import { Flags } from "@oclif/core"
 import { UsageCommand } from "../lib/cli/base-command.js"
-import { UsageHubError } from "../lib/errors.js"
+import { runTrends } from "../lib/cli/run-trends.js"
+import { filterFlags, sourceFlags } from "../lib/cli/source-flags.js"
+import type { TrendData } from "../lib/summary-types.js"
 
 export default class Trends extends UsageCommand {
   static override summary = "Show a provider's daily cost, calls and tokens over the last N days."
-  static override examples = ["<%= config.bin %> <%= command.id %>"]
+  static override description =
+    "The last N calendar days in --tz (default the local zone), today included; days without usage show " +
+    "zeros. Reads the same sources as `usage summary`; --json prints the API's TrendData."
+  static override examples = [
+    { description: "The last week of anthropic", command: "<%= config.bin %> <%= command.id %> --provider anthropic" },
+    {
+      description: "30 days from the central service",
+      command: "<%= config.bin %> <%= command.id %> --provider openai --days 30 --endpoint http://master-node:3001",
+    },
+    {
+      description: "One node, as JSON",
+      command: "<%= config.bin %> <%= command.id %> --provider anthropic --node build-07 --json",
+    },
+  ]
+  static override enableJsonFlag = true
+  static override flags = {
+    ...sourceFlags,
+    provider: Flags.string({ description: "The provider to show.", required: true }),
+    node: filterFlags.node,
+    days: Flags.string({ description: "How many days, ending today: 1 to 366 (default 7).", helpValue: "7|30|N" }),
+  }
 
-  async run(): Promise<void> {
-    await this.parse(Trends)
-    throw new UsageHubError("NOT_IMPLEMENTED", "usage trends is not implemented yet")
+  async run(): Promise<TrendData> {
+    const { flags } = await this.parse(Trends)
+    const result = await runTrends(flags)
+    if (!this.jsonEnabled()) {
+      const { renderTrends } = await import("../lib/cli/trends-view.js")
+      this.log(renderTrends(result))
+    }
+    return result
   }
 }

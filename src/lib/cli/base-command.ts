@@ -6,6 +6,15 @@
 import { Command, Errors, Flags } from "@oclif/core"
 import { isUsageHubError, UsageHubError } from "../errors.js"
 
+/** oclif's multi-line parse errors ("Parsing --days \n\tExpected an integer…\nSee more help…") as one line. */
+function oneLine(message: string): string {
+  const [first = "", ...rest] = message
+    .split("\n")
+    .map((line) => line.trim().replace(/:$/, ""))
+    .filter((line) => line !== "" && !line.startsWith("See more help"))
+  return rest.length === 0 ? first : `${first}: ${rest.join("; ")}`
+}
+
 export abstract class UsageCommand extends Command {
   static override baseFlags = {
     debug: Flags.boolean({ description: "Print stack traces on errors.", helpGroup: "GLOBAL" }),
@@ -28,7 +37,7 @@ export abstract class UsageCommand extends Command {
       // oclif's own parse errors: bad usage.
       code = "BAD_USAGE"
       exit = 2
-      message = error.message.split("\n")[0]
+      message = oneLine(error.message)
     } else {
       code = "INTERNAL"
       exit = 1

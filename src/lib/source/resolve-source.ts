@@ -1,0 +1,207 @@
+/**
+ * Which source a command reads (or `migrate-file` writes), decided once for every command. Highest first:
+ * the flags (`--endpoint URL`, `--db PATH|postgres://…`, `--file PATH`), the environment (USAGE_ENDPOINT,
+ * USAGE_DB, USAGE_FILE), the config file (`backend: "http"` reads its endpoint; a configured `file.path`
+ * reads that legacy file), else the default store `$XDG_DATA_HOME/usage-hub/usage.db`. Writes (migrate-file)
+ * honour flags and environment but not the config's backend: DESIGN.md sends them to the default store.
+ * Tokens: `--token`, then USAGE_READ_TOKEN (reads only), USAGE_TOKEN, then the config's `http.readToken`
+ * (reads only) or `http.token`. Opening is lazy: a store's driver loads only when a store is opened.
+ */
+import { existsSync } from "node:fs"
+import { resolve } from "node:path"
+import type { Clock } from "../clock.js"
+import { defaultDbPath, type Env, expandHome, type ResolvedSettings } from "../config-resolution.js"
+import { UsageHubError } from "../errors.js"
+import type { Reader } from "./reader.js"
+
+export interface SourceFlagValues {
+  endpoint?: string
+  db?: string
+  file?: string
+  token?: string
+}
+
+export type SourceSpec =
+  | { kind: "endpoint"; url: string; token?: string; from: string }
+  | { kind: "store"; location: string; isDefault: boolean; from: string }
+  | { kind: "file"; path: string; from: string }
+
+export type WriteTargetSpec = Exclude<SourceSpec, { kind: "file" }>
+
+export interface ResolveOptions {
+  env?: Env
+}
+
+/** `:memory:` and postgres:// URLs are kept as they are; paths get `~` expanded and are made absolute. */
+export function normaliseStoreLocation(location: string, env: Env = process.env): string {
+  if (location === ":memory:" || isPostgresUrl(location)) return location
+  return resolve(expandHome(location, env))
+}
+
+export function isPostgresUrl(location: string): boolean {
+  return /^postgres(?:ql)?:\/\//i.test(location)
+}
+
+function checkEndpoint(url: string, from: string): string {
+  let parsed: URL | undefined
+  try {
+    parsed = new URL(url)
+  } catch {
+    parsed = undefined
+  }
+  if (!parsed || !/^https?:$/.test(parsed.protocol)) {
+    throw new UsageHubError(
+      "BAD_USAGE",
+      `invalid ${from} ${JSON.stringify(url)}: expected the URL of usage serve, e.g. http://master-node:3001`,
+    )
+  }
+  return url.replace(/\/+$/, "")
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value === "" ? undefined : value
+}
+
+function readToken(flags: SourceFlagValues, settings: ResolvedSettings, env: Env): string | undefined {
+  return (
+    nonEmpty(flags.token) ??
+    nonEmpty(env.USAGE_READ_TOKEN) ??
+    nonEmpty(env.USAGE_TOKEN) ??
+    settings.usage.http?.readToken ??
+    settings.usage.http?.token
+  )
+}
+
+function writeToken(flags: SourceFlagValues, settings: ResolvedSettings, env: Env): string | undefined {
+  return nonEmpty(flags.token) ?? nonEmpty(env.USAGE_TOKEN) ?? settings.usage.http?.token
+}
+
+/** Resolves the source of a read command (summary, trends, export). Does not open anything. */
+export function resolveSource(
+  flags: SourceFlagValues,
+  settings: ResolvedSettings,
+  options: ResolveOptions = {},
+): SourceSpec {
+  const env = options.env ?? process.env
+  const given = [flags.endpoint, flags.db, flags.file].filter((v) => v !== undefined)
+  if (given.length > 1) throw new UsageHubError("BAD_USAGE", "give one source: --endpoint, --db or --file")
+  const endpoint = (url: string, from: string): SourceSpec => ({
+    kind: "endpoint",
+    url: checkEndpoint(url, from),
+    token: readToken(flags, settings, env),
+    from,
+  })
+  const store = (location: string, from: string): SourceSpec => ({
+    kind: "store",
+    location: normaliseStoreLocation(location, env),
+    isDefault: false,
+    from,
+  })
+  const file = (path: string, from: string): SourceSpec => ({
+    kind: "file",
+    path: resolve(expandHome(path, env)),
+    from,
+  })
+
+  if (flags.endpoint !== undefined) return endpoint(flags.endpoint, "--endpoint")
+  if (flags.db !== undefined) return store(flags.db, "--db")
+  if (flags.file !== undefined) return file(flags.file, "--file")
+  if (nonEmpty(env.USAGE_ENDPOINT)) return endpoint(env.USAGE_ENDPOINT!, "USAGE_ENDPOINT")
+  if (nonEmpty(env.USAGE_DB)) return store(env.USAGE_DB!, "USAGE_DB")
+  if (nonEmpty(env.USAGE_FILE)) return file(env.USAGE_FILE!, "USAGE_FILE")
+  const configured = settings.configPath ? `config ${settings.configPath}` : "config"
+  if (settings.usage.backend === "http" && settings.usage.http?.endpoint) {
+    return endpoint(settings.usage.http.endpoint, `${configured} (usage.http.endpoint)`)
+  }
+  if (settings.usage.file.path) return file(settings.usage.file.path, `${configured} (usage.file.path)`)
+  return { kind: "store", location: defaultDbPath(env), isDefault: true, from: "default store" }
+}
+
+/** Resolves where `migrate-file` writes: `--endpoint`/`--db`, USAGE_ENDPOINT/USAGE_DB, else the default store. */
+export function resolveWriteTarget(
+  flags: Omit<SourceFlagValues, "file">,
+  settings: ResolvedSettings,
+  options: ResolveOptions = {},
+): WriteTargetSpec {
+  const env = options.env ?? process.env
+  if (flags.endpoint !== undefined && flags.db !== undefined) {
+    throw new UsageHubError("BAD_USAGE", "give one target: --endpoint or --db")
+  }
+  const endpoint = (url: string, from: string): WriteTargetSpec => ({
+    kind: "endpoint",
+    url: checkEndpoint(url, from),
+    token: writeToken(flags, settings, env),
+    from,
+  })
+  const store = (location: string, from: string): WriteTargetSpec => ({
+    kind: "store",
+    location: normaliseStoreLocation(location, env),
+    isDefault: false,
+    from,
+  })
+  if (flags.endpoint !== undefined) return endpoint(flags.endpoint, "--endpoint")
+  if (flags.db !== undefined) return store(flags.db, "--db")
+  if (nonEmpty(env.USAGE_ENDPOINT)) return endpoint(env.USAGE_ENDPOINT!, "USAGE_ENDPOINT")
+  if (nonEmpty(env.USAGE_DB)) return store(env.USAGE_DB!, "USAGE_DB")
+  return { kind: "store", location: defaultDbPath(env), isDefault: true, from: "default store" }
+}
+
+/** Where a spec points, for messages: never includes a token or a database password. */
+export function describeSource(spec: SourceSpec): string {
+  if (spec.kind === "endpoint") return spec.url
+  if (spec.kind === "file") return spec.path
+  return redactLocation(spec.location)
+}
+
+export function redactLocation(location: string): string {
+  if (!isPostgresUrl(location)) return location
+  try {
+    const url = new URL(location)
+    if (url.password) url.password = "***"
+    return url.toString()
+  } catch {
+    return "postgres://…"
+  }
+}
+
+export interface OpenContext {
+  clock: Clock
+  settings: ResolvedSettings
+  /** Told about things worth a line on stderr (records skipped in a legacy file, a missing default store). */
+  warn?: (message: string) => void
+  /** Request timeout for an endpoint (default: the config's http.timeoutMs). */
+  timeoutMs?: number
+}
+
+/** Opens a Reader on a resolved source. Loads only the code that source needs. */
+export async function openReader(spec: SourceSpec, context: OpenContext): Promise<Reader> {
+  const schedules = context.settings.usage.resetSchedules
+  if (spec.kind === "endpoint") {
+    const { EndpointReader } = await import("./endpoint-reader.js")
+    return new EndpointReader(spec.url, {
+      token: spec.token,
+      timeoutMs: context.timeoutMs ?? context.settings.usage.http?.timeoutMs,
+    })
+  }
+  const { StoreReader } = await import("./reader.js")
+  if (spec.kind === "file") {
+    const { loadLegacyFile } = await import("./legacy-file-store.js")
+    const store = await loadLegacyFile(spec.path, context.settings.nodeId, context.warn)
+    return new StoreReader("file", spec.path, store, context.clock, schedules)
+  }
+  if (!isPostgresUrl(spec.location) && spec.location !== ":memory:" && !existsSync(spec.location)) {
+    if (!spec.isDefault) {
+      throw new UsageHubError("FILE_ERROR", `no usage store at ${spec.location} (check ${spec.from})`)
+    }
+    // Nothing imported yet on this machine: an empty answer, and a hint on how to get data.
+    context.warn?.(
+      `no usage store yet at ${spec.location}; import legacy files with \`usage migrate-file\`, ` +
+        "or read another source with --endpoint, --db or --file",
+    )
+    const { MemoryStore } = await import("../store/memory/store.js")
+    return new StoreReader("store", spec.location, new MemoryStore(), context.clock, schedules)
+  }
+  const { openStoreAt } = await import("./open-store.js")
+  const store = await openStoreAt(spec.location)
+  return new StoreReader("store", redactLocation(spec.location), store, context.clock, schedules)
+}
