@@ -1,0 +1,150 @@
+/**
+ * Builds the fastify instance of the service: logger, error handlers, auth per route, metrics, the group
+ * committer and SSE hub wired to the store, the routes and the dashboard. It does not listen (see
+ * start.ts) and closes what it owns on `app.close()`: SSE streams first, then (when asked) the store.
+ */
+import { readFileSync } from "node:fs"
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify"
+import { type Clock, systemClock } from "../clock.js"
+import { resolveTimeZone, type ResetSchedules } from "../periods.js"
+import { runPlan } from "../query/plan.js"
+import { summaryPlan, type SummaryQuery } from "../query/summary.js"
+import type { UsageStore } from "../store/store.js"
+import { checkToken, parseTokenOption, type TokenSource } from "./auth.js"
+import { registerDashboard } from "./dashboard.js"
+import { installErrorHandlers } from "./error-handler.js"
+import { GroupCommitter } from "./group-commit.js"
+import { DEFAULT_BODY_LIMIT, DEFAULT_MAX_RECORDS } from "./ingest-body.js"
+import { createMetrics } from "./metrics.js"
+import { registerRoutes } from "./routes.js"
+import { SseHub } from "./sse.js"
+
+export interface AppOptions {
+  store: UsageStore
+  /** Close the store when the app closes (default false: the caller owns it). */
+  closeStore?: boolean
+  /** Time zone of periods and days (default: the process's local zone). */
+  tz?: string
+  clock?: Clock
+  schedules?: ResetSchedules
+  /** Ingest tokens: a TokenSource, or an option value (comma-separated tokens or a file). None: ingest is open. */
+  ingestToken?: TokenSource | string
+  /** Read tokens, likewise. None: reads are open. */
+  readToken?: TokenSource | string
+  /** Body limit in bytes after decompression (default 16 MiB). */
+  bodyLimit?: number
+  /** Records per request (default 50,000). */
+  maxRecords?: number
+  /** pino level; "silent" (the default here) turns logging off. Request logs appear at "info". */
+  logLevel?: string
+  /** SSE heartbeat period (default 15 s). */
+  heartbeatMs?: number
+  /** Also export process metrics (CPU, memory, event loop) on /metrics. */
+  processMetrics?: boolean
+  https?: { cert: string | Buffer; key: string | Buffer }
+}
+
+export interface UsageHubApp extends FastifyInstance {
+  /** Waits until queued commits and SSE updates are done (tests, shutdown). */
+  usageHubIdle(): Promise<void>
+}
+
+function packageVersion(): string {
+  try {
+    return JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")).version
+  } catch {
+    return "0.0.0"
+  }
+}
+
+const tokenSource = (value: TokenSource | string | undefined, name: string): TokenSource | undefined =>
+  typeof value === "string" ? parseTokenOption(value, name) : value
+
+/** Removes the `token` query parameter from logged URLs. */
+function redactUrl(url: string): string {
+  return url.replace(/([?&]token=)[^&]*/gi, "$1[redacted]")
+}
+
+export async function createApp(options: AppOptions): Promise<UsageHubApp> {
+  const tz = resolveTimeZone(options.tz)
+  const clock = options.clock ?? systemClock
+  const ingestTokens = tokenSource(options.ingestToken, "ingest token")
+  const readTokens = tokenSource(options.readToken, "read token")
+  const limits = {
+    bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
+    maxRecords: options.maxRecords ?? DEFAULT_MAX_RECORDS,
+  }
+  const serverOptions: FastifyServerOptions & { https?: AppOptions["https"] } = {
+    logger: {
+      level: options.logLevel ?? "silent",
+      serializers: {
+        req: (req: { method: string; url: string; ip?: string }) => ({
+          method: req.method,
+          url: redactUrl(req.url),
+          ip: req.ip,
+        }),
+      },
+    },
+    bodyLimit: limits.bodyLimit,
+    forceCloseConnections: "idle",
+    return503OnClosing: true,
+  }
+  if (options.https) serverOptions.https = options.https
+  const app = Fastify(serverOptions) as unknown as UsageHubApp
+
+  const store = options.store
+  const metrics = createMetrics(store, { process: options.processMetrics })
+  const hub = new SseHub<SummaryQuery>({
+    summarize: (query) => runPlan(summaryPlan({ ...query, schedules: options.schedules }, clock()), store),
+    heartbeatMs: options.heartbeatMs,
+    onClientsChanged: (n) => metrics.sseClients.set(n),
+    onError: (error) => app.log.error({ err: error }, "SSE summary failed"),
+  })
+  const committer = new GroupCommitter(store, {
+    onCommit: () => {
+      metrics.commits.inc()
+      hub.notify()
+    },
+  })
+  app.decorate("usageHubIdle", async () => {
+    await committer.idle()
+    await hub.settled()
+  })
+
+  installErrorHandlers(app)
+  app.addHook("onRequest", async (request) => {
+    const config = request.routeOptions.config
+    if (config.auth === "ingest") checkToken(ingestTokens, request, "ingest")
+    else if (config.auth === "read") checkToken(readTokens, request, "read", config.queryToken === true)
+  })
+  app.addHook("onResponse", async (request, reply) => {
+    metrics.requestDuration.observe(
+      { method: request.method, route: request.routeOptions.url ?? "unmatched", status_code: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    )
+  })
+  app.addHook("preClose", async () => {
+    hub.close()
+  })
+  app.addHook("onClose", async () => {
+    await committer.idle()
+    await hub.settled()
+    if (options.closeStore) await store.close()
+  })
+
+  registerRoutes(app, {
+    store,
+    committer,
+    metrics,
+    hub,
+    limits,
+    clock,
+    tz,
+    schedules: options.schedules,
+    startedAt: Date.now(),
+    version: packageVersion(),
+  })
+  registerDashboard(app)
+  await app.ready()
+  return app
+}

@@ -1,0 +1,69 @@
+/**
+ * The service's one error handler: every failure becomes `{"error": {"code", "message"}}` with the status of
+ * its code in ERROR_TABLE, never a stack trace. UsageHubErrors keep their code and details; fastify's own
+ * errors (body too large, bad JSON, bad media type, bad Content-Length) map to the matching code; anything
+ * unexpected is logged and answered as a bare 500.
+ */
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify"
+import { type ErrorCode, isUsageHubError, UsageHubError } from "../errors.js"
+
+const FASTIFY_CODES: Record<string, ErrorCode> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: "PAYLOAD_TOO_LARGE",
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: "UNSUPPORTED_MEDIA_TYPE",
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: "UNPARSEABLE_BODY",
+  FST_ERR_CTP_EMPTY_JSON_BODY: "UNPARSEABLE_BODY",
+  FST_ERR_CTP_INVALID_JSON_BODY: "UNPARSEABLE_BODY",
+  FST_ERR_VALIDATION: "INVALID_QUERY",
+}
+
+const STATUS_CODES: Record<number, ErrorCode> = {
+  400: "BAD_USAGE",
+  401: "UNAUTHORIZED",
+  403: "FORBIDDEN",
+  404: "NOT_FOUND",
+  413: "PAYLOAD_TOO_LARGE",
+  415: "UNSUPPORTED_MEDIA_TYPE",
+}
+
+const MESSAGES: Partial<Record<ErrorCode, string>> = {
+  PAYLOAD_TOO_LARGE: "the body is larger than the limit",
+  UNSUPPORTED_MEDIA_TYPE: "unsupported Content-Type: send application/json or application/x-ndjson",
+}
+
+/** Maps anything thrown in a request to a UsageHubError that is safe to show the client. */
+export function toClientError(error: unknown): UsageHubError {
+  if (isUsageHubError(error)) {
+    return error.code === "INTERNAL" ? new UsageHubError("INTERNAL", "internal error", { cause: error }) : error
+  }
+  const e = error as Partial<FastifyError> & { status?: number }
+  const status = e.statusCode ?? e.status
+  const code = (e.code && FASTIFY_CODES[e.code]) || (status && status < 500 ? STATUS_CODES[status] : undefined)
+  if (code) {
+    const message =
+      e.code?.startsWith("FST_ERR_CTP_BODY") || code === "UNSUPPORTED_MEDIA_TYPE" ? MESSAGES[code] : e.message
+    return new UsageHubError(code, message ?? "bad request")
+  }
+  if (status && status >= 400 && status < 500) return new UsageHubError("BAD_USAGE", e.message ?? "bad request")
+  return new UsageHubError("INTERNAL", "internal error", { cause: error })
+}
+
+export function installErrorHandlers(app: FastifyInstance): void {
+  app.setErrorHandler((error: unknown, request: FastifyRequest, reply: FastifyReply) => {
+    const clientError = toClientError(error)
+    if (clientError.status >= 500) request.log.error({ err: error }, "request failed")
+    const body = clientError.toJSON()
+    // A 400 for records carries the ingest report too, so clients read `rejected` in one place.
+    const extra = clientError.details?.rejected
+      ? { accepted: 0, duplicates: 0, rejected: clientError.details.rejected }
+      : {}
+    if (clientError.code === "UNAUTHORIZED") reply.header("www-authenticate", 'Bearer realm="usage-hub"')
+    reply
+      .status(clientError.status)
+      .type("application/json; charset=utf-8")
+      .send({ ...body, ...extra })
+  })
+  app.setNotFoundHandler((request: FastifyRequest, reply: FastifyReply) => {
+    const error = new UsageHubError("NOT_FOUND", `no route ${request.method} ${request.url.split("?")[0]}`)
+    reply.status(404).send(error.toJSON())
+  })
+}

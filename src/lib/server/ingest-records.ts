@@ -1,0 +1,57 @@
+/**
+ * Validation of an ingest batch: each candidate item goes through `parseRecord` on its own (a bad record is
+ * reported with its index and reason, the others are kept), and gets its node: the record's own, else the
+ * body's `node`, else the `X-Usage-Node` header, else "unknown".
+ */
+import { UsageHubError } from "../errors.js"
+import { parseRecord, type StoredRecord } from "../record.js"
+import type { IngestBody } from "./ingest-body.js"
+
+export interface Rejection {
+  index: number
+  error: string
+}
+
+export interface PreparedBatch {
+  records: StoredRecord[]
+  rejected: Rejection[]
+}
+
+export const UNKNOWN_NODE = "unknown"
+
+/** Reads the `X-Usage-Node` header: 1..128 characters, or absent. */
+export function headerNode(value: string | string[] | undefined): string | undefined {
+  if (value === undefined) return undefined
+  const node = Array.isArray(value) ? value[0] : value
+  if (typeof node !== "string" || node.trim() === "" || node.length > 128) {
+    throw new UsageHubError("BAD_USAGE", "X-Usage-Node must be 1 to 128 characters")
+  }
+  return node.trim()
+}
+
+export function prepareBatch(body: IngestBody | undefined, fallbackNode: string | undefined): PreparedBatch {
+  if (!body) throw new UsageHubError("UNPARSEABLE_BODY", "the body is empty")
+  const node = body.node ?? fallbackNode ?? UNKNOWN_NODE
+  const records: StoredRecord[] = []
+  const rejected: Rejection[] = []
+  body.items.forEach((item, index) => {
+    if ("parseError" in item) {
+      rejected.push({ index, error: item.parseError })
+      return
+    }
+    const parsed = parseRecord(item.value)
+    if (parsed.ok) records.push({ ...parsed.record, node: parsed.record.node ?? node })
+    else rejected.push({ index, error: parsed.error })
+  })
+  return { records, rejected }
+}
+
+/** The 400 for a body that parsed but holds no valid record (carries `rejected`). */
+export function noValidRecord(rejected: Rejection[]): UsageHubError {
+  const first = rejected[0]
+  const message =
+    rejected.length === 0
+      ? "the body holds no record"
+      : `no valid record in the body (${rejected.length} rejected; first, at index ${first.index}: ${first.error})`
+  return new UsageHubError("INVALID_RECORD", message, { details: { rejected } })
+}

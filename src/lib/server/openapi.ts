@@ -1,0 +1,422 @@
+/**
+ * The OpenAPI 3.1 document of the service, served at `/openapi.json` and rendered to docs/api.md. The record
+ * schema is generated from the zod schema the service validates with, so the document cannot drift from it.
+ */
+import { z } from "zod"
+import { ERROR_TABLE } from "../errors.js"
+import { CSV_COLUMNS, EXPORT_FORMATS } from "../export-format.js"
+import { MAX_TREND_DAYS } from "../query/trends.js"
+import { usageRecordSchema } from "../record.js"
+import { GROUP_BY_VALUES } from "../summary-types.js"
+import { DEFAULT_BODY_LIMIT, DEFAULT_MAX_RECORDS } from "./ingest-body.js"
+
+type Json = Record<string, unknown>
+
+function recordSchema(): Json {
+  const schema = z.toJSONSchema(usageRecordSchema, { io: "input", unrepresentable: "any" }) as Json
+  delete schema.$schema
+  const properties = schema.properties as Record<string, Json>
+  properties.timestamp = {
+    description: "ISO 8601 instant with a zone (`Z` or an offset), or epoch milliseconds.",
+    oneOf: [{ type: "string", format: "date-time" }, { type: "integer" }],
+  }
+  properties.node = { ...properties.node, description: "Reporting node; see the ingest endpoint for the default." }
+  properties.estimatedCost = { ...properties.estimatedCost, description: "USD, finite, >= 0." }
+  properties.unpriced = { ...properties.unpriced, description: "No known price: the cost is the fallback estimate." }
+  return {
+    ...schema,
+    description:
+      "A usage record (DESIGN.md wire format). Identity is (node, id, timestamp as an instant): a redelivered record counts once. Unknown fields are ignored.",
+    additionalProperties: true,
+  }
+}
+
+const ref = (name: string): Json => ({ $ref: `#/components/schemas/${name}` })
+const json = (schema: Json, description: string): Json => ({
+  description,
+  content: { "application/json": { schema } },
+})
+const errorResponse = (description: string): Json => json(ref("Error"), description)
+const queryParam = (name: string, description: string, schema: Json = { type: "string" }): Json => ({
+  name,
+  in: "query",
+  required: false,
+  description,
+  schema,
+})
+
+const filterParams = [
+  queryParam("provider", "Only this provider."),
+  queryParam("node", "Only this node."),
+  queryParam(
+    "since",
+    "Inclusive start: an ISO date (midnight in `tz`) or instant. With `since`/`until` the answer is for that range instead of each provider's current billing period.",
+  ),
+  queryParam("until", "Exclusive end: an ISO date (midnight in `tz`) or instant."),
+  queryParam("tz", "IANA time zone of day and period boundaries (default: the service's `--tz`)."),
+]
+
+const readErrors = {
+  "400": errorResponse("A bad query parameter (code INVALID_QUERY)."),
+  "401": errorResponse("A read token is configured and none was sent (code UNAUTHORIZED)."),
+  "403": errorResponse("The token sent is not a read token (code FORBIDDEN)."),
+}
+
+const summaryEntry: Json = {
+  type: "object",
+  required: [
+    "provider",
+    "periodStart",
+    "nextReset",
+    "resetType",
+    "totalCost",
+    "totalInputTokens",
+    "totalOutputTokens",
+    "callCount",
+  ],
+  properties: {
+    provider: { type: "string" },
+    periodStart: { type: "string", format: "date-time", description: "Start of the period (or `since`)." },
+    nextReset: { type: "string", format: "date-time" },
+    resetType: { enum: ["weekly", "monthly"] },
+    totalCost: { type: "number", description: "USD, summed exactly (integer nano-dollars)." },
+    totalInputTokens: { type: "integer" },
+    totalOutputTokens: { type: "integer" },
+    callCount: { type: "integer" },
+    nodes: { type: "integer", description: "How many nodes reported." },
+    unpricedCalls: { type: "integer", description: "Calls costed with the fallback estimate." },
+    totalCacheReadTokens: { type: "integer" },
+    totalCacheWriteTokens: { type: "integer" },
+    totalReasoningTokens: { type: "integer" },
+  },
+}
+
+const DESCRIPTION = `The central ingestion service of usage-hub (\`usage serve\`). Nodes post usage records; people and tools read summaries, trends and exports; the dashboard at \`/\` shows it live.
+
+**Errors.** Every error is JSON \`{"error": {"code", "message"}}\` with the status of its code (${Object.entries(
+  ERROR_TABLE,
+)
+  .filter(([, v]) => v.status < 500)
+  .map(([code, v]) => `${code} ${v.status}`)
+  .join(", ")}; 5xx for server faults). No stack trace is ever sent.
+
+**Auth.** \`--ingest-token\` (env \`USAGE_INGEST_TOKEN\`) guards \`POST /ingest/*\`; \`--read-token\` (env \`USAGE_READ_TOKEN\`) guards \`/api/*\` and \`/metrics\`. Send \`Authorization: Bearer <token>\`. A missing token is 401 (with \`WWW-Authenticate: Bearer\`), a wrong one 403. Each option takes several tokens (comma-separated, or a file re-read when it changes) so tokens rotate without downtime. Tokens are compared in constant time over SHA-256 digests. \`/\` (the dashboard's static files), \`/healthz\` and \`/openapi.json\` are public: the dashboard asks for the read token and sends it with every data request. Because a browser's EventSource cannot send headers, \`GET /api/usage/stream\` also accepts the read token as the \`token\` query parameter (on that endpoint only; it is redacted from logs). An unconfigured token leaves its endpoints open.
+
+**Durability.** A 2xx from \`POST /ingest/usage\` is sent only after the store committed the records (see docs/operations.md for what the SQLite store's synchronous mode promises).
+
+**Dates** are ISO 8601 strings in UTC in every answer.`
+
+/** Builds the document (a fresh object each call). */
+export function openApiDocument(version = "0.1.0"): Json {
+  return {
+    openapi: "3.1.0",
+    info: { title: "usage-hub", version, description: DESCRIPTION, license: { name: "MIT", identifier: "MIT" } },
+    servers: [{ url: "http://127.0.0.1:3001", description: "default `usage serve` address" }],
+    tags: [
+      { name: "ingest", description: "Nodes report usage records." },
+      { name: "read", description: "Summaries, trends, exports and live updates." },
+      { name: "ops", description: "Health, metrics, this document." },
+    ],
+    paths: {
+      "/ingest/usage": {
+        post: {
+          tags: ["ingest"],
+          summary: "Store usage records",
+          description: `The body is one record, an array of records, \`{"node": "...", "records": [...]}\` (JSON), or one record per non-empty line (\`application/x-ndjson\`). \`Content-Encoding: gzip\` (or deflate) is accepted. Each record is validated on its own: valid records are stored even when others are rejected, and the answer lists each rejected record with its \`index\` (position in the array, or 0-based line among the non-empty lines of NDJSON) and the reason. A record without \`node\` takes the body's \`node\`, else the \`X-Usage-Node\` header, else \`"unknown"\`. Numbers sent as strings, \`NaN\`/\`Infinity\` (or numbers too large for a double) and values that are not objects are refused per record. The answer is sent after the commit. Limits: ${DEFAULT_BODY_LIMIT / 1024 / 1024} MiB after decompression (decompression bombs stop at the limit) and ${DEFAULT_MAX_RECORDS.toLocaleString("en-US")} records per request; over either: 413.`,
+          security: [{ ingestToken: [] }, {}],
+          parameters: [
+            {
+              name: "X-Usage-Node",
+              in: "header",
+              required: false,
+              description: "Node of records that name none (when the body has no `node`).",
+              schema: { type: "string", minLength: 1, maxLength: 128 },
+            },
+          ],
+          requestBody: {
+            required: true,
+            content: {
+              "application/json": {
+                schema: {
+                  oneOf: [
+                    ref("UsageRecord"),
+                    { type: "array", items: ref("UsageRecord"), maxItems: DEFAULT_MAX_RECORDS },
+                    {
+                      type: "object",
+                      required: ["records"],
+                      properties: {
+                        node: { type: "string", minLength: 1, maxLength: 128 },
+                        records: { type: "array", items: ref("UsageRecord"), maxItems: DEFAULT_MAX_RECORDS },
+                      },
+                    },
+                  ],
+                },
+              },
+              "application/x-ndjson": {
+                schema: { type: "string", description: "One UsageRecord as JSON per line." },
+              },
+            },
+          },
+          responses: {
+            "200": json(ref("IngestReport"), "Committed. Duplicates (same identity) are counted, not stored again."),
+            "400": json(
+              ref("IngestError"),
+              "Unparseable body (UNPARSEABLE_BODY), bad X-Usage-Node (BAD_USAGE), or no valid record (INVALID_RECORD, with `rejected`).",
+            ),
+            "401": errorResponse("An ingest token is configured and none was sent."),
+            "403": errorResponse("The token sent is not an ingest token."),
+            "413": errorResponse("Over the size or record limit (PAYLOAD_TOO_LARGE): split the batch."),
+            "415": errorResponse("Unsupported Content-Type or Content-Encoding."),
+          },
+        },
+      },
+      "/api/usage/summary": {
+        get: {
+          tags: ["read"],
+          summary: "Spend per provider",
+          description:
+            "Per provider over its current billing period (periods are midnights in `tz`), or over `since`/`until`. `by` adds a breakdown of the same records.",
+          security: [{ readToken: [] }, {}],
+          parameters: [
+            ...filterParams,
+            queryParam("by", "Add a breakdown by this dimension.", { enum: [...GROUP_BY_VALUES] }),
+          ],
+          responses: { "200": json(ref("UsageSummary"), "The summary."), ...readErrors },
+        },
+      },
+      "/api/usage/provider/{provider}/trends": {
+        get: {
+          tags: ["read"],
+          summary: "Daily trend of one provider",
+          description: `\`rangeDays\` calendar days in \`tz\` ending today, today included; days without usage are present with zeros. \`range=7d|30d\` or \`days=N\` (1..${MAX_TREND_DAYS}); default 7.`,
+          security: [{ readToken: [] }, {}],
+          parameters: [
+            { name: "provider", in: "path", required: true, schema: { type: "string", minLength: 1, maxLength: 128 } },
+            queryParam("range", "7d or 30d.", { enum: ["7d", "30d"] }),
+            queryParam("days", `Number of days, 1..${MAX_TREND_DAYS}.`, {
+              type: "integer",
+              minimum: 1,
+              maximum: MAX_TREND_DAYS,
+            }),
+            queryParam("node", "Only this node."),
+            queryParam("tz", "IANA time zone of the days."),
+          ],
+          responses: { "200": json(ref("TrendData"), "The trend."), ...readErrors },
+        },
+      },
+      "/api/usage/export": {
+        get: {
+          tags: ["read"],
+          summary: "All matching records, streamed",
+          description: `Records in (timestamp, node, id) order, streamed with bounded memory. \`json\` is an array, \`ndjson\` one record per line, \`csv\` a header row then the columns ${CSV_COLUMNS.map((c) => `\`${c}\``).join(", ")} (RFC 4180 quoting, \`\\n\` line ends, timestamps in UTC). A CSV cell starting with \`=\`, \`+\`, \`-\`, \`@\`, a tab or a carriage return gets a leading \`'\` so spreadsheets do not run it as a formula.`,
+          security: [{ readToken: [] }, {}],
+          parameters: [
+            queryParam("format", "Output format (default json).", { enum: [...EXPORT_FORMATS] }),
+            ...filterParams,
+          ],
+          responses: {
+            "200": {
+              description: "The records.",
+              content: {
+                "application/json": { schema: { type: "array", items: ref("UsageRecord") } },
+                "application/x-ndjson": { schema: { type: "string" } },
+                "text/csv": { schema: { type: "string" } },
+              },
+            },
+            ...readErrors,
+          },
+        },
+      },
+      "/api/usage/stream": {
+        get: {
+          tags: ["read"],
+          summary: "Live summaries (Server-Sent Events)",
+          description:
+            "A `summary` event (data: a UsageSummary as JSON) at once and after each committed ingest batch (bursts are coalesced), and a `: heartbeat` comment every 15 s. Takes the summary's query parameters. The read token may be sent as `token` in the query, since EventSource cannot send headers.",
+          security: [{ readToken: [] }, { queryToken: [] }, {}],
+          parameters: [
+            ...filterParams,
+            queryParam("by", "Add a breakdown by this dimension.", { enum: [...GROUP_BY_VALUES] }),
+            queryParam("token", "The read token (for EventSource)."),
+          ],
+          responses: {
+            "200": {
+              description: "An event stream.",
+              content: { "text/event-stream": { schema: { type: "string" } } },
+            },
+            ...readErrors,
+          },
+        },
+      },
+      "/healthz": {
+        get: {
+          tags: ["ops"],
+          summary: "Liveness with store status",
+          responses: {
+            "200": json(ref("Health"), "The service and its store are up."),
+            "503": json(ref("Health"), "The store does not answer."),
+          },
+        },
+      },
+      "/metrics": {
+        get: {
+          tags: ["ops"],
+          summary: "Prometheus metrics",
+          description:
+            "Text exposition format: `usage_hub_records_accepted_total`, `usage_hub_records_duplicate_total`, `usage_hub_records_rejected_total`, `usage_hub_ingest_commits_total`, `usage_hub_http_request_duration_seconds`, `usage_hub_sse_clients`, `usage_hub_store_records`, `usage_hub_store_bytes`, and process metrics (`usage_hub_process_*`, `usage_hub_nodejs_*`) under `usage serve`.",
+          security: [{ readToken: [] }, {}],
+          responses: {
+            "200": { description: "Metrics.", content: { "text/plain": { schema: { type: "string" } } } },
+            "401": readErrors["401"],
+            "403": readErrors["403"],
+          },
+        },
+      },
+      "/openapi.json": {
+        get: {
+          tags: ["ops"],
+          summary: "This document",
+          responses: { "200": { description: "OpenAPI 3.1.", content: { "application/json": {} } } },
+        },
+      },
+      "/": {
+        get: {
+          tags: ["ops"],
+          summary: "The live dashboard",
+          description: "Static HTML, JavaScript and CSS (public); its data comes from `/api/*` with the read token.",
+          responses: { "200": { description: "HTML.", content: { "text/html": {} } } },
+        },
+      },
+    },
+    components: {
+      securitySchemes: {
+        ingestToken: { type: "http", scheme: "bearer", description: "One of the --ingest-token tokens." },
+        readToken: { type: "http", scheme: "bearer", description: "One of the --read-token tokens." },
+        queryToken: {
+          type: "apiKey",
+          in: "query",
+          name: "token",
+          description: "The read token, on /api/usage/stream only.",
+        },
+      },
+      schemas: {
+        UsageRecord: recordSchema(),
+        Rejection: {
+          type: "object",
+          required: ["index", "error"],
+          properties: { index: { type: "integer", minimum: 0 }, error: { type: "string" } },
+        },
+        IngestReport: {
+          type: "object",
+          required: ["accepted", "duplicates", "rejected"],
+          properties: {
+            accepted: { type: "integer", description: "New records stored." },
+            duplicates: { type: "integer", description: "Records whose identity was already stored." },
+            rejected: { type: "array", items: ref("Rejection") },
+          },
+        },
+        Error: {
+          type: "object",
+          required: ["error"],
+          properties: {
+            error: {
+              type: "object",
+              required: ["code", "message"],
+              properties: { code: { enum: Object.keys(ERROR_TABLE) }, message: { type: "string" } },
+            },
+          },
+        },
+        IngestError: {
+          description: "An Error; when records were rejected it also carries the ingest report (accepted 0).",
+          allOf: [
+            ref("Error"),
+            {
+              type: "object",
+              properties: {
+                accepted: { type: "integer" },
+                duplicates: { type: "integer" },
+                rejected: { type: "array", items: ref("Rejection") },
+              },
+            },
+          ],
+        },
+        ProviderUsageSummary: summaryEntry,
+        BreakdownEntry: {
+          type: "object",
+          properties: {
+            key: { type: "string" },
+            totalCost: { type: "number" },
+            callCount: { type: "integer" },
+            totalInputTokens: { type: "integer" },
+            totalOutputTokens: { type: "integer" },
+            totalCacheReadTokens: { type: "integer" },
+            totalCacheWriteTokens: { type: "integer" },
+            totalReasoningTokens: { type: "integer" },
+            unpricedCalls: { type: "integer" },
+            nodes: { type: "integer" },
+            share: { type: "number", description: "Share of the total cost, 0..100." },
+          },
+        },
+        UsageSummary: {
+          type: "object",
+          required: ["summaries", "totalCost", "nodes", "generatedAt", "tz"],
+          properties: {
+            summaries: { type: "object", additionalProperties: ref("ProviderUsageSummary") },
+            totalCost: { type: "number" },
+            nodes: { type: "array", items: { type: "string" }, description: "Nodes that reported." },
+            generatedAt: { type: "string", format: "date-time" },
+            tz: { type: "string" },
+            since: { type: "string", format: "date-time" },
+            until: { type: "string", format: "date-time" },
+            breakdown: {
+              type: "object",
+              properties: {
+                by: { enum: [...GROUP_BY_VALUES] },
+                groups: { type: "array", items: ref("BreakdownEntry") },
+              },
+            },
+          },
+        },
+        TrendData: {
+          type: "object",
+          required: ["provider", "rangeDays", "dataPoints", "totalCost", "avgDailyCost"],
+          properties: {
+            provider: { type: "string" },
+            rangeDays: { type: "integer" },
+            dataPoints: {
+              type: "array",
+              items: {
+                type: "object",
+                properties: {
+                  date: { type: "string", format: "date" },
+                  cost: { type: "number" },
+                  calls: { type: "integer" },
+                  inputTokens: { type: "integer" },
+                  outputTokens: { type: "integer" },
+                },
+              },
+            },
+            totalCost: { type: "number" },
+            avgDailyCost: { type: "number" },
+          },
+        },
+        Health: {
+          type: "object",
+          properties: {
+            status: { enum: ["ok", "error"] },
+            uptimeSeconds: { type: "number" },
+            store: {
+              type: "object",
+              properties: {
+                kind: { enum: ["memory", "sqlite", "postgres"] },
+                status: { enum: ["ok", "error"] },
+                records: { type: "integer" },
+                error: { type: "string" },
+              },
+            },
+          },
+        },
+      },
+    },
+  }
+}

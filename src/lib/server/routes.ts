@@ -1,0 +1,133 @@
+/**
+ * The routes of the service (DESIGN.md, "HTTP API"). Each handler parses its input, calls the query plans,
+ * the group committer or the store, and answers; auth is declared per route (`config.auth`) and checked by
+ * the app's onRequest hook.
+ */
+import { Readable } from "node:stream"
+import type { FastifyInstance } from "fastify"
+import type { Clock } from "../clock.js"
+import { EXPORT_CONTENT_TYPES, exportChunks } from "../export-format.js"
+import { runPlan } from "../query/plan.js"
+import { summaryPlan, type SummaryQuery } from "../query/summary.js"
+import { trendsPlan } from "../query/trends.js"
+import type { ResetSchedules } from "../periods.js"
+import type { UsageStore } from "../store/store.js"
+import type { GroupCommitter } from "./group-commit.js"
+import { decompressHook, type IngestBody, type IngestLimits, registerIngestParsers } from "./ingest-body.js"
+import { headerNode, noValidRecord, prepareBatch } from "./ingest-records.js"
+import type { ServiceMetrics } from "./metrics.js"
+import { openApiDocument } from "./openapi.js"
+import { parseExportQuery, parseStreamQuery, parseSummaryQuery, parseTrendsQuery } from "./query-params.js"
+import type { SseHub } from "./sse.js"
+
+export type RouteAuth = "ingest" | "read" | "public"
+
+declare module "fastify" {
+  interface FastifyContextConfig {
+    auth?: RouteAuth
+    /** Accept the token as `?token=` too (SSE). */
+    queryToken?: boolean
+  }
+}
+
+export interface RouteContext {
+  store: UsageStore
+  committer: GroupCommitter
+  metrics: ServiceMetrics
+  hub: SseHub<SummaryQuery>
+  limits: IngestLimits
+  clock: Clock
+  tz: string
+  schedules?: ResetSchedules
+  startedAt: number
+  version: string
+}
+
+/** Pulls the first piece before answering, so a store failing at once is a proper JSON error, not a cut stream. */
+async function primed(source: AsyncGenerator<string>): Promise<Readable> {
+  const first = await source.next()
+  async function* all(): AsyncGenerator<string> {
+    if (first.done) return
+    yield first.value
+    yield* source
+  }
+  return Readable.from(all(), { objectMode: false })
+}
+
+export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
+  const defaults = { tz: ctx.tz }
+  const summarize = (query: SummaryQuery) =>
+    runPlan(summaryPlan({ ...query, schedules: ctx.schedules }, ctx.clock()), ctx.store)
+
+  app.register(async (ingest) => {
+    registerIngestParsers(ingest, ctx.limits)
+    ingest.post<{ Body: IngestBody | undefined }>(
+      "/ingest/usage",
+      { config: { auth: "ingest" }, preParsing: decompressHook(ctx.limits.bodyLimit), bodyLimit: ctx.limits.bodyLimit },
+      async (request, reply) => {
+        const { records, rejected } = prepareBatch(request.body, headerNode(request.headers["x-usage-node"]))
+        ctx.metrics.recordsRejected.inc(rejected.length)
+        if (records.length === 0) throw noValidRecord(rejected)
+        const result = await ctx.committer.submit(records)
+        ctx.metrics.recordsAccepted.inc(result.accepted)
+        ctx.metrics.recordsDuplicate.inc(result.duplicates)
+        return reply.send({ accepted: result.accepted, duplicates: result.duplicates, rejected })
+      },
+    )
+  })
+
+  app.get("/api/usage/summary", { config: { auth: "read" } }, async (request) =>
+    summarize(parseSummaryQuery(request.query, defaults)),
+  )
+
+  app.get<{ Params: { provider: string } }>(
+    "/api/usage/provider/:provider/trends",
+    { config: { auth: "read" } },
+    async (request) =>
+      runPlan(trendsPlan(parseTrendsQuery(request.params.provider, request.query, defaults), ctx.clock()), ctx.store),
+  )
+
+  app.get("/api/usage/export", { config: { auth: "read" } }, async (request, reply) => {
+    const { format, filter } = parseExportQuery(request.query, defaults)
+    const body = await primed(exportChunks(ctx.store.iterate(filter, 1000), format))
+    return reply
+      .type(EXPORT_CONTENT_TYPES[format])
+      .header("content-disposition", `attachment; filename="usage-export.${format}"`)
+      .header("cache-control", "no-store")
+      .send(body)
+  })
+
+  app.get("/api/usage/stream", { config: { auth: "read", queryToken: true } }, async (request, reply) => {
+    const { key, query } = parseStreamQuery(request.query, defaults)
+    reply.hijack()
+    await ctx.hub.add(reply.raw, key, query)
+  })
+
+  app.get("/healthz", { config: { auth: "public" } }, async (_request, reply) => {
+    const uptimeSeconds = Math.round((Date.now() - ctx.startedAt) / 1000)
+    try {
+      const stats = await ctx.store.stats()
+      return {
+        status: "ok",
+        version: ctx.version,
+        uptimeSeconds,
+        store: { kind: ctx.store.kind, status: "ok", ...stats },
+      }
+    } catch (error) {
+      return reply.status(503).send({
+        status: "error",
+        version: ctx.version,
+        uptimeSeconds,
+        store: { kind: ctx.store.kind, status: "error", error: (error as Error).message },
+      })
+    }
+  })
+
+  app.get("/metrics", { config: { auth: "read" } }, async (_request, reply) => {
+    const text = await ctx.metrics.registry.metrics()
+    return reply.type(ctx.metrics.registry.contentType).send(text)
+  })
+
+  const document = openApiDocument(ctx.version)
+  app.get("/openapi.json", { config: { auth: "public" } }, async () => document)
+}
