@@ -5,7 +5,7 @@
  */
 import { fromNanos } from "../money.js"
 import { billingPeriod, resolveTimeZone, type ResetSchedules } from "../periods.js"
-import type { AggregateRow, RecordFilter } from "../store/store.js"
+import { type AggregateRow, emptyAggregate, type RecordFilter } from "../store/store.js"
 import type { BreakdownEntry, GroupBy, ProviderUsageSummary, UsageSummaryResult } from "../summary-types.js"
 import type { QueryPlan } from "./plan.js"
 
@@ -83,8 +83,8 @@ export function* summaryPlan(query: SummaryQuery, now: Date): QueryPlan<UsageSum
   const summaries: Record<string, ProviderUsageSummary> = {}
   const all = new Map<string, AggregateRow>()
   providers.forEach((p, i) => {
-    const row = answers[i][0]
-    if (!row) return
+    // A provider with records outside its current period still gets a (zero) summary, as in the legacy tracker.
+    const row = answers[i][0] ?? emptyAggregate(p)
     const period = periods.get(p)!
     summaries[p] = toSummary(p, row, ranged ? { ...period, start: query.since ?? period.start } : period)
     mergeRows(all, [{ ...row, key: "*" }])
