@@ -18,6 +18,7 @@ export const ERROR_TABLE = {
   NOT_LEGACY_FILE: { status: 422, exit: 1 },
   FILE_ERROR: { status: 500, exit: 1 },
   INSECURE_BIND: { status: 500, exit: 2 },
+  LISTEN_FAILED: { status: 500, exit: 1 },
   UNREACHABLE: { status: 503, exit: 1 },
   DELIVERY_INCOMPLETE: { status: 503, exit: 1 },
   UPSTREAM_ERROR: { status: 502, exit: 1 },
