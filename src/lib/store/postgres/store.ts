@@ -1,0 +1,291 @@
+/**
+ * The PostgreSQL store (`pg` Pool): the scale-out backend. Several `usage serve` replicas can share one
+ * database: identity is the primary key (ts, node, id), so a record delivered to two replicas counts once.
+ *
+ * An insert transaction sends the new records as one multi-row `INSERT … SELECT FROM unnest(arrays)
+ * ON CONFLICT DO NOTHING RETURNING node, id, ts` (one statement, fixed parameters, whatever the row count);
+ * the rows it returns are the new ones, and their sums go to the hour/day/month rollups
+ * (src/lib/store/rollup.ts) in the same transaction, in primary-key order so concurrent replicas lock rollup
+ * rows in the same order. Durability is PostgreSQL's: with the default `synchronous_commit = on`, COMMIT
+ * returns after the WAL is flushed, so a committed insert survives a crash of the service or of the server.
+ *
+ * The aggregate and iterate queries are the same SQL as SQLite (src/lib/store/sql-query.ts), sent as named
+ * prepared statements. `pg` is imported when a store is opened, so loading this module loads no driver.
+ */
+import { createHash } from "node:crypto"
+import type { Pool, PoolClient, QueryResultRow } from "pg"
+import { UsageHubError } from "../../errors.js"
+import type { StoredRecord, UsageRecord } from "../../record.js"
+import type { GroupBy } from "../../summary-types.js"
+import {
+  fromRecordRow,
+  RECORD_COLUMNS,
+  type RecordRow,
+  type RecordRowOut,
+  rowIdentity,
+  toRecordRow,
+} from "../record-row.js"
+import {
+  DIMENSION_COLUMNS,
+  foldKeyNodeSums,
+  type KeyNodeSums,
+  ROLLUP_LEVELS,
+  RollupDeltas,
+  type RollupRow,
+  SUM_COLUMNS,
+} from "../rollup.js"
+import { aggregateQuery, iteratePageQuery, POSTGRES_DIALECT, rollupIncrementSet, STORE_TABLES } from "../sql-query.js"
+import { redactUrl, storeError } from "../store-error.js"
+import type { AggregateRow, InsertResult, RecordFilter, StoreStats, UsageStore } from "../store.js"
+import { COUNTER_SLOTS, migrate } from "./schema.js"
+
+export interface PostgresStoreOptions {
+  /** Schema holding the tables, created when missing (e.g. one per test run). Default: the search_path. */
+  schema?: string
+  /** Connections in the pool. Default 10. */
+  poolSize?: number
+  /** How long to wait for a connection. Default 10000 ms. */
+  connectTimeoutMs?: number
+}
+
+const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/
+
+const RECORD_TYPES: Record<(typeof RECORD_COLUMNS)[number], string> = {
+  node: "text",
+  id: "text",
+  ts: "bigint",
+  provider: "text",
+  model: "text",
+  task_type: "text",
+  session_id: "text",
+  input_tokens: "bigint",
+  output_tokens: "bigint",
+  cache_read_tokens: "bigint",
+  cache_write_tokens: "bigint",
+  reasoning_tokens: "bigint",
+  cost_nanos: "bigint",
+  unpriced: "smallint",
+}
+
+const ROLLUP_COLUMNS = [...DIMENSION_COLUMNS, ...SUM_COLUMNS] as const
+const ROLLUP_TYPES: Record<(typeof ROLLUP_COLUMNS)[number], string> = {
+  provider: "text",
+  bucket: "bigint",
+  model: "text",
+  node: "text",
+  task_type: "text",
+  calls: "bigint",
+  cost_nanos: "bigint",
+  input_tokens: "bigint",
+  output_tokens: "bigint",
+  cache_read_tokens: "bigint",
+  cache_write_tokens: "bigint",
+  reasoning_tokens: "bigint",
+  unpriced_calls: "bigint",
+}
+
+/** `unnest($1::text[], $2::bigint[], …)` for columns starting at parameter `first`. */
+function unnestOf(types: readonly string[], first: number): string {
+  return `unnest(${types.map((type, i) => `$${first + i}::${type}[]`).join(", ")})`
+}
+
+/** The rows as one array per column (the parameters of an unnest insert). */
+function columnArrays<Row>(rows: readonly Row[], columns: readonly (keyof Row)[]): unknown[][] {
+  return columns.map((column) => rows.map((row) => row[column]))
+}
+
+const INSERT_RECORDS = `INSERT INTO usage_records (${RECORD_COLUMNS.join(", ")})
+SELECT * FROM ${unnestOf(
+  RECORD_COLUMNS.map((c) => RECORD_TYPES[c]),
+  1,
+)}
+ON CONFLICT DO NOTHING RETURNING node, id, ts`
+
+/** One statement adding the increments to every rollup level, the new providers and a counter slot. */
+const UPDATE_ROLLUPS = (() => {
+  let next = 1
+  const levels = ROLLUP_LEVELS.map((level, i) => {
+    const source = unnestOf(
+      ROLLUP_COLUMNS.map((c) => ROLLUP_TYPES[c]),
+      next,
+    )
+    next += ROLLUP_COLUMNS.length
+    return `r${i} AS (INSERT INTO ${level.table} (${ROLLUP_COLUMNS.join(", ")}) SELECT * FROM ${source}
+  ON CONFLICT (${DIMENSION_COLUMNS.join(", ")}) DO UPDATE SET ${rollupIncrementSet(level.table)})`
+  })
+  const providers = `p AS (INSERT INTO usage_providers (provider) SELECT unnest($${next}::text[]) ON CONFLICT DO NOTHING)`
+  return `WITH ${[...levels, providers].join(",\n")}
+UPDATE usage_counters SET records = records + $${next + 1} WHERE slot = $${next + 2}`
+})()
+
+const compareText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
+
+export class PostgresStore implements UsageStore {
+  readonly kind = "postgres" as const
+  private closed = false
+
+  /** Connects to `location` (postgres://…), creating `options.schema` when given, and migrates. */
+  static async open(location: string, options: PostgresStoreOptions = {}): Promise<PostgresStore> {
+    const label = `PostgreSQL ${redactUrl(location)}${options.schema ? ` (schema ${options.schema})` : ""}`
+    if (options.schema !== undefined && !SCHEMA_NAME.test(options.schema)) {
+      throw new UsageHubError(
+        "STORE_ERROR",
+        `invalid schema name ${JSON.stringify(options.schema)} (letters, digits, _)`,
+      )
+    }
+    let Driver: typeof import("pg").default
+    try {
+      Driver = (await import("pg")).default
+    } catch (error) {
+      throw storeError("cannot load the PostgreSQL driver (pg)", error)
+    }
+    let pool: Pool | undefined
+    try {
+      pool = new Driver.Pool({
+        connectionString: location,
+        max: options.poolSize ?? 10,
+        connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
+        ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
+      })
+      // An idle connection dropped by the server: the next query reports it; do not crash the process.
+      pool.on("error", () => {})
+      const client = await pool.connect()
+      try {
+        await migrate(client, label, options.schema)
+      } finally {
+        client.release()
+      }
+      return new PostgresStore(pool, label)
+    } catch (error) {
+      await pool?.end().catch(() => {})
+      throw storeError(`cannot open ${label}`, error)
+    }
+  }
+
+  private constructor(
+    private readonly pool: Pool,
+    readonly label: string,
+  ) {}
+
+  private async guard<T>(action: string, fn: () => Promise<T>): Promise<T> {
+    if (this.closed) throw new UsageHubError("STORE_ERROR", `${this.label}: ${action} after the store was closed`)
+    try {
+      return await fn()
+    } catch (error) {
+      throw storeError(`${this.label}: ${action} failed`, error)
+    }
+  }
+
+  /** Runs `text` as a named prepared statement (parsed once per connection). */
+  private async query<Row extends QueryResultRow>(text: string, values: unknown[]): Promise<Row[]> {
+    const name = `uh_${createHash("sha1").update(text).digest("hex").slice(0, 20)}`
+    return (await this.pool.query<Row>({ name, text, values })).rows
+  }
+
+  private async transaction<T>(fn: (client: PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect()
+    let broken = false
+    try {
+      await client.query("BEGIN")
+      const result = await fn(client)
+      await client.query("COMMIT")
+      return result
+    } catch (error) {
+      await client.query("ROLLBACK").catch(() => {
+        broken = true
+      })
+      throw error
+    } finally {
+      client.release(broken)
+    }
+  }
+
+  async insert(records: readonly StoredRecord[]): Promise<InsertResult> {
+    return (await this.insertBatches([records]))[0]
+  }
+
+  async insertBatches(batches: readonly (readonly StoredRecord[])[]): Promise<InsertResult[]> {
+    return this.guard("insert", async () => {
+      const results = batches.map(() => ({ accepted: 0, duplicates: 0 }))
+      // The first occurrence of an identity in this transaction is a candidate, later ones are duplicates.
+      const batchOf = new Map<string, number>()
+      const rows: RecordRow[] = []
+      batches.forEach((batch, i) => {
+        for (const record of batch) {
+          const row = toRecordRow(record)
+          const key = rowIdentity(row)
+          if (batchOf.has(key)) results[i].duplicates += 1
+          else {
+            batchOf.set(key, i)
+            rows.push(row)
+          }
+        }
+      })
+      if (rows.length === 0) return results
+      rows.sort((a, b) => a.ts - b.ts || compareText(a.node, b.node) || compareText(a.id, b.id))
+      await this.transaction(async (client) => {
+        const inserted = await client.query({
+          text: INSERT_RECORDS,
+          values: columnArrays(rows, RECORD_COLUMNS),
+        })
+        const isNew = new Set(inserted.rows.map(rowIdentity))
+        const deltas = new RollupDeltas()
+        for (const row of rows) {
+          const key = rowIdentity(row)
+          const result = results[batchOf.get(key)!]
+          if (isNew.has(key)) {
+            result.accepted += 1
+            deltas.add(row)
+          } else result.duplicates += 1
+        }
+        if (deltas.records === 0) return
+        const values: unknown[] = []
+        for (const level of ROLLUP_LEVELS) values.push(...columnArrays<RollupRow>(deltas.rows(level), ROLLUP_COLUMNS))
+        values.push(deltas.providers(), deltas.records, Math.floor(Math.random() * COUNTER_SLOTS))
+        await client.query({ text: UPDATE_ROLLUPS, values })
+      })
+      return results
+    })
+  }
+
+  async aggregate(filter: RecordFilter, groupBy: GroupBy): Promise<AggregateRow[]> {
+    return this.guard("aggregate", async () => {
+      const query = aggregateQuery(filter, groupBy, POSTGRES_DIALECT)
+      if (!query) return []
+      return foldKeyNodeSums(await this.query<KeyNodeSums & QueryResultRow>(query.text, query.params))
+    })
+  }
+
+  async *iterate(filter: RecordFilter, chunkSize = 1000): AsyncIterable<UsageRecord[]> {
+    const limit = Math.max(1, Math.floor(chunkSize))
+    let after: { ts: number; node: string; id: string } | undefined
+    for (;;) {
+      const rows = await this.guard("iterate", () => {
+        const query = iteratePageQuery(filter, after, limit, POSTGRES_DIALECT)
+        return this.query<RecordRowOut & QueryResultRow>(query.text, query.params)
+      })
+      if (rows.length === 0) return
+      const last = rows[rows.length - 1]
+      after = { ts: Number(last.ts), node: last.node, id: last.id }
+      yield rows.map(fromRecordRow)
+      if (rows.length < limit) return
+    }
+  }
+
+  async stats(): Promise<StoreStats> {
+    return this.guard("stats", async () => {
+      const [row] = await this.query<{ records: string; bytes: string | null }>(
+        `SELECT (SELECT COALESCE(SUM(records), 0) FROM usage_counters) AS records,
+                (SELECT SUM(pg_total_relation_size(to_regclass(t))) FROM unnest($1::text[]) AS t) AS bytes`,
+        [STORE_TABLES],
+      )
+      return { records: Number(row.records), bytes: Number(row.bytes ?? 0) }
+    })
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    await this.pool.end()
+  }
+}

@@ -1,0 +1,94 @@
+/**
+ * A usage record as a row of the SQL stores (SQLite and PostgreSQL share it): the instant as UTC epoch ms,
+ * the cost as integer nano-dollars, optional fields as NULL when absent. Converts both ways, so `iterate`
+ * gives back the record that was stored (optional fields only when they were present).
+ */
+import { fromNanos, toNanos } from "../money.js"
+import type { StoredRecord, UsageRecord } from "../record.js"
+
+/** Column names of the records table, in the order rows are bound and selected. */
+export const RECORD_COLUMNS = [
+  "node",
+  "id",
+  "ts",
+  "provider",
+  "model",
+  "task_type",
+  "session_id",
+  "input_tokens",
+  "output_tokens",
+  "cache_read_tokens",
+  "cache_write_tokens",
+  "reasoning_tokens",
+  "cost_nanos",
+  "unpriced",
+] as const
+
+export type RecordColumn = (typeof RECORD_COLUMNS)[number]
+
+export interface RecordRow {
+  node: string
+  id: string
+  /** The instant in UTC epoch milliseconds (part of the identity). */
+  ts: number
+  provider: string
+  model: string
+  task_type: string
+  session_id: string | null
+  input_tokens: number
+  output_tokens: number
+  cache_read_tokens: number | null
+  cache_write_tokens: number | null
+  reasoning_tokens: number | null
+  /** Integer nano-dollars. */
+  cost_nanos: number
+  /** 1 = unpriced, 0 = priced, NULL = not said. */
+  unpriced: 0 | 1 | null
+}
+
+/** A row as a driver returns it: PostgreSQL gives BIGINT as a string. */
+export type RecordRowOut = { [K in keyof RecordRow]: RecordRow[K] extends number ? number | string : RecordRow[K] }
+
+export function toRecordRow(record: StoredRecord): RecordRow {
+  return {
+    node: record.node,
+    id: record.id,
+    ts: record.timestamp.getTime(),
+    provider: record.provider,
+    model: record.model,
+    task_type: record.taskType,
+    session_id: record.sessionID ?? null,
+    input_tokens: record.inputTokens,
+    output_tokens: record.outputTokens,
+    cache_read_tokens: record.cacheReadTokens ?? null,
+    cache_write_tokens: record.cacheWriteTokens ?? null,
+    reasoning_tokens: record.reasoningTokens ?? null,
+    cost_nanos: toNanos(record.estimatedCost),
+    unpriced: record.unpriced === undefined ? null : record.unpriced ? 1 : 0,
+  }
+}
+
+/** The identity of a row: node, id, instant (the same key as `identityKey` of the record). */
+export function rowIdentity(row: { node: string; id: string; ts: number | string }): string {
+  return `${row.node}\u0000${row.id}\u0000${row.ts}`
+}
+
+export function fromRecordRow(row: RecordRowOut): UsageRecord {
+  const record: UsageRecord = {
+    id: row.id,
+    timestamp: new Date(Number(row.ts)),
+    provider: row.provider,
+    model: row.model,
+    inputTokens: Number(row.input_tokens),
+    outputTokens: Number(row.output_tokens),
+    estimatedCost: fromNanos(Number(row.cost_nanos)),
+    taskType: row.task_type,
+    node: row.node,
+  }
+  if (row.session_id !== null) record.sessionID = row.session_id
+  if (row.cache_read_tokens !== null) record.cacheReadTokens = Number(row.cache_read_tokens)
+  if (row.cache_write_tokens !== null) record.cacheWriteTokens = Number(row.cache_write_tokens)
+  if (row.reasoning_tokens !== null) record.reasoningTokens = Number(row.reasoning_tokens)
+  if (row.unpriced !== null) record.unpriced = Number(row.unpriced) === 1
+  return record
+}

@@ -1,0 +1,117 @@
+/**
+ * The SQL text the SQLite and PostgreSQL stores share: the aggregate over the rollup pieces of a range, the
+ * keyset page of `iterate`, the rollup upsert's SET clause. Only the parameter style differs (`?` or `$n`),
+ * so each query is written once. The text depends only on the query's shape (which filters, which pieces),
+ * never on values, so the stores cache one prepared statement per shape.
+ */
+import type { GroupBy } from "../summary-types.js"
+import { RECORD_COLUMNS } from "./record-row.js"
+import { GROUP_COLUMN, planRange, type RangePiece, SUM_COLUMNS } from "./rollup.js"
+import type { RecordFilter } from "./store.js"
+
+export interface Dialect {
+  /** The placeholder of the n-th parameter (1-based). */
+  param(n: number): string
+}
+
+export const SQLITE_DIALECT: Dialect = { param: () => "?" }
+export const POSTGRES_DIALECT: Dialect = { param: (n) => `$${n}` }
+
+export interface SqlQuery {
+  text: string
+  params: (string | number)[]
+}
+
+class Params {
+  readonly values: (string | number)[] = []
+  constructor(private readonly dialect: Dialect) {}
+  add(value: string | number): string {
+    this.values.push(value)
+    return this.dialect.param(this.values.length)
+  }
+}
+
+const RECORD_SUMS = [
+  "1 AS calls",
+  "cost_nanos",
+  "input_tokens",
+  "output_tokens",
+  "COALESCE(cache_read_tokens, 0) AS cache_read_tokens",
+  "COALESCE(cache_write_tokens, 0) AS cache_write_tokens",
+  "COALESCE(reasoning_tokens, 0) AS reasoning_tokens",
+  "COALESCE(unpriced, 0) AS unpriced_calls",
+].join(", ")
+
+function pieceQuery(piece: RangePiece, filter: RecordFilter, groupBy: GroupBy, params: Params): string {
+  const onRecords = piece.level === "records"
+  const timeColumn = onRecords ? "ts" : "bucket"
+  const where: string[] = []
+  if (filter.provider !== undefined) where.push(`provider = ${params.add(filter.provider)}`)
+  // Rollup keys start with the provider: without a provider filter, seek each known provider's range.
+  else if (!onRecords) where.push("provider IN (SELECT provider FROM usage_providers)")
+  if (Number.isFinite(piece.from)) where.push(`${timeColumn} >= ${params.add(piece.from)}`)
+  if (Number.isFinite(piece.to)) where.push(`${timeColumn} < ${params.add(piece.to)}`)
+  if (filter.node !== undefined) where.push(`node = ${params.add(filter.node)}`)
+  const table = piece.level === "records" ? "usage_records" : piece.level.table
+  const sums = onRecords ? RECORD_SUMS : SUM_COLUMNS.join(", ")
+  const conditions = where.length > 0 ? ` WHERE ${where.join(" AND ")}` : ""
+  return `SELECT ${GROUP_COLUMN[groupBy]} AS k, node, ${sums} FROM ${table}${conditions}`
+}
+
+/**
+ * Sums per (group key, node) over the records matching `filter`, read from the coarsest rollups that tile
+ * the range plus the records of its sub-hour edges. Undefined when the range is empty.
+ */
+export function aggregateQuery(filter: RecordFilter, groupBy: GroupBy, dialect: Dialect): SqlQuery | undefined {
+  const pieces = planRange(filter)
+  if (pieces.length === 0) return undefined
+  const params = new Params(dialect)
+  const union = pieces.map((piece) => pieceQuery(piece, filter, groupBy, params)).join(" UNION ALL ")
+  const sums = SUM_COLUMNS.map((c) => `SUM(${c}) AS ${c}`).join(", ")
+  return { text: `SELECT k, node, ${sums} FROM (${union}) AS pieces GROUP BY k, node`, params: params.values }
+}
+
+/** Where the previous page of `iterate` ended. */
+export interface RecordCursor {
+  ts: number
+  node: string
+  id: string
+}
+
+/** One keyset page of records in (ts, node, id) order: seeks past `after`, never OFFSET. */
+export function iteratePageQuery(
+  filter: RecordFilter,
+  after: RecordCursor | undefined,
+  limit: number,
+  dialect: Dialect,
+): SqlQuery {
+  const params = new Params(dialect)
+  const where: string[] = []
+  if (after)
+    where.push(`(ts, node, id) > (${params.add(after.ts)}, ${params.add(after.node)}, ${params.add(after.id)})`)
+  if (filter.since) where.push(`ts >= ${params.add(filter.since.getTime())}`)
+  if (filter.until) where.push(`ts < ${params.add(filter.until.getTime())}`)
+  if (filter.provider !== undefined) where.push(`provider = ${params.add(filter.provider)}`)
+  if (filter.node !== undefined) where.push(`node = ${params.add(filter.node)}`)
+  const conditions = where.length > 0 ? ` WHERE ${where.join(" AND ")}` : ""
+  return {
+    text: `SELECT ${RECORD_COLUMNS.join(", ")} FROM usage_records${conditions} ORDER BY ts, node, id LIMIT ${params.add(limit)}`,
+    params: params.values,
+  }
+}
+
+/** `calls = <table>.calls + excluded.calls, …`: adds a rollup increment to an existing row. */
+export function rollupIncrementSet(table: string): string {
+  return SUM_COLUMNS.map((c) => `${c} = ${table}.${c} + excluded.${c}`).join(", ")
+}
+
+/** Every table of the schema (for size statistics and test clean-up). */
+export const STORE_TABLES = [
+  "usage_records",
+  "usage_rollup_hour",
+  "usage_rollup_day",
+  "usage_rollup_month",
+  "usage_providers",
+  "usage_counters",
+  "usage_schema_version",
+] as const

@@ -1,0 +1,119 @@
+/**
+ * The SQLite schema and its migrations. `usage_schema_version` lists the migrations applied; opening a store
+ * applies the missing ones in one IMMEDIATE transaction (so two processes opening a new file at once do not
+ * both migrate), refuses a database written by a newer usage-hub, and refuses a SQLite file that holds other
+ * tables but no version table (not a usage-hub store). Tables are STRICT; keyed tables are WITHOUT ROWID, so
+ * the records are clustered by (ts, node, id) and each rollup by (provider, bucket, …).
+ */
+import type Database from "better-sqlite3"
+import { UsageHubError } from "../../errors.js"
+
+export interface Migration {
+  version: number
+  description: string
+  sql: string
+}
+
+const rollupTable = (name: string) => `
+CREATE TABLE ${name} (
+  provider TEXT NOT NULL,
+  bucket INTEGER NOT NULL,
+  model TEXT NOT NULL,
+  node TEXT NOT NULL,
+  task_type TEXT NOT NULL,
+  calls INTEGER NOT NULL,
+  cost_nanos INTEGER NOT NULL,
+  input_tokens INTEGER NOT NULL,
+  output_tokens INTEGER NOT NULL,
+  cache_read_tokens INTEGER NOT NULL,
+  cache_write_tokens INTEGER NOT NULL,
+  reasoning_tokens INTEGER NOT NULL,
+  unpriced_calls INTEGER NOT NULL,
+  PRIMARY KEY (provider, bucket, model, node, task_type)
+) STRICT, WITHOUT ROWID;`
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description: "records keyed by identity; hour, day and month rollups; providers; record counter",
+    sql: `
+CREATE TABLE usage_records (
+  node TEXT NOT NULL,
+  id TEXT NOT NULL,
+  ts INTEGER NOT NULL,
+  provider TEXT NOT NULL,
+  model TEXT NOT NULL,
+  task_type TEXT NOT NULL,
+  session_id TEXT,
+  input_tokens INTEGER NOT NULL,
+  output_tokens INTEGER NOT NULL,
+  cache_read_tokens INTEGER,
+  cache_write_tokens INTEGER,
+  reasoning_tokens INTEGER,
+  cost_nanos INTEGER NOT NULL,
+  unpriced INTEGER,
+  PRIMARY KEY (ts, node, id)
+) STRICT, WITHOUT ROWID;
+${rollupTable("usage_rollup_hour")}
+${rollupTable("usage_rollup_day")}
+${rollupTable("usage_rollup_month")}
+CREATE TABLE usage_providers (provider TEXT PRIMARY KEY) STRICT, WITHOUT ROWID;
+CREATE TABLE usage_counters (slot INTEGER PRIMARY KEY, records INTEGER NOT NULL) STRICT;
+INSERT INTO usage_counters (slot, records) VALUES (0, 0);
+`,
+  },
+]
+
+export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version
+
+function currentVersion(db: Database.Database, label: string): number | undefined {
+  const hasTable = db
+    .prepare("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'usage_schema_version'")
+    .get()
+  if (!hasTable) {
+    const other = db
+      .prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' LIMIT 1")
+      .get() as { name: string } | undefined
+    if (other) {
+      throw new UsageHubError(
+        "STORE_ERROR",
+        `${label} is a SQLite database but not a usage-hub store (it has a table "${other.name}" and no usage_schema_version)`,
+      )
+    }
+    return undefined
+  }
+  const row = db.prepare("SELECT COALESCE(MAX(version), 0) AS version FROM usage_schema_version").get() as {
+    version: number
+  }
+  if (row.version > SCHEMA_VERSION) {
+    throw new UsageHubError(
+      "STORE_ERROR",
+      `${label} has schema version ${row.version}, newer than this usage-hub knows (${SCHEMA_VERSION}): upgrade usage-hub`,
+    )
+  }
+  return row.version
+}
+
+/** Applies the missing migrations; returns the versions applied (none when the schema is current). */
+export function migrate(db: Database.Database, label: string): number[] {
+  if (currentVersion(db, label) === SCHEMA_VERSION) return []
+  const apply = db.transaction((): number[] => {
+    // Re-read under the write lock: another process may have migrated meanwhile.
+    const version = currentVersion(db, label)
+    if (version === undefined) {
+      db.exec(
+        "CREATE TABLE usage_schema_version (version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at TEXT NOT NULL) STRICT",
+      )
+    }
+    const applied: number[] = []
+    const record = db.prepare("INSERT INTO usage_schema_version (version, description, applied_at) VALUES (?, ?, ?)")
+    for (const migration of MIGRATIONS) {
+      if (migration.version <= (version ?? 0)) continue
+      db.exec(migration.sql)
+      record.run(migration.version, migration.description, new Date().toISOString())
+      applied.push(migration.version)
+    }
+    return applied
+  })
+  return apply.immediate()
+}

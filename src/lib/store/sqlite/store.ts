@@ -1,0 +1,220 @@
+/**
+ * The SQLite store (better-sqlite3): the default store of `usage serve` and of the CLI.
+ *
+ * Durability: WAL journal, `synchronous = FULL` by default. A commit returns only after the WAL is fsynced,
+ * so a committed insert (a 2xx from the service) survives a crash of the process (kill -9) AND a power loss
+ * or kernel crash. `synchronous: "NORMAL"` (option) fsyncs only at checkpoints: a committed insert still
+ * survives kill -9 of the process (the WAL frames are in the OS page cache when the commit returns), and
+ * the database is never corrupted, but the last commits before a power loss may be rolled back. The service
+ * groups concurrent requests into one transaction (insertBatches), which pays the fsync once per group.
+ *
+ * Each insert transaction checks identity (primary key (ts, node, id): ON CONFLICT DO NOTHING), stores the
+ * new rows and adds them to the hour/day/month rollups (src/lib/store/rollup.ts) in ONE IMMEDIATE
+ * transaction. Aggregates read the rollups plus the sub-hour edges of the range; `iterate` pages by keyset.
+ * The driver is imported when a store is opened, so loading this module loads no native addon.
+ */
+import { existsSync, mkdirSync } from "node:fs"
+import { dirname, resolve } from "node:path"
+import type Database from "better-sqlite3"
+import { UsageHubError } from "../../errors.js"
+import type { StoredRecord, UsageRecord } from "../../record.js"
+import type { GroupBy } from "../../summary-types.js"
+import { fromRecordRow, RECORD_COLUMNS, type RecordRow, type RecordRowOut, toRecordRow } from "../record-row.js"
+import {
+  DIMENSION_COLUMNS,
+  foldKeyNodeSums,
+  type KeyNodeSums,
+  ROLLUP_LEVELS,
+  RollupDeltas,
+  SUM_COLUMNS,
+} from "../rollup.js"
+import { aggregateQuery, iteratePageQuery, rollupIncrementSet, SQLITE_DIALECT } from "../sql-query.js"
+import { storeError } from "../store-error.js"
+import type { AggregateRow, InsertResult, RecordFilter, StoreStats, UsageStore } from "../store.js"
+import { migrate } from "./schema.js"
+
+export interface SqliteStoreOptions {
+  /** FULL (default): commits survive power loss. NORMAL: commits survive a process crash, not a power loss. */
+  synchronous?: "FULL" | "NORMAL"
+  /** Create the file (and its directory) when missing. Default true; false: a missing file is an error. */
+  create?: boolean
+  /** How long to wait for another process's write lock before failing. Default 5000 ms. */
+  busyTimeoutMs?: number
+}
+
+const MAX_CACHED_STATEMENTS = 256
+
+export class SqliteStore implements UsageStore {
+  readonly kind = "sqlite" as const
+  private closed = false
+  private readonly statements = new Map<string, Database.Statement>()
+  private readonly insertRecord: Database.Statement
+  private readonly upsertRollup: Map<string, Database.Statement>
+  private readonly addProvider: Database.Statement
+  private readonly addCount: Database.Statement
+  private readonly insertTransaction: Database.Transaction<
+    (batches: readonly (readonly StoredRecord[])[]) => InsertResult[]
+  >
+
+  /** Opens (creating when allowed) the database at `location` (a path or `:memory:`) and migrates it. */
+  static async open(location: string, options: SqliteStoreOptions = {}): Promise<SqliteStore> {
+    const inMemory = location === ":memory:"
+    const path = inMemory ? location : resolve(location)
+    const label = inMemory ? "SQLite in-memory database" : `SQLite database ${path}`
+    let Driver: typeof Database
+    try {
+      Driver = (await import("better-sqlite3")).default
+    } catch (error) {
+      throw storeError("cannot load the SQLite driver (better-sqlite3)", error)
+    }
+    if (!inMemory) {
+      if (!existsSync(path) && options.create === false) {
+        throw new UsageHubError("STORE_ERROR", `no usage-hub store at ${path} (the file does not exist)`)
+      }
+      try {
+        mkdirSync(dirname(path), { recursive: true })
+      } catch (error) {
+        throw storeError(`cannot create the directory of ${label}`, error)
+      }
+    }
+    let db: Database.Database | undefined
+    try {
+      db = new Driver(path, { timeout: options.busyTimeoutMs ?? 5000 })
+      db.pragma("journal_mode = WAL")
+      db.pragma(`synchronous = ${options.synchronous ?? "FULL"}`)
+      migrate(db, label)
+      return new SqliteStore(db, label)
+    } catch (error) {
+      db?.close()
+      if (error instanceof UsageHubError) throw error
+      const code = (error as { code?: string }).code
+      if (code === "SQLITE_NOTADB") throw storeError(`${path} is not a SQLite database`, error)
+      throw storeError(`cannot open ${label}`, error)
+    }
+  }
+
+  private constructor(
+    private readonly db: Database.Database,
+    readonly label: string,
+  ) {
+    const names = RECORD_COLUMNS.map((c) => `@${c}`).join(", ")
+    this.insertRecord = db.prepare(
+      `INSERT INTO usage_records (${RECORD_COLUMNS.join(", ")}) VALUES (${names}) ON CONFLICT DO NOTHING`,
+    )
+    const rollupColumns = [...DIMENSION_COLUMNS, ...SUM_COLUMNS]
+    this.upsertRollup = new Map(
+      ROLLUP_LEVELS.map((level) => [
+        level.table,
+        db.prepare(
+          `INSERT INTO ${level.table} (${rollupColumns.join(", ")}) VALUES (${rollupColumns.map((c) => `@${c}`).join(", ")})
+           ON CONFLICT (${DIMENSION_COLUMNS.join(", ")}) DO UPDATE SET ${rollupIncrementSet(level.table)}`,
+        ),
+      ]),
+    )
+    this.addProvider = db.prepare("INSERT INTO usage_providers (provider) VALUES (?) ON CONFLICT DO NOTHING")
+    this.addCount = db.prepare("UPDATE usage_counters SET records = records + ? WHERE slot = 0")
+    this.insertTransaction = db.transaction((batches) => this.insertInTransaction(batches))
+  }
+
+  private insertInTransaction(batches: readonly (readonly StoredRecord[])[]): InsertResult[] {
+    const deltas = new RollupDeltas()
+    const results = batches.map((batch) => {
+      let accepted = 0
+      for (const record of batch) {
+        const row: RecordRow = toRecordRow(record)
+        if (this.insertRecord.run(row).changes === 1) {
+          accepted += 1
+          deltas.add(row)
+        }
+      }
+      return { accepted, duplicates: batch.length - accepted }
+    })
+    if (deltas.records > 0) {
+      for (const level of ROLLUP_LEVELS) {
+        const upsert = this.upsertRollup.get(level.table)!
+        for (const row of deltas.rows(level)) upsert.run(row)
+      }
+      for (const provider of deltas.providers()) this.addProvider.run(provider)
+      this.addCount.run(deltas.records)
+    }
+    return results
+  }
+
+  private guard<T>(action: string, fn: () => T): T {
+    if (this.closed) throw new UsageHubError("STORE_ERROR", `${this.label}: ${action} after the store was closed`)
+    try {
+      return fn()
+    } catch (error) {
+      throw storeError(`${this.label}: ${action} failed`, error)
+    }
+  }
+
+  private statement(text: string): Database.Statement {
+    let statement = this.statements.get(text)
+    if (!statement) {
+      if (this.statements.size >= MAX_CACHED_STATEMENTS) this.statements.clear()
+      statement = this.db.prepare(text)
+      this.statements.set(text, statement)
+    }
+    return statement
+  }
+
+  async insert(records: readonly StoredRecord[]): Promise<InsertResult> {
+    return (await this.insertBatches([records]))[0]
+  }
+
+  async insertBatches(batches: readonly (readonly StoredRecord[])[]): Promise<InsertResult[]> {
+    return this.guard("insert", () => this.insertTransaction.immediate(batches))
+  }
+
+  /** Synchronous aggregate (the SQLite driver is synchronous). */
+  aggregateSync(filter: RecordFilter, groupBy: GroupBy): AggregateRow[] {
+    return this.guard("aggregate", () => {
+      const query = aggregateQuery(filter, groupBy, SQLITE_DIALECT)
+      if (!query) return []
+      return foldKeyNodeSums(this.statement(query.text).all(...query.params) as KeyNodeSums[])
+    })
+  }
+
+  async aggregate(filter: RecordFilter, groupBy: GroupBy): Promise<AggregateRow[]> {
+    return this.aggregateSync(filter, groupBy)
+  }
+
+  async *iterate(filter: RecordFilter, chunkSize = 1000): AsyncIterable<UsageRecord[]> {
+    const limit = Math.max(1, Math.floor(chunkSize))
+    let after: { ts: number; node: string; id: string } | undefined
+    for (;;) {
+      const rows = this.guard("iterate", () => {
+        const query = iteratePageQuery(filter, after, limit, SQLITE_DIALECT)
+        return this.statement(query.text).all(...query.params) as RecordRowOut[]
+      })
+      if (rows.length === 0) return
+      const last = rows[rows.length - 1]
+      after = { ts: Number(last.ts), node: last.node, id: last.id }
+      yield rows.map(fromRecordRow)
+      if (rows.length < limit) return
+    }
+  }
+
+  async stats(): Promise<StoreStats> {
+    return this.guard("stats", () => {
+      const { records } = this.db.prepare("SELECT COALESCE(SUM(records), 0) AS records FROM usage_counters").get() as {
+        records: number
+      }
+      const pages = this.db.pragma("page_count", { simple: true }) as number
+      const pageSize = this.db.pragma("page_size", { simple: true }) as number
+      return { records, bytes: pages * pageSize }
+    })
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    try {
+      this.db.pragma("optimize")
+    } catch {
+      // Best effort: statistics only.
+    }
+    this.db.close()
+  }
+}
