@@ -1,12 +1,54 @@
+import { Flags } from "@oclif/core"
 import { UsageCommand } from "../lib/cli/base-command.js"
-import { UsageHubError } from "../lib/errors.js"
+import { LOG_LEVELS } from "../lib/server/settings.js"
+import { runService, type ServeResult } from "../lib/server/run.js"
 
 export default class Serve extends UsageCommand {
   static override summary = "Run the central ingestion service (HTTP API, live dashboard) on SQLite or PostgreSQL."
-  static override examples = ["<%= config.bin %> <%= command.id %>"]
+  static override description =
+    "Listens on 127.0.0.1:3001 by default and serves the HTTP API (POST /ingest/usage, GET /api/usage/…), /metrics, /healthz, /openapi.json and the live dashboard at /. A 2xx from /ingest/usage means the records are committed. Stops cleanly on SIGTERM/SIGINT. Listening on a non-loopback address needs an ingest token (or --insecure). See docs/api.md and docs/operations.md."
+  static override examples = [
+    "<%= config.bin %> <%= command.id %>",
+    "<%= config.bin %> <%= command.id %> --db /var/lib/usage-hub/usage.db --host 0.0.0.0 --ingest-token /etc/usage-hub/ingest.tokens --read-token /etc/usage-hub/read.tokens",
+    '<%= config.bin %> <%= command.id %> --db postgres://usage@db.internal/usage --host 0.0.0.0 --ingest-token "$NEW,$OLD"',
+    "<%= config.bin %> <%= command.id %> --db :memory: --port 0",
+  ]
 
-  async run(): Promise<void> {
-    await this.parse(Serve)
-    throw new UsageHubError("NOT_IMPLEMENTED", "usage serve is not implemented yet")
+  static override flags = {
+    port: Flags.integer({ description: "Port to listen on (0: any free port).", default: 3001, min: 0, max: 65535 }),
+    host: Flags.string({ description: "Address to listen on.", default: "127.0.0.1" }),
+    db: Flags.string({
+      description:
+        "Store: a SQLite path, :memory: or postgres://… (env USAGE_DB; default $XDG_DATA_HOME/usage-hub/usage.db).",
+    }),
+    tz: Flags.string({ description: "Time zone of billing periods and days (IANA name; default: local zone)." }),
+    "ingest-token": Flags.string({
+      description:
+        "Token(s) required to POST /ingest/*: comma-separated, or a file with one per line (re-read on change).",
+      env: "USAGE_INGEST_TOKEN",
+    }),
+    "read-token": Flags.string({
+      description: "Token(s) required for /api/* and /metrics: comma-separated, or a file (re-read on change).",
+      env: "USAGE_READ_TOKEN",
+    }),
+    "tls-cert": Flags.string({ description: "TLS certificate (PEM) to serve HTTPS.", dependsOn: ["tls-key"] }),
+    "tls-key": Flags.string({ description: "TLS private key (PEM).", dependsOn: ["tls-cert"] }),
+    insecure: Flags.boolean({ description: "Allow a non-loopback address without an ingest token.", default: false }),
+    config: Flags.string({
+      description: "Config file (env USAGE_CONFIG; default $XDG_CONFIG_HOME/usage-hub/config.json).",
+    }),
+    "log-level": Flags.option({
+      description: "Log level (request logs at info).",
+      options: LOG_LEVELS,
+      default: "warn",
+    })(),
+  }
+
+  async run(): Promise<ServeResult> {
+    const { flags } = await this.parse(Serve)
+    return runService(flags, {
+      log: (line) => this.log(line),
+      warn: (line) => process.stderr.write(`${line}\n`),
+    })
   }
 }

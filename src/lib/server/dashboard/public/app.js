@@ -1,0 +1,342 @@
+// usage-hub dashboard: reads /api/usage/* (with the read token when the service requires one), renders the
+// current periods, a breakdown, a 30-day trend (SVG) and the nodes, and updates live from the SSE stream.
+// No framework and nothing external: every node is built with the DOM API (textContent, never innerHTML).
+"use strict"
+
+const TOKEN_KEY = "usage-hub.readToken"
+const BY_KEY = "usage-hub.breakdownBy"
+const TREND_DAYS = 30
+const COLORS = ["#3a5bd9", "#1f9d55", "#c27c0e", "#b83280", "#2b8a9e", "#7c3aed", "#c53030", "#4a5568"]
+const tz = Intl.DateTimeFormat().resolvedOptions().timeZone
+
+const state = {
+  token: sessionStorage.getItem(TOKEN_KEY) || "",
+  by: localStorage.getItem(BY_KEY) || "model",
+  source: null,
+  secondaryTimer: null,
+  secondaryAt: 0,
+}
+
+const $ = (id) => document.getElementById(id)
+
+function h(tag, attrs, ...children) {
+  const svg = ["svg", "g", "rect", "line", "text", "title"].includes(tag)
+  const el = svg ? document.createElementNS("http://www.w3.org/2000/svg", tag) : document.createElement(tag)
+  for (const [key, value] of Object.entries(attrs || {})) {
+    if (value === undefined || value === null) continue
+    if (key === "class") el.setAttribute("class", value)
+    else if (key.startsWith("--")) el.style.setProperty(key, value)
+    else el.setAttribute(key, String(value))
+  }
+  for (const child of children.flat()) {
+    if (child === undefined || child === null) continue
+    el.append(child instanceof Node ? child : document.createTextNode(String(child)))
+  }
+  return el
+}
+
+const usd = (value) => {
+  const digits = value !== 0 && Math.abs(value) < 0.01 ? 4 : 2
+  return new Intl.NumberFormat("en-US", {
+    style: "currency",
+    currency: "USD",
+    minimumFractionDigits: digits,
+    maximumFractionDigits: digits,
+  }).format(value)
+}
+const int = (value) => new Intl.NumberFormat("en-US").format(value)
+const day = (iso) => new Date(iso).toLocaleDateString(undefined, { month: "short", day: "numeric", timeZone: tz })
+
+function localDate(offsetDays) {
+  const d = new Date()
+  d.setDate(d.getDate() + offsetDays)
+  const p = (n) => String(n).padStart(2, "0")
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}`
+}
+
+// ---- API and auth ----
+
+class AuthError extends Error {}
+
+async function api(path) {
+  const headers = { accept: "application/json" }
+  if (state.token) headers.authorization = `Bearer ${state.token}`
+  const res = await fetch(path, { headers })
+  if (res.status === 401 || res.status === 403) {
+    askToken(res.status === 403 ? "That token was refused." : "")
+    throw new AuthError(`HTTP ${res.status}`)
+  }
+  if (!res.ok) {
+    let message = `HTTP ${res.status}`
+    try {
+      message = (await res.json()).error.message
+    } catch {}
+    throw new Error(message)
+  }
+  return res.json()
+}
+
+function query(params) {
+  const q = new URLSearchParams({ tz, ...params })
+  return q.toString()
+}
+
+function askToken(message) {
+  closeStream()
+  setLive("down", "token needed")
+  $("token-error").textContent = message
+  $("token-dialog").hidden = false
+  $("token-input").focus()
+}
+
+$("token-form").addEventListener("submit", (event) => {
+  event.preventDefault()
+  state.token = $("token-input").value.trim()
+  sessionStorage.setItem(TOKEN_KEY, state.token)
+  $("token-dialog").hidden = true
+  $("token-input").value = ""
+  start()
+})
+
+$("forget-token").addEventListener("click", () => {
+  sessionStorage.removeItem(TOKEN_KEY)
+  state.token = ""
+  location.reload()
+})
+
+// ---- rendering ----
+
+function setLive(kind, text) {
+  const el = $("live")
+  el.className = `pill pill-${kind}`
+  el.textContent = text
+}
+
+function renderSummary(summary) {
+  const entries = Object.values(summary.summaries)
+  const sum = (key) => entries.reduce((acc, s) => acc + s[key], 0)
+  $("total-cost").textContent = usd(summary.totalCost)
+  $("total-calls").textContent = int(sum("callCount"))
+  $("total-input").textContent = int(sum("totalInputTokens"))
+  $("total-output").textContent = int(sum("totalOutputTokens"))
+  $("total-nodes").textContent = int(summary.nodes.length)
+  $("updated").textContent = `updated ${new Date(summary.generatedAt).toLocaleTimeString()} · ${summary.tz}`
+  $("forget-token").hidden = !state.token
+
+  const cards = entries
+    .sort((a, b) => b.totalCost - a.totalCost)
+    .map((s) =>
+      h(
+        "article",
+        { class: "card", "data-provider": s.provider },
+        h("h3", {}, s.provider),
+        h("div", { class: "cost" }, usd(s.totalCost)),
+        h("div", { class: "period" }, `${day(s.periodStart)} → resets ${day(s.nextReset)} (${s.resetType})`),
+        h(
+          "dl",
+          {},
+          h("dt", {}, "Calls"),
+          h("dd", {}, int(s.callCount)),
+          h("dt", {}, "Tokens in"),
+          h("dd", {}, int(s.totalInputTokens)),
+          h("dt", {}, "Tokens out"),
+          h("dd", {}, int(s.totalOutputTokens)),
+          h("dt", {}, "Nodes"),
+          h("dd", {}, int(s.nodes ?? 0)),
+        ),
+        s.unpricedCalls ? h("div", { class: "note" }, `${int(s.unpricedCalls)} calls at the fallback price`) : null,
+      ),
+    )
+  $("providers").replaceChildren(
+    ...(cards.length ? cards : [h("p", { class: "empty" }, "No usage in the current periods yet.")]),
+  )
+
+  const labels = { model: "Model", node: "Node", taskType: "Task type", provider: "Provider" }
+  $("breakdown-key").textContent = labels[state.by]
+  const groups = summary.breakdown?.groups ?? []
+  const max = Math.max(0, ...groups.map((g) => g.share))
+  const rows = groups.map((g) =>
+    h(
+      "tr",
+      {},
+      h("td", {}, g.key),
+      h("td", { class: "num" }, usd(g.totalCost)),
+      h(
+        "td",
+        {},
+        h("div", { class: "bar-wrap" }, h("div", { class: "bar" }), h("small", {}, `${g.share.toFixed(1)}%`)),
+      ),
+      h("td", { class: "num" }, int(g.callCount)),
+      h("td", { class: "num" }, `${int(g.totalInputTokens)} / ${int(g.totalOutputTokens)}`),
+    ),
+  )
+  $("breakdown").tBodies[0].replaceChildren(...(rows.length ? rows : [emptyRow(5)]))
+  // Bar widths through the CSSOM (the page's CSP allows no inline style attributes).
+  $("breakdown")
+    .querySelectorAll(".bar")
+    .forEach((bar, i) => {
+      bar.style.width = `${max > 0 ? Math.max(2, (groups[i].share / max) * 100) : 0}%`
+    })
+}
+
+function emptyRow(span) {
+  return h("tr", {}, h("td", { colspan: span, class: "empty" }, "Nothing yet."))
+}
+
+function renderNodes(summary) {
+  const groups = summary.breakdown?.groups ?? []
+  const rows = groups.map((g) =>
+    h(
+      "tr",
+      { "data-node": g.key },
+      h("td", {}, g.key),
+      h("td", { class: "num" }, usd(g.totalCost)),
+      h("td", { class: "num" }, int(g.callCount)),
+    ),
+  )
+  $("nodes").tBodies[0].replaceChildren(...(rows.length ? rows : [emptyRow(3)]))
+}
+
+function renderTrend(trends) {
+  const W = 900
+  const H = 260
+  const pad = { left: 56, right: 10, top: 12, bottom: 26 }
+  const days = trends[0]?.dataPoints.map((p) => p.date) ?? []
+  const totals = days.map((_, i) => trends.reduce((acc, t) => acc + t.dataPoints[i].cost, 0))
+  const max = Math.max(...totals, 0)
+  const top = max > 0 ? niceCeil(max) : 1
+  const plotW = W - pad.left - pad.right
+  const plotH = H - pad.top - pad.bottom
+  const step = days.length ? plotW / days.length : plotW
+  const y = (v) => pad.top + plotH - (v / top) * plotH
+  const svg = h("svg", { viewBox: `0 0 ${W} ${H}`, preserveAspectRatio: "none" })
+  for (let i = 0; i <= 4; i++) {
+    const v = (top / 4) * i
+    svg.append(
+      h("line", { class: "grid", x1: pad.left, x2: W - pad.right, y1: y(v), y2: y(v) }),
+      h("text", { class: "axis", x: pad.left - 6, y: y(v) + 4, "text-anchor": "end" }, usd(v)),
+    )
+  }
+  days.forEach((date, i) => {
+    let base = 0
+    const x = pad.left + i * step + step * 0.15
+    const g = h("g", { "data-date": date })
+    trends.forEach((t, k) => {
+      const cost = t.dataPoints[i].cost
+      if (cost <= 0) return
+      const y1 = y(base + cost)
+      g.append(
+        h(
+          "rect",
+          { x, y: y1, width: step * 0.7, height: Math.max(1, y(base) - y1), fill: COLORS[k % COLORS.length], rx: 2 },
+          h("title", {}, `${date} · ${t.provider}: ${usd(cost)} (${int(t.dataPoints[i].calls)} calls)`),
+        ),
+      )
+      base += cost
+    })
+    svg.append(g)
+    if (i % 5 === 0 || i === days.length - 1) {
+      svg.append(h("text", { class: "axis", x: x + step * 0.35, y: H - 8, "text-anchor": "middle" }, date.slice(5)))
+    }
+  })
+  if (trends.length === 0)
+    svg.append(
+      h("text", { class: "axis", x: W / 2, y: H / 2, "text-anchor": "middle" }, "No usage in the last 30 days."),
+    )
+  $("trend").replaceChildren(svg)
+  $("trend-legend").replaceChildren(
+    ...trends.map((t, k) => h("span", { "--swatch": COLORS[k % COLORS.length] }, `${t.provider} ${usd(t.totalCost)}`)),
+  )
+}
+
+function niceCeil(v) {
+  const p = 10 ** Math.floor(Math.log10(v))
+  for (const m of [1, 2, 2.5, 5, 10]) if (m * p >= v) return m * p
+  return 10 * p
+}
+
+// ---- loading ----
+
+async function loadSecondary() {
+  state.secondaryAt = Date.now()
+  const [nodes, recent] = await Promise.all([
+    api(`/api/usage/summary?${query({ by: "node" })}`),
+    api(`/api/usage/summary?${query({ since: localDate(-(TREND_DAYS - 1)) })}`),
+  ])
+  renderNodes(nodes)
+  const providers = Object.keys(recent.summaries).sort(
+    (a, b) => recent.summaries[b].totalCost - recent.summaries[a].totalCost,
+  )
+  const trends = await Promise.all(
+    providers.map((p) =>
+      api(`/api/usage/provider/${encodeURIComponent(p)}/trends?${query({ days: String(TREND_DAYS) })}`),
+    ),
+  )
+  renderTrend(trends)
+}
+
+/** Trends and nodes follow the live summaries, at most every 2 s. */
+function scheduleSecondary() {
+  if (state.secondaryTimer) return
+  const wait = Math.max(0, 2000 - (Date.now() - state.secondaryAt))
+  state.secondaryTimer = setTimeout(() => {
+    state.secondaryTimer = null
+    loadSecondary().catch(report)
+  }, wait)
+}
+
+function closeStream() {
+  if (state.source) state.source.close()
+  state.source = null
+}
+
+function openStream() {
+  closeStream()
+  const params = { by: state.by }
+  // EventSource cannot send an Authorization header: the stream accepts the read token as ?token=.
+  if (state.token) params.token = state.token
+  const source = new EventSource(`/api/usage/stream?${query(params)}`)
+  state.source = source
+  source.addEventListener("open", () => setLive("live", "live"))
+  source.addEventListener("summary", (event) => {
+    setLive("live", "live")
+    renderSummary(JSON.parse(event.data))
+    scheduleSecondary()
+  })
+  source.addEventListener("error", () => {
+    if (source.readyState === EventSource.CLOSED) {
+      setLive("down", "offline")
+      // Find out why (a token problem opens the token dialog), then retry.
+      api(`/api/usage/summary?${query({ by: state.by })}`)
+        .then(() => setTimeout(openStream, 3000))
+        .catch(report)
+    } else {
+      setLive("idle", "reconnecting…")
+    }
+  })
+}
+
+function report(error) {
+  if (error instanceof AuthError) return
+  setLive("down", "error")
+  $("updated").textContent = error.message
+}
+
+async function start() {
+  try {
+    renderSummary(await api(`/api/usage/summary?${query({ by: state.by })}`))
+    openStream()
+    await loadSecondary()
+  } catch (error) {
+    report(error)
+  }
+}
+
+$("breakdown-by").value = state.by
+$("breakdown-by").addEventListener("change", (event) => {
+  state.by = event.target.value
+  localStorage.setItem(BY_KEY, state.by)
+  start()
+})
+
+start()

@@ -1,0 +1,44 @@
+/**
+ * `usage serve` from start to stop: resolves the settings, starts the service, prints ONE line with the
+ * address and the store, then runs until SIGTERM or SIGINT, when it stops accepting connections, finishes
+ * the requests in flight (their commits included), ends SSE streams and closes the store. A second signal
+ * during shutdown exits at once.
+ */
+import type { Env } from "../config-resolution.js"
+import { resolveServeSettings, type ServeFlags } from "./settings.js"
+import { startServer } from "./start.js"
+
+export interface ServeIo {
+  /** The start line (stdout). */
+  log: (line: string) => void
+  /** Warnings (stderr). */
+  warn: (line: string) => void
+  env?: Env
+  /** Signals that stop the service (default SIGTERM and SIGINT). */
+  signals?: NodeJS.Signals[]
+}
+
+export interface ServeResult {
+  url: string
+  store: string
+  /** The signal that stopped the service. */
+  stoppedBy: NodeJS.Signals
+}
+
+export async function runService(flags: ServeFlags, io: ServeIo): Promise<ServeResult> {
+  const { start, warnings } = resolveServeSettings(flags, io.env ?? process.env)
+  for (const line of warnings) io.warn(line)
+  const server = await startServer(start)
+  io.log(`usage-hub listening on ${server.url} (${server.storeDescription})`)
+  const signals = io.signals ?? ["SIGTERM", "SIGINT"]
+  const stoppedBy = await new Promise<NodeJS.Signals>((resolve) => {
+    const onSignal = (signal: NodeJS.Signals) => {
+      for (const s of signals) process.removeListener(s, onSignal)
+      for (const s of signals) process.once(s, () => process.exit(130))
+      resolve(signal)
+    }
+    for (const s of signals) process.on(s, onSignal)
+  })
+  await server.close()
+  return { url: server.url, store: server.storeDescription, stoppedBy }
+}

@@ -1,0 +1,103 @@
+/**
+ * The settings of `usage serve`, resolved once from its flags, the environment and the config file:
+ * address, store location (default `$XDG_DATA_HOME/usage-hub/usage.db`), time zone, tokens, TLS. Refuses a
+ * non-loopback address without an ingest token unless `--insecure`, and says what is open to the network.
+ */
+import { readFileSync } from "node:fs"
+import { defaultDbPath, type Env, resolveSettings } from "../config-resolution.js"
+import { UsageHubError } from "../errors.js"
+import { type ResetSchedules, resolveTimeZone } from "../periods.js"
+import { normaliseStoreLocation } from "../source/resolve-source.js"
+import { parseTokenOption, type TokenSource } from "./auth.js"
+import { DEFAULT_HOST, DEFAULT_PORT, type StartOptions } from "./start.js"
+
+export interface ServeFlags {
+  port?: number
+  host?: string
+  db?: string
+  tz?: string
+  "ingest-token"?: string
+  "read-token"?: string
+  "tls-cert"?: string
+  "tls-key"?: string
+  insecure?: boolean
+  config?: string
+  "log-level"?: string
+}
+
+export interface ServeSettings {
+  start: StartOptions & { host: string; port: number; db: string }
+  /** Lines to print as warnings before starting. */
+  warnings: string[]
+}
+
+export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const
+
+/** Whether a listen address only reaches this machine (127.0.0.0/8, ::1, localhost). */
+export function isLoopback(host: string): boolean {
+  const h = host
+    .trim()
+    .toLowerCase()
+    .replace(/^\[|\]$/g, "")
+  return h === "localhost" || h === "::1" || /^127(\.\d{1,3}){3}$/.test(h) || /^::ffff:127(\.\d{1,3}){3}$/.test(h)
+}
+
+function readTls(path: string, what: string): Buffer {
+  try {
+    return readFileSync(path)
+  } catch (error) {
+    throw new UsageHubError(
+      "BAD_USAGE",
+      `cannot read ${what} ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+    )
+  }
+}
+
+export function resolveServeSettings(flags: ServeFlags, env: Env = process.env): ServeSettings {
+  const resolved = resolveSettings({ configPath: flags.config, env })
+  const host = flags.host ?? DEFAULT_HOST
+  const port = flags.port ?? DEFAULT_PORT
+  const db = normaliseStoreLocation(flags.db ?? resolved.db ?? defaultDbPath(env), env)
+  const tz = resolveTimeZone(flags.tz)
+  const ingestToken: TokenSource | undefined = parseTokenOption(
+    flags["ingest-token"] ?? env.USAGE_INGEST_TOKEN,
+    "--ingest-token",
+  )
+  const readToken: TokenSource | undefined = parseTokenOption(
+    flags["read-token"] ?? env.USAGE_READ_TOKEN,
+    "--read-token",
+  )
+  const warnings: string[] = []
+  const loopback = isLoopback(host)
+  if (!loopback && !ingestToken && !flags.insecure) {
+    throw new UsageHubError(
+      "INSECURE_BIND",
+      `refusing to listen on ${host} without an ingest token: anyone on the network could write usage records (give --ingest-token or USAGE_INGEST_TOKEN, or --insecure to accept this)`,
+    )
+  }
+  if (!loopback && !ingestToken)
+    warnings.push(`warning: no ingest token: anyone who reaches ${host}:${port} can write usage records`)
+  if (!loopback && !readToken)
+    warnings.push(`warning: no read token: spend data is open to anyone who reaches ${host}:${port}`)
+  const cert = flags["tls-cert"]
+  const key = flags["tls-key"]
+  if ((cert === undefined) !== (key === undefined))
+    throw new UsageHubError("BAD_USAGE", "--tls-cert and --tls-key go together")
+  const https = cert && key ? { cert: readTls(cert, "--tls-cert"), key: readTls(key, "--tls-key") } : undefined
+  const schedules: ResetSchedules = resolved.usage.resetSchedules
+  return {
+    start: {
+      host,
+      port,
+      db,
+      tz,
+      ingestToken,
+      readToken,
+      https,
+      schedules,
+      logLevel: flags["log-level"] ?? "warn",
+      processMetrics: true,
+    },
+    warnings,
+  }
+}
