@@ -1,12 +1,73 @@
+import { Args, Flags } from "@oclif/core"
 import { UsageCommand } from "../lib/cli/base-command.js"
-import { UsageHubError } from "../lib/errors.js"
+import { type MigrateReport, runMigrate } from "../lib/cli/run-migrate.js"
+import { sourceFlags } from "../lib/cli/source-flags.js"
 
 export default class MigrateFile extends UsageCommand {
   static override summary = "Import legacy oh-my-opencode-usage.json files into a store or the central service, once."
-  static override examples = ["<%= config.bin %> <%= command.id %>"]
+  static override description =
+    "Writes to --db or --endpoint (or USAGE_DB / USAGE_ENDPOINT), else the default store " +
+    "($XDG_DATA_HOME/usage-hub/usage.db). Records get --node (default: this machine's hostname) unless they " +
+    "carry one. Idempotent: a record already there counts as a duplicate, so running it twice imports nothing " +
+    "new. A file that is not a legacy usage file is refused whole (exit 1); the other files are still imported."
+  static override examples = [
+    {
+      description: "Into the default store",
+      command: "<%= config.bin %> <%= command.id %> ~/.config/opencode/oh-my-opencode-usage.json",
+    },
+    {
+      description: "Several machines' files into one store",
+      command: "<%= config.bin %> <%= command.id %> laptop.json --node laptop --db ./usage.db",
+    },
+    {
+      description: "Into the central service",
+      command: "<%= config.bin %> <%= command.id %> old.json --endpoint http://master-node:3001 --token $USAGE_TOKEN",
+    },
+    {
+      description: "What would be imported, as JSON",
+      command: "<%= config.bin %> <%= command.id %> old.json --dry-run --json",
+    },
+  ]
+  static override enableJsonFlag = true
+  static override strict = false
+  static override args = {
+    file: Args.string({ description: "Legacy usage files (oh-my-opencode-usage.json).", required: true }),
+  }
+  static override flags = {
+    db: Flags.string({
+      helpGroup: "TARGET",
+      description: "Write into this store: a SQLite path or postgres://… (env USAGE_DB).",
+      exclusive: ["endpoint"],
+    }),
+    endpoint: Flags.string({
+      helpGroup: "TARGET",
+      description: "Send to the central service at this URL (env USAGE_ENDPOINT).",
+      exclusive: ["db"],
+    }),
+    token: Flags.string({ helpGroup: "TARGET", description: "Ingest token for --endpoint (env USAGE_TOKEN)." }),
+    config: sourceFlags.config,
+    node: Flags.string({
+      description: "Node of records that carry none (default: USAGE_NODE, config http.nodeId, else the hostname).",
+    }),
+    "dry-run": Flags.boolean({ description: "Read and check the files, count what would be new; write nothing." }),
+  }
 
-  async run(): Promise<void> {
-    await this.parse(MigrateFile)
-    throw new UsageHubError("NOT_IMPLEMENTED", "usage migrate-file is not implemented yet")
+  async run(): Promise<MigrateReport> {
+    const { argv, flags } = await this.parse(MigrateFile)
+    const files = argv as string[]
+    const stray = files.find((f) => f.startsWith("-") && f.length > 1)
+    if (stray) this.badUsage(`unknown flag ${stray} (see usage migrate-file --help)`)
+    const report = await runMigrate({ ...flags, files, dryRun: flags["dry-run"] })
+    if (!this.jsonEnabled()) {
+      const { renderMigrate } = await import("../lib/cli/migrate-view.js")
+      const { stdout, stderr } = renderMigrate(report)
+      this.log(stdout)
+      for (const line of stderr) process.stderr.write(`${line}\n`)
+    }
+    if (report.totals.refused > 0) {
+      if (this.jsonEnabled()) this.logJson(report)
+      this.exit(1)
+    }
+    return report
   }
 }

@@ -1,20 +1,17 @@
 /**
  * Opens a store for the CLI by location (a SQLite path, `:memory:` or postgres://…) through the stores'
- * `openStore`, loaded only here so that commands that never open a store never load a driver. A location that
- * cannot be opened becomes one STORE_ERROR line naming it (without its password).
+ * `openStore`, loaded only here so that commands that never open a store never load a driver. Reads open
+ * an existing store only (`create: false`); writes (migrate-file) create it. Any failure is one STORE_ERROR
+ * line naming the location without its password.
  */
-import { mkdirSync } from "node:fs"
-import { dirname } from "node:path"
 import { isUsageHubError, UsageHubError } from "../errors.js"
 import type { UsageStore } from "../store/store.js"
-import { isPostgresUrl, redactLocation } from "./resolve-source.js"
+import { redactLocation } from "./resolve-source.js"
 
-export async function openStoreAt(location: string, options: { create?: boolean } = {}): Promise<UsageStore> {
-  const local = !isPostgresUrl(location) && location !== ":memory:"
+export async function openStoreAt(location: string, options: { create: boolean }): Promise<UsageStore> {
   try {
-    if (local && options.create) mkdirSync(dirname(location), { recursive: true })
     const { openStore } = await import("../store/index.js")
-    return await openStore(location)
+    return await openStore(location, { create: options.create })
   } catch (error) {
     if (isUsageHubError(error)) throw error
     throw new UsageHubError(

@@ -189,10 +189,7 @@ export async function openReader(spec: SourceSpec, context: OpenContext): Promis
     const store = await loadLegacyFile(spec.path, context.settings.nodeId, context.warn)
     return new StoreReader("file", spec.path, store, context.clock, schedules)
   }
-  if (!isPostgresUrl(spec.location) && spec.location !== ":memory:" && !existsSync(spec.location)) {
-    if (!spec.isDefault) {
-      throw new UsageHubError("FILE_ERROR", `no usage store at ${spec.location} (check ${spec.from})`)
-    }
+  if (spec.isDefault && !existsSync(spec.location)) {
     // Nothing imported yet on this machine: an empty answer, and a hint on how to get data.
     context.warn?.(
       `no usage store yet at ${spec.location}; import legacy files with \`usage migrate-file\`, ` +
@@ -202,6 +199,6 @@ export async function openReader(spec: SourceSpec, context: OpenContext): Promis
     return new StoreReader("store", spec.location, new MemoryStore(), context.clock, schedules)
   }
   const { openStoreAt } = await import("./open-store.js")
-  const store = await openStoreAt(spec.location)
+  const store = await openStoreAt(spec.location, { create: false })
   return new StoreReader("store", redactLocation(spec.location), store, context.clock, schedules)
 }
