@@ -23,6 +23,8 @@ export interface ProviderUsageSummary {
   totalCacheReadTokens?: number
   totalCacheWriteTokens?: number
   totalReasoningTokens?: number
+  /** Share of the answer's total cost, 0..100 (summaries of several providers). */
+  share?: number
 }
 
 export interface BreakdownEntry {

@@ -91,6 +91,10 @@ export function* summaryPlan(query: SummaryQuery, now: Date): QueryPlan<UsageSum
   })
   const total = all.get("*")
   const totalNanos = total?.costNanos ?? 0
+  providers.forEach((p, i) => {
+    // Share of the answer's total cost, 0..100 (the CLI's "Share" column; exact: from nano-dollars).
+    if (summaries[p]) summaries[p].share = totalNanos > 0 ? ((answers[i][0]?.costNanos ?? 0) / totalNanos) * 100 : 0
+  })
 
   const result: UsageSummaryResult = {
     summaries,
