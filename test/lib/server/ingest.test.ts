@@ -1,0 +1,169 @@
+import { expect } from "chai"
+import { gzipSync } from "node:zlib"
+import { NOW, startTestService, sumNanos, type TestService, wireRecord } from "./helpers.js"
+
+describe("POST /ingest/usage on an in-memory SQLite store", () => {
+  let svc: TestService
+
+  beforeEach(async () => {
+    svc = await startTestService()
+  })
+  afterEach(async () => {
+    await svc.stop()
+  })
+
+  it("serves a SQLite store", async () => {
+    const health = await svc.get("/healthz")
+    expect(health.status).to.equal(200)
+    expect(health.json.store).to.include({ kind: "sqlite", status: "ok", records: 0 })
+  })
+
+  it("aggregates records of several nodes exactly in the summary and the trends", async () => {
+    const nodes = ["build-01", "build-02", "laptop-ü", "ci-runner"]
+    const sent: Array<Record<string, unknown>> = []
+    for (const [n, node] of nodes.entries()) {
+      const batch = Array.from({ length: 40 + n * 7 }, (_, i) =>
+        wireRecord({
+          provider: i % 3 === 0 ? "openai" : "anthropic",
+          model: i % 3 === 0 ? "gpt-5.2" : "claude-sonnet-4-5",
+          estimatedCost: Number((0.000123 * (i + 1) + 0.1 * n).toFixed(9)),
+          timestamp: new Date(NOW.getTime() - (i % 5) * 86_400_000 - 3_600_000).toISOString(),
+        }),
+      )
+      const res = await svc.post({ node, records: batch })
+      expect(res.status).to.equal(200)
+      expect(res.json).to.deep.equal({ accepted: batch.length, duplicates: 0, rejected: [] })
+      sent.push(...batch.map((r) => ({ ...r, node })))
+    }
+
+    const since = "2026-11-01"
+    const summary = await svc.get(`/api/usage/summary?since=${since}&tz=UTC&by=node`)
+    expect(summary.status).to.equal(200)
+    for (const provider of ["anthropic", "openai"]) {
+      const mine = sent.filter((r) => r.provider === provider)
+      const s = summary.json.summaries[provider]
+      expect(s.callCount).to.equal(mine.length)
+      expect(Math.round(s.totalCost * 1e9)).to.equal(sumNanos(mine))
+      expect(s.totalInputTokens).to.equal(mine.reduce((a, r) => a + (r.inputTokens as number), 0))
+      expect(s.totalOutputTokens).to.equal(mine.reduce((a, r) => a + (r.outputTokens as number), 0))
+      expect(s.nodes).to.equal(nodes.length)
+    }
+    expect(Math.round(summary.json.totalCost * 1e9)).to.equal(sumNanos(sent))
+    expect(summary.json.nodes).to.deep.equal([...nodes].sort())
+    const byNode = Object.fromEntries(summary.json.breakdown.groups.map((g: any) => [g.key, g]))
+    for (const node of nodes) {
+      const mine = sent.filter((r) => r.node === node)
+      expect(byNode[node].callCount).to.equal(mine.length)
+      expect(Math.round(byNode[node].totalCost * 1e9)).to.equal(sumNanos(mine))
+    }
+
+    const trends = await svc.get("/api/usage/provider/anthropic/trends?range=7d&tz=UTC")
+    expect(trends.status).to.equal(200)
+    expect(trends.json.rangeDays).to.equal(7)
+    expect(trends.json.dataPoints.map((p: any) => p.date)).to.deep.equal([
+      "2026-11-14",
+      "2026-11-15",
+      "2026-11-16",
+      "2026-11-17",
+      "2026-11-18",
+      "2026-11-19",
+      "2026-11-20",
+    ])
+    for (const point of trends.json.dataPoints) {
+      const mine = sent.filter((r) => r.provider === "anthropic" && (r.timestamp as string).startsWith(point.date))
+      expect(point.calls, point.date).to.equal(mine.length)
+      expect(Math.round(point.cost * 1e9), point.date).to.equal(sumNanos(mine))
+    }
+    const anthropic = sent.filter((r) => r.provider === "anthropic")
+    expect(Math.round(trends.json.totalCost * 1e9)).to.equal(sumNanos(anthropic))
+  })
+
+  it("gets exact totals from five concurrent senders", async () => {
+    const senders = 5
+    const batches = 8
+    const perBatch = 60
+    const sent: Array<Record<string, unknown>> = []
+    await Promise.all(
+      Array.from({ length: senders }, async (_, s) => {
+        for (let b = 0; b < batches; b++) {
+          const batch = Array.from({ length: perBatch }, () => wireRecord({ node: `sender-${s}` }))
+          // Every other batch is sent twice: a retry must count once.
+          const copies = b % 2 === 0 ? 2 : 1
+          for (let c = 0; c < copies; c++) {
+            const res = await svc.post(batch)
+            expect(res.status).to.equal(200)
+            expect(res.json.accepted + res.json.duplicates).to.equal(perBatch)
+          }
+          sent.push(...batch.map((r) => ({ ...r })))
+        }
+      }),
+    )
+    const summary = await svc.get("/api/usage/summary?since=2026-01-01")
+    const s = summary.json.summaries.anthropic
+    expect(s.callCount).to.equal(senders * batches * perBatch)
+    expect(Math.round(summary.json.totalCost * 1e9)).to.equal(sumNanos(sent))
+    expect(summary.json.nodes).to.have.length(senders)
+    const health = await svc.get("/healthz")
+    expect(health.json.store.records).to.equal(senders * batches * perBatch)
+  })
+
+  it("keeps the valid records of a mixed batch and reports each rejected one by index", async () => {
+    const good = [wireRecord(), wireRecord()]
+    const res = await svc.post([good[0], { ...wireRecord(), inputTokens: -1 }, good[1], "not a record"])
+    expect(res.status).to.equal(200)
+    expect(res.json.accepted).to.equal(2)
+    expect(res.json.rejected.map((r: any) => r.index)).to.deep.equal([1, 3])
+    expect(res.json.rejected[0].error).to.match(/inputTokens/)
+    expect(res.json.rejected[1].error).to.match(/object/)
+  })
+
+  it("counts a redelivered record once and two events sharing a legacy id twice", async () => {
+    const a = wireRecord({ id: "usage_3f9a1c2e", node: "n1" })
+    const b = { ...a, timestamp: new Date(NOW.getTime() - 5000).toISOString() }
+    expect((await svc.post([a, b])).json).to.deep.include({ accepted: 2, duplicates: 0 })
+    const sameInstant = { ...a, timestamp: new Date(a.timestamp as string).getTime() }
+    expect((await svc.post([a, sameInstant])).json).to.deep.include({ accepted: 0, duplicates: 2 })
+  })
+
+  it("takes the node from the record, else the body, else X-Usage-Node, else unknown", async () => {
+    await svc.post(
+      { node: "body-node", records: [wireRecord({ node: "own" }), wireRecord()] },
+      { "x-usage-node": "hdr" },
+    )
+    await svc.post([wireRecord()], { "x-usage-node": "hdr" })
+    await svc.post([wireRecord()])
+    const summary = await svc.get("/api/usage/summary?since=2026-01-01&by=node")
+    const counts = Object.fromEntries(summary.json.breakdown.groups.map((g: any) => [g.key, g.callCount]))
+    expect(counts).to.deep.equal({ own: 1, "body-node": 1, hdr: 1, unknown: 1 })
+  })
+
+  it("accepts a single record, NDJSON with per-line indexes, and gzip", async () => {
+    expect((await svc.post(wireRecord())).json.accepted).to.equal(1)
+    const ndjson = `${JSON.stringify(wireRecord())}\n\n{not json\n${JSON.stringify({ ...wireRecord(), provider: "" })}\n${JSON.stringify(wireRecord())}\n`
+    const nd = await svc.post(ndjson, { "content-type": "application/x-ndjson" })
+    expect(nd.status).to.equal(200)
+    expect(nd.json.accepted).to.equal(2)
+    expect(nd.json.rejected.map((r: any) => r.index)).to.deep.equal([1, 2])
+    const gz = await fetch(`${svc.url}/ingest/usage`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "content-encoding": "gzip" },
+      body: gzipSync(JSON.stringify([wireRecord(), wireRecord(), wireRecord()])),
+    })
+    expect(gz.status).to.equal(200)
+    expect((await gz.json()).accepted).to.equal(3)
+    const health = await svc.get("/healthz")
+    expect(health.json.store.records).to.equal(6)
+  })
+
+  it("answers the summary with ISO dates and accepts by, provider and node filters", async () => {
+    await svc.post([wireRecord({ node: "a", provider: "openai" }), wireRecord({ node: "b" })])
+    const res = await svc.get("/api/usage/summary?provider=openai&by=model")
+    expect(res.status).to.equal(200)
+    expect(Object.keys(res.json.summaries)).to.deep.equal(["openai"])
+    expect(res.json.summaries.openai.periodStart).to.equal("2026-11-01T00:00:00.000Z")
+    expect(res.json.generatedAt).to.equal(NOW.toISOString())
+    expect(res.json.breakdown.by).to.equal("model")
+    const nodeB = await svc.get("/api/usage/summary?node=b")
+    expect(nodeB.json.nodes).to.deep.equal(["b"])
+  })
+})
