@@ -1,0 +1,198 @@
+import { spawn } from "node:child_process"
+import { existsSync, readFileSync, writeFileSync } from "node:fs"
+import { join } from "node:path"
+import Database from "better-sqlite3"
+import { expect } from "chai"
+import { StoreAdapter } from "../../../../src/lib/adapters/store-adapter.js"
+import { UsageHubError } from "../../../../src/lib/errors.js"
+import { SCHEMA_VERSION } from "../../../../src/lib/store/sqlite/schema.js"
+import { SqliteStore } from "../../../../src/lib/store/sqlite/store.js"
+import type { UsageStore } from "../../../../src/lib/store/store.js"
+import { tempDir } from "../../../helpers/tmp.js"
+import { describeStorageAdapterContract } from "../../adapters/storage-adapter-contract.js"
+import { collect, describeStoreContract, generateRecords, record } from "../store-contract.js"
+
+let n = 0
+const newPath = () => join(tempDir(), `usage-${n++}.db`)
+const pathOf = (store: UsageStore) => (store as SqliteStore).label.replace(/^SQLite database /, "")
+
+describeStoreContract("SqliteStore :memory:", () => SqliteStore.open(":memory:"))
+
+describeStoreContract("SqliteStore file", () => SqliteStore.open(newPath()), {
+  reopen: async (store) => {
+    await store.close()
+    return SqliteStore.open(pathOf(store))
+  },
+})
+
+describeStorageAdapterContract("StoreAdapter over SqliteStore", async () => {
+  const adapter = new StoreAdapter({ store: await SqliteStore.open(newPath()), nodeId: "node-a" })
+  return { adapter, cleanup: () => adapter.close() }
+})
+
+async function expectStoreError(promise: Promise<unknown>, pattern: RegExp): Promise<UsageHubError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  )
+  expect(error, "it throws").to.be.instanceOf(UsageHubError)
+  expect((error as UsageHubError).code).to.equal("STORE_ERROR")
+  expect((error as UsageHubError).message).to.match(pattern)
+  return error as UsageHubError
+}
+
+describe("SqliteStore", () => {
+  it("applies its migrations once and records them in the version table", async () => {
+    const path = newPath()
+    await (await SqliteStore.open(path)).close()
+    await (await SqliteStore.open(path)).close()
+    const db = new Database(path, { readonly: true })
+    try {
+      const versions = db.prepare("SELECT version FROM usage_schema_version").all()
+      expect(versions).to.deep.equal([{ version: SCHEMA_VERSION }])
+      expect(db.pragma("journal_mode", { simple: true })).to.equal("wal")
+    } finally {
+      db.close()
+    }
+  })
+
+  it("creates the directory of a new database file", async () => {
+    const path = join(tempDir(), "a", "b", "usage.db")
+    const store = await SqliteStore.open(path)
+    await store.insert([record({ id: "usage_1", timestamp: new Date("2026-11-20T10:00:00Z") })])
+    await store.close()
+    expect(existsSync(path)).to.equal(true)
+  })
+
+  it("refuses a missing file when told not to create one", async () => {
+    const path = join(tempDir(), "missing.db")
+    await expectStoreError(SqliteStore.open(path, { create: false }), /no usage-hub store at .*missing\.db/)
+    expect(existsSync(path)).to.equal(false)
+  })
+
+  it("refuses a file that is not a SQLite database, leaving it unchanged", async () => {
+    const path = join(tempDir(), "usage.json")
+    const text = `{"version": 1, "records": []}\n`.repeat(200)
+    writeFileSync(path, text)
+    await expectStoreError(SqliteStore.open(path), /usage\.json is not a SQLite database/)
+    expect(readFileSync(path, "utf8")).to.equal(text)
+  })
+
+  it("refuses a SQLite database that is not a usage-hub store", async () => {
+    const path = newPath()
+    const db = new Database(path)
+    db.exec("CREATE TABLE invoices (id INTEGER PRIMARY KEY)")
+    db.close()
+    await expectStoreError(SqliteStore.open(path), /not a usage-hub store .*"invoices"/)
+  })
+
+  it("refuses a store written by a newer usage-hub", async () => {
+    const path = newPath()
+    await (await SqliteStore.open(path)).close()
+    const db = new Database(path)
+    db.prepare("INSERT INTO usage_schema_version VALUES (?, 'future', '2030-01-01')").run(SCHEMA_VERSION + 1)
+    db.close()
+    await expectStoreError(SqliteStore.open(path), /newer than this usage-hub knows/)
+  })
+
+  it("reports use after close as a STORE_ERROR", async () => {
+    const store = await SqliteStore.open(":memory:")
+    await store.close()
+    await expectStoreError(store.aggregate({}, "provider"), /closed/)
+  })
+
+  it("keeps the rollups equal to the records they sum, at every level", async () => {
+    const store = await SqliteStore.open(newPath())
+    const records = generateRecords(300, 9, Date.parse("2026-09-28T00:00:00Z"), Date.parse("2026-11-03T00:00:00Z"))
+    await store.insertBatches([records.slice(0, 100), records.slice(50, 300)])
+    const path = pathOf(store)
+    await store.close()
+    const db = new Database(path, { readonly: true })
+    try {
+      const truth = db
+        .prepare(
+          "SELECT COUNT(*) AS calls, SUM(cost_nanos) AS cost, SUM(COALESCE(cache_read_tokens, 0)) AS cr FROM usage_records",
+        )
+        .get()
+      expect(truth).to.deep.equal({
+        calls: 300,
+        cost: records.reduce((s, r) => s + Math.round(r.estimatedCost * 1e9), 0),
+        cr: records.reduce((s, r) => s + (r.cacheReadTokens ?? 0), 0),
+      })
+      for (const table of ["usage_rollup_hour", "usage_rollup_day", "usage_rollup_month"]) {
+        const sums = db
+          .prepare(`SELECT SUM(calls) AS calls, SUM(cost_nanos) AS cost, SUM(cache_read_tokens) AS cr FROM ${table}`)
+          .get()
+        expect(sums, table).to.deep.equal(truth)
+      }
+      expect(db.prepare("SELECT COUNT(*) AS n FROM usage_rollup_month").get()).to.have.property("n").below(300)
+    } finally {
+      db.close()
+    }
+  })
+
+  it("answers whole hours from the hour rollup and only the sub-hour edges from the records", async () => {
+    const path = newPath()
+    const store = await SqliteStore.open(path)
+    await store.insert([
+      record({ id: "usage_1", timestamp: new Date("2026-11-20T10:05:00Z"), estimatedCost: 1 }),
+      record({ id: "usage_2", timestamp: new Date("2026-11-20T10:45:00Z"), estimatedCost: 2 }),
+      record({ id: "usage_3", timestamp: new Date("2026-11-20T11:20:00Z"), estimatedCost: 4 }),
+    ])
+    // Remove the records behind the store's back: what is still counted comes from the rollups.
+    const db = new Database(path)
+    db.exec("DELETE FROM usage_records WHERE id IN ('usage_1', 'usage_3')")
+    db.close()
+    const calls = async (since: string, until: string) =>
+      (await store.aggregate({ since: new Date(since), until: new Date(until) }, "provider"))[0]?.calls ?? 0
+    expect(await calls("2026-11-20T10:00:00Z", "2026-11-20T11:00:00Z"), "a whole hour").to.equal(2)
+    expect(await calls("2026-11-20T10:30:00Z", "2026-11-20T11:00:00Z"), "a half hour").to.equal(1)
+    expect(await calls("2026-11-20T10:30:00Z", "2026-11-20T12:00:00Z"), "half + whole").to.equal(2)
+    expect(await calls("2026-11-20T00:00:00Z", "2026-11-21T00:00:00Z"), "a whole day").to.equal(3)
+    await store.close()
+  })
+
+  it("keeps every committed insert when the process is killed with SIGKILL right after it returns", async function () {
+    this.timeout(30_000)
+    const path = newPath()
+    const child = spawn(process.execPath, ["--import", "tsx", join(import.meta.dirname, "write-then-wait.ts"), path], {
+      stdio: ["ignore", "pipe", "inherit"],
+    })
+    let acknowledged = 0
+    await new Promise<void>((resolve, reject) => {
+      let buffer = ""
+      child.on("error", reject)
+      child.on("exit", (code) => reject(new Error(`child exited early with ${code}`)))
+      child.stdout!.on("data", (data: Buffer) => {
+        buffer += data.toString()
+        const lines = buffer.split("\n")
+        buffer = lines.pop()!
+        for (const line of lines) acknowledged = Number(line.split(" ")[1])
+        if (acknowledged >= 500) {
+          child.kill("SIGKILL")
+          child.removeAllListeners("exit")
+          child.on("exit", () => resolve())
+        }
+      })
+    })
+    const store = await SqliteStore.open(path)
+    try {
+      const { records } = await collect(store, { node: "child" })
+      expect(records.length, "every acknowledged record is there").to.be.at.least(acknowledged)
+      expect(records.length % 50, "no half-committed batch").to.equal(0)
+      expect((await store.stats()).records).to.equal(records.length)
+      expect((await store.aggregate({}, "provider"))[0].calls).to.equal(records.length)
+    } finally {
+      await store.close()
+    }
+  })
+
+  it("reports its size on disk and a record count it does not count row by row", async () => {
+    const store = await SqliteStore.open(newPath())
+    await store.insert(generateRecords(200, 10, Date.parse("2026-11-01T00:00:00Z"), Date.parse("2026-11-20T00:00:00Z")))
+    const stats = await store.stats()
+    expect(stats.records).to.equal(200)
+    expect(stats.bytes).to.be.greaterThan(4096)
+    await store.close()
+  })
+})

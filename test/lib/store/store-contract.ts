@@ -1,0 +1,411 @@
+/**
+ * The UsageStore contract, written once and run against every backend (memory, SQLite, PostgreSQL). The
+ * MemoryStore is the oracle: for the same records, a backend must give the same aggregates, the same
+ * records in the same order and the same summaries and trends.
+ */
+import { expect } from "chai"
+import { fromNanos, toNanos } from "../../../src/lib/money.js"
+import { runPlan } from "../../../src/lib/query/plan.js"
+import { summaryPlan } from "../../../src/lib/query/summary.js"
+import { trendsPlan } from "../../../src/lib/query/trends.js"
+import { parseRecord, type StoredRecord, type UsageRecord } from "../../../src/lib/record.js"
+import { MemoryStore } from "../../../src/lib/store/memory/store.js"
+import type { AggregateRow, RecordFilter, UsageStore } from "../../../src/lib/store/store.js"
+import { GROUP_BY_VALUES } from "../../../src/lib/summary-types.js"
+
+export interface StoreContractOptions {
+  /** Closes the store and opens the same data again (stores that persist). */
+  reopen?: (store: UsageStore) => Promise<UsageStore>
+}
+
+/** A small deterministic PRNG (mulberry32), so failures reproduce. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0
+    let t = a
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+export function record(over: Partial<StoredRecord> & { id: string; timestamp: Date }): StoredRecord {
+  return {
+    provider: "anthropic",
+    model: "claude-sonnet-4-5",
+    inputTokens: 1000,
+    outputTokens: 100,
+    estimatedCost: 0.0045,
+    taskType: "primary",
+    node: "node-a",
+    ...over,
+  }
+}
+
+const PROVIDERS = ["anthropic", "openai", "google", "zai-coding-plan"]
+const MODELS = ["model-a", "model-b", "model-c"]
+const NODES = ["build-01", "build-02", "laptop", "ci-runner"]
+const TASKS = ["primary", "background-task", "subagent"]
+
+/** `count` varied records between `from` and `to` (ms), some with optional fields, costs with <= 9 decimals. */
+export function generateRecords(count: number, seed: number, from: number, to: number): StoredRecord[] {
+  const rand = seededRandom(seed)
+  const pick = <T>(values: readonly T[]): T => values[Math.floor(rand() * values.length)]
+  return Array.from({ length: count }, (_, i) => {
+    const r: StoredRecord = {
+      id: `usage_${seed.toString(16)}_${i.toString(16).padStart(6, "0")}`,
+      timestamp: new Date(from + Math.floor(rand() * (to - from))),
+      provider: pick(PROVIDERS),
+      model: pick(MODELS),
+      node: pick(NODES),
+      taskType: pick(TASKS),
+      inputTokens: Math.floor(rand() * 50_000),
+      outputTokens: Math.floor(rand() * 5_000),
+      estimatedCost: Math.round(rand() * 2_000_000) / 1e8,
+    }
+    if (rand() < 0.3) r.cacheReadTokens = Math.floor(rand() * 10_000)
+    if (rand() < 0.2) r.cacheWriteTokens = Math.floor(rand() * 1_000)
+    if (rand() < 0.2) r.reasoningTokens = Math.floor(rand() * 2_000)
+    if (rand() < 0.1) r.unpriced = rand() < 0.8
+    if (rand() < 0.5) r.sessionID = `ses_${Math.floor(rand() * 20)}`
+    return r
+  })
+}
+
+export async function collect(store: UsageStore, filter: RecordFilter = {}, chunkSize?: number) {
+  const chunks: UsageRecord[][] = []
+  for await (const chunk of store.iterate(filter, chunkSize)) chunks.push(chunk)
+  return { chunks, records: chunks.flat() }
+}
+
+const byKey = (rows: AggregateRow[]) => [...rows].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+
+const at = (iso: string) => new Date(iso)
+
+// Data spans late October to late November 2026: the EU DST switch (25 Oct), month ends, many zones.
+const SPAN_FROM = Date.parse("2026-10-20T00:00:00Z")
+const SPAN_TO = Date.parse("2026-11-25T00:00:00Z")
+const NOW = at("2026-11-24T15:45:00Z")
+
+/** Ranges whose edges fall on and off hour, day and month boundaries, and on :30 and :45 zone offsets. */
+const RANGES: RecordFilter[] = [
+  {},
+  { since: at("2026-11-01T00:00:00Z") },
+  { until: at("2026-11-01T00:00:00Z") },
+  { since: at("2026-11-01T00:00:00Z"), until: at("2026-12-01T00:00:00Z") },
+  { since: at("2026-10-31T23:00:00Z"), until: at("2026-11-30T23:00:00Z") },
+  { since: at("2026-11-03T10:17:42.123Z"), until: at("2026-11-03T10:48:00.001Z") },
+  { since: at("2026-11-03T10:17:42.123Z"), until: at("2026-11-19T03:59:59.999Z") },
+  { since: at("2026-10-31T18:30:00Z"), until: at("2026-11-01T18:30:00Z") }, // a day in Asia/Kolkata (+05:30)
+  { since: at("2026-11-04T18:15:00Z"), until: at("2026-11-20T18:15:00Z") }, // midnights in Asia/Kathmandu (+05:45)
+  { since: at("2026-10-25T00:30:00Z"), until: at("2026-11-11T13:30:00Z") },
+  { since: at("2026-11-10T00:00:00Z"), until: at("2026-11-10T00:00:00Z") }, // empty
+  { since: at("2026-11-12T00:00:00Z"), until: at("2026-11-10T00:00:00Z") }, // inverted
+  { since: at("2027-01-01T00:00:00Z") }, // after all data
+]
+
+export function describeStoreContract(
+  name: string,
+  openStore: () => Promise<UsageStore>,
+  options: StoreContractOptions = {},
+): void {
+  describe(`UsageStore contract: ${name}`, () => {
+    let store: UsageStore
+
+    beforeEach(async () => {
+      store = await openStore()
+    })
+
+    afterEach(async () => {
+      await store.close()
+    })
+
+    /** The same records in a MemoryStore and in the store under test. */
+    async function withOracle(records: StoredRecord[]): Promise<MemoryStore> {
+      const oracle = new MemoryStore()
+      await oracle.insert(records)
+      await store.insert(records)
+      return oracle
+    }
+
+    it("counts a redelivered record once (the same instant written as Z, as +02:00 and as epoch ms)", async () => {
+      const wire = { id: "usage_3f9a1c2e", provider: "anthropic", model: "m", inputTokens: 1, outputTokens: 2 }
+      const variants = [
+        "2026-11-20T10:11:12.345Z",
+        "2026-11-20T12:11:12.345+02:00",
+        Date.parse("2026-11-20T10:11:12.345Z"),
+      ]
+      const results = []
+      for (const timestamp of variants) {
+        const parsed = parseRecord({ ...wire, timestamp, estimatedCost: 0.5, taskType: "primary" })
+        if (!parsed.ok) throw new Error(parsed.error)
+        results.push(await store.insert([{ ...parsed.record, node: "build-07" }]))
+      }
+      expect(results).to.deep.equal([
+        { accepted: 1, duplicates: 0 },
+        { accepted: 0, duplicates: 1 },
+        { accepted: 0, duplicates: 1 },
+      ])
+      const [row] = await store.aggregate({}, "provider")
+      expect(row.calls).to.equal(1)
+      expect(row.costNanos).to.equal(500_000_000)
+      expect((await collect(store)).records).to.have.length(1)
+      expect((await store.stats()).records).to.equal(1)
+    })
+
+    it("counts a record repeated within a batch and across the batches of one commit once", async () => {
+      const a = record({ id: "usage_aaaaaaaa", timestamp: at("2026-11-20T10:00:00Z") })
+      const b = record({ id: "usage_bbbbbbbb", timestamp: at("2026-11-20T10:00:01Z") })
+      expect(await store.insertBatches([[a, a], [b, a], []])).to.deep.equal([
+        { accepted: 1, duplicates: 1 },
+        { accepted: 1, duplicates: 1 },
+        { accepted: 0, duplicates: 0 },
+      ])
+      expect(await store.insert([a, b])).to.deep.equal({ accepted: 0, duplicates: 2 })
+      const [row] = await store.aggregate({}, "provider")
+      expect(row.calls).to.equal(2)
+    })
+
+    it("counts concurrent deliveries of the same record once", async () => {
+      const a = record({ id: "usage_cccccccc", timestamp: at("2026-11-20T10:00:00Z") })
+      const results = await Promise.all(Array.from({ length: 6 }, () => store.insert([a])))
+      expect(results.reduce((n, r) => n + r.accepted, 0)).to.equal(1)
+      expect(results.reduce((n, r) => n + r.duplicates, 0)).to.equal(5)
+      expect((await store.aggregate({}, "provider"))[0].calls).to.equal(1)
+    })
+
+    it("counts two events sharing a legacy id twice (other timestamp, or other node)", async () => {
+      const base = record({ id: "usage_0badf00d", timestamp: at("2026-11-20T10:00:00Z") })
+      const result = await store.insert([
+        base,
+        { ...base, timestamp: at("2026-11-20T10:00:00.001Z") },
+        { ...base, node: "node-b" },
+      ])
+      expect(result).to.deep.equal({ accepted: 3, duplicates: 0 })
+      const [row] = await store.aggregate({}, "provider")
+      expect(row.calls).to.equal(3)
+      expect(row.nodes).to.deep.equal(["node-a", "node-b"])
+      expect((await collect(store)).records.map((r) => r.id)).to.deep.equal(Array(3).fill("usage_0badf00d"))
+    })
+
+    it("sums money exactly (0.1 + 0.2 patterns, nano-dollar amounts)", async () => {
+      const costs = [0.1, 0.2, 0.3, 0.000000001, 0.0087, 1.23456789]
+      const records = Array.from({ length: 600 }, (_, i) =>
+        record({
+          id: `usage_${i}`,
+          timestamp: new Date(Date.parse("2026-11-20T00:00:00Z") + i * 97_531),
+          estimatedCost: costs[i % costs.length],
+        }),
+      )
+      await store.insert(records)
+      const expectedNanos = records.reduce((n, r) => n + toNanos(r.estimatedCost), 0)
+      const [row] = await store.aggregate({}, "provider")
+      expect(row.costNanos).to.equal(expectedNanos)
+      expect(fromNanos(row.costNanos)).to.equal(184.3267891)
+      const [part] = await store.aggregate(
+        { since: at("2026-11-20T03:17:00Z"), until: at("2026-11-20T09:41:00Z") },
+        "provider",
+      )
+      const inPart = records.filter(
+        (r) => r.timestamp >= at("2026-11-20T03:17:00Z") && r.timestamp < at("2026-11-20T09:41:00Z"),
+      )
+      expect(part.costNanos).to.equal(inPart.reduce((n, r) => n + toNanos(r.estimatedCost), 0))
+    })
+
+    it("groups by provider, model, node and taskType like the memory store", async () => {
+      const oracle = await withOracle(generateRecords(400, 1, SPAN_FROM, SPAN_TO))
+      for (const groupBy of GROUP_BY_VALUES) {
+        const got = byKey(await store.aggregate({}, groupBy))
+        expect(got, `by ${groupBy}`).to.deep.equal(byKey(oracle.aggregateSync({}, groupBy)))
+        expect(got.length, `by ${groupBy}`).to.be.greaterThan(2)
+      }
+    })
+
+    it("filters by provider, node, since (inclusive) and until (exclusive) on and off hour, day and zone boundaries", async () => {
+      const records = generateRecords(600, 2, SPAN_FROM, SPAN_TO)
+      // Records exactly on range edges: `since` counts them, `until` does not.
+      for (const [i, range] of RANGES.entries()) {
+        for (const edge of [range.since, range.until]) {
+          if (edge)
+            records.push(record({ id: `usage_edge_${i}_${edge.getTime()}`, timestamp: edge, estimatedCost: 0.01 }))
+        }
+      }
+      const oracle = await withOracle(records)
+      const filters: RecordFilter[] = []
+      for (const range of RANGES) {
+        filters.push(range, { ...range, provider: "openai" }, { ...range, node: "laptop" })
+        filters.push({ ...range, provider: "anthropic", node: "node-a" }, { ...range, provider: "no-such" })
+      }
+      for (const filter of filters) {
+        for (const groupBy of ["provider", "node"] as const) {
+          const label = `${JSON.stringify(filter)} by ${groupBy}`
+          expect(byKey(await store.aggregate(filter, groupBy)), label).to.deep.equal(
+            byKey(oracle.aggregateSync(filter, groupBy)),
+          )
+        }
+      }
+      const edge = RANGES[5]
+      const [row] = await store.aggregate({ since: edge.since, until: new Date(edge.since!.getTime() + 1) }, "provider")
+      expect(row.calls, "a record at `since` is included").to.be.greaterThan(0)
+      expect(
+        await store.aggregate({ since: edge.until, until: new Date(edge.until!.getTime() + 1) }, "provider"),
+      ).to.have.length.greaterThan(0)
+      expect(
+        await store.aggregate({ since: new Date(edge.until!.getTime() - 1), until: edge.until }, "provider"),
+      ).to.deep.equal(
+        oracle.aggregateSync({ since: new Date(edge.until!.getTime() - 1), until: edge.until }, "provider"),
+      )
+    })
+
+    it("iterates in (timestamp, node, id) order in chunks of at most the requested size", async () => {
+      const records = generateRecords(250, 3, SPAN_FROM, SPAN_TO)
+      // Ties on the timestamp: order falls to node, then id.
+      const tie = at("2026-11-10T10:10:10.010Z")
+      records.push(
+        record({ id: "usage_b", timestamp: tie, node: "n2" }),
+        record({ id: "usage_a", timestamp: tie, node: "n2" }),
+        record({ id: "usage_z", timestamp: tie, node: "n1" }),
+      )
+      const oracle = await withOracle(records)
+      for (const [filter, chunkSize] of [
+        [{}, 64],
+        [{}, 1],
+        [{ provider: "google" }, 7],
+        [{ node: "laptop", since: at("2026-11-01T12:30:00Z"), until: at("2026-11-15T00:00:00Z") }, 5],
+        [{ since: at("2026-12-01T00:00:00Z") }, 10],
+      ] as [RecordFilter, number][]) {
+        const got = await collect(store, filter, chunkSize)
+        const want = (await collect(oracle, filter)).records
+        expect(got.records, JSON.stringify(filter)).to.deep.equal(want)
+        for (const chunk of got.chunks) expect(chunk.length).to.be.within(1, chunkSize)
+        if (want.length > chunkSize) expect(got.chunks.length).to.be.greaterThan(1)
+      }
+      const tied = (await collect(store, { since: tie, until: new Date(tie.getTime() + 1) })).records
+      expect(tied.map((r) => `${r.node}/${r.id}`)).to.deep.equal(["n1/usage_z", "n2/usage_a", "n2/usage_b"])
+    })
+
+    it("keeps the token breakdown, unpriced and sessionID, and leaves absent fields absent", async () => {
+      const full = record({
+        id: "usage_full",
+        timestamp: at("2026-11-20T10:00:00.123Z"),
+        sessionID: "ses_01",
+        cacheReadTokens: 700,
+        cacheWriteTokens: 80,
+        reasoningTokens: 9,
+        unpriced: true,
+        estimatedCost: 0.123456789,
+      })
+      const priced = record({
+        id: "usage_priced",
+        timestamp: at("2026-11-20T10:00:01Z"),
+        unpriced: false,
+        cacheReadTokens: 0,
+      })
+      const bare = record({ id: "usage_bare", timestamp: at("2026-11-20T10:00:02Z") })
+      await store.insert([bare, priced, full])
+      const { records } = await collect(store)
+      expect(records).to.deep.equal([full, priced, bare])
+      expect(records[2]).to.not.have.any.keys(
+        "sessionID",
+        "cacheReadTokens",
+        "cacheWriteTokens",
+        "reasoningTokens",
+        "unpriced",
+      )
+      const [row] = await store.aggregate({}, "provider")
+      expect(row).to.include({
+        calls: 3,
+        cacheReadTokens: 700,
+        cacheWriteTokens: 80,
+        reasoningTokens: 9,
+        unpricedCalls: 1,
+      })
+    })
+
+    it("stores Unicode and SQL metacharacters in provider, model and node verbatim", async () => {
+      const strange = [
+        { provider: "o'reilly\"; DROP TABLE usage_records; --", model: "模型-🚀", node: "nœud \\ % _ *" },
+        { provider: "ünïcödé", model: "a'b\"c`d", node: "節点-1" },
+        { provider: "%", model: "_", node: "' OR '1'='1" },
+      ]
+      const records = strange.flatMap((s, i) =>
+        [0, 1].map((j) =>
+          record({
+            ...s,
+            id: `usage_${i}_${j}`,
+            timestamp: new Date(Date.parse("2026-11-20T10:00:00Z") + i * 1000 + j),
+          }),
+        ),
+      )
+      const oracle = await withOracle(records)
+      for (const groupBy of GROUP_BY_VALUES) {
+        expect(byKey(await store.aggregate({}, groupBy))).to.deep.equal(byKey(oracle.aggregateSync({}, groupBy)))
+      }
+      for (const s of strange) {
+        const [row] = await store.aggregate({ provider: s.provider, node: s.node }, "model")
+        expect(row).to.include({ key: s.model, calls: 2 })
+        expect(row.nodes).to.deep.equal([s.node])
+        expect((await collect(store, { provider: s.provider })).records.map((r) => r.node)).to.deep.equal([
+          s.node,
+          s.node,
+        ])
+      }
+      expect(await store.aggregate({ provider: "o'reilly" }, "provider")).to.deep.equal([])
+      expect((await store.stats()).records).to.equal(records.length)
+    })
+
+    it("answers summaryPlan and trendsPlan through runPlan like the memory store", async () => {
+      const oracle = await withOracle(generateRecords(500, 4, SPAN_FROM, SPAN_TO))
+      const queries = [
+        { tz: "UTC" },
+        { tz: "Europe/Paris", by: "model" as const },
+        { tz: "Asia/Kolkata", by: "node" as const, provider: "openai" },
+        { tz: "America/St_Johns", by: "taskType" as const, node: "laptop" },
+        {
+          tz: "Asia/Kathmandu",
+          since: at("2026-11-02T03:30:00Z"),
+          until: at("2026-11-17T00:00:00Z"),
+          by: "provider" as const,
+        },
+      ]
+      for (const query of queries) {
+        const got = await runPlan(summaryPlan(query, NOW), store)
+        expect(got, JSON.stringify(query)).to.deep.equal(await runPlan(summaryPlan(query, NOW), oracle))
+        expect(got.totalCost).to.be.greaterThan(0)
+      }
+      for (const query of [
+        { provider: "anthropic", rangeDays: 7, tz: "UTC" },
+        { provider: "google", rangeDays: 30, tz: "Asia/Kolkata" },
+        { provider: "openai", rangeDays: 40, tz: "Europe/Paris", node: "build-02" },
+      ]) {
+        const got = await runPlan(trendsPlan(query, NOW), store)
+        expect(got, JSON.stringify(query)).to.deep.equal(await runPlan(trendsPlan(query, NOW), oracle))
+        expect(got.dataPoints.filter((p) => p.calls > 0).length).to.be.greaterThan(3)
+      }
+    })
+
+    it("answers empty for an empty store and counts what it holds in stats", async () => {
+      expect(await store.aggregate({}, "provider")).to.deep.equal([])
+      expect((await collect(store)).records).to.deep.equal([])
+      expect((await store.stats()).records).to.equal(0)
+      await store.insert(generateRecords(37, 5, SPAN_FROM, SPAN_TO))
+      expect((await store.stats()).records).to.equal(37)
+    })
+
+    if (options.reopen) {
+      const reopen = options.reopen
+      it("keeps its records, rollups and identities across close and reopen", async () => {
+        const records = generateRecords(120, 6, SPAN_FROM, SPAN_TO)
+        const oracle = await withOracle(records)
+        store = await reopen(store)
+        expect((await collect(store)).records).to.deep.equal((await collect(oracle)).records)
+        expect(byKey(await store.aggregate({ since: at("2026-11-03T10:30:00Z") }, "model"))).to.deep.equal(
+          byKey(oracle.aggregateSync({ since: at("2026-11-03T10:30:00Z") }, "model")),
+        )
+        expect(await store.insert(records.slice(0, 10))).to.deep.equal({ accepted: 0, duplicates: 10 })
+        expect((await store.stats()).records).to.equal(120)
+      })
+    }
+  })
+}
