@@ -1,0 +1,827 @@
+/**
+ * HttpIngestAdapter: the StorageAdapter that sends a node's records to the central service (`usage serve`).
+ * Every record is appended to a local spool before `saveRecord` resolves and leaves it only once the service
+ * acknowledged it (see spool.ts); a single delivery loop sends batches (batchSize, flushIntervalMs), gzip,
+ * through the global fetch (ingest-client.ts), retrying network errors, timeouts, 408, 429 and 5xx with
+ * exponential backoff and jitter (Retry-After honoured), splitting a batch on 413, holding records on 401/403,
+ * and setting records refused for good aside in a dead-letter file. Queries go to the service and fall back to
+ * local data (what this adapter knows) when it is unreachable. Plugin-safe: no undici, no store driver.
+ */
+import { hostname } from "node:os"
+import { join } from "node:path"
+import { type Clock, systemClock } from "../clock.js"
+import { expandHome, xdgStateHome } from "../config-resolution.js"
+import type { HttpConfig } from "../config.js"
+import { isUsageHubError, UsageHubError } from "../errors.js"
+import type { ResetSchedules } from "../periods.js"
+import { runPlan } from "../query/plan.js"
+import { summaryPlan } from "../query/summary.js"
+import { trendsPlan } from "../query/trends.js"
+import type { UsageRecord } from "../record.js"
+import { MemoryStore } from "../store/memory/store.js"
+import type { ProviderUsageSummary, TrendData, UsageSummaryResult } from "../summary-types.js"
+import { type FetchLike, type SummaryParams, UsageApiClient } from "../client/api-client.js"
+import { type IngestOutcome, postIngest } from "../client/ingest-client.js"
+import { appendDeadLetters, Spool, SpoolFullError, type SpoolLogger } from "./spool.js"
+import type { FlushOptions, StorageAdapter } from "./storage-adapter.js"
+
+export type AdapterLogger = SpoolLogger
+
+export interface HttpIngestAdapterOptions {
+  /** URL of `usage serve`, e.g. http://master-node:3001. */
+  endpoint: string
+  /** Ingest token (Bearer). */
+  token?: string
+  /** Read token for queries (default: `token`). */
+  readToken?: string
+  /** Stamped on records that carry no node (default: the hostname). */
+  nodeId?: string
+  /** Retries within one attempt cycle before the batch waits for the next cycle (default 3). */
+  retryAttempts?: number
+  /** Pending records also held in memory; the rest are read back from the spool (default 1000). */
+  localBufferSize?: number
+  /** Records per request (default 500). */
+  batchSize?: number
+  /** A partial batch is sent this long after its first record (default 1000 ms). */
+  flushIntervalMs?: number
+  /** Per request (default 10000 ms). */
+  timeoutMs?: number
+  /** Default `$XDG_STATE_HOME/usage-hub` (`~/.local/state/usage-hub`). */
+  spoolDir?: string
+  /** Where messages go (default: console, prefixed "usage-hub:"). */
+  logger?: AdapterLogger
+  /** The fetch used (tests); default the global one. */
+  fetch?: FetchLike
+  /** fdatasync spool appends (default true). */
+  fsync?: boolean
+  /** Cap on undelivered bytes in the spool (default 512 MiB); records beyond it are dropped, logged and counted. */
+  maxSpoolBytes?: number
+  /** Lock staleness of spool files, ms (default 10000). */
+  staleMs?: number
+  /** How often to look for spools of dead processes, ms (default 30000). */
+  takeoverIntervalMs?: number
+  /** Keep the records saved in this process for local queries (default true; `usage push` turns it off). */
+  keepLocalRecords?: boolean
+  /** First retry delay (default 250 ms); doubles per retry, with jitter, up to `maxRetryDelayMs` (default 30 s). */
+  retryBaseMs?: number
+  maxRetryDelayMs?: number
+  /** Clock, zone and reset schedules of local answers (and the zone sent with central queries). */
+  clock?: Clock
+  tz?: string
+  resetSchedules?: ResetSchedules
+}
+
+export interface HttpIngestStats {
+  /** Records accepted into the spool by saveRecord. */
+  spooled: number
+  /** Records taken over from spools of dead processes. */
+  takenOver: number
+  /** Record transmissions (a resent record counts again). */
+  sent: number
+  /** Records the service acknowledged (stored now or before). */
+  acknowledged: number
+  /** Of those, stored by this delivery. */
+  accepted: number
+  /** Of those, already stored (a redelivery). */
+  duplicates: number
+  /** Records refused for good, written to the dead-letter file. */
+  deadLettered: number
+  /** Records refused because the spool was full (each logged). */
+  dropped: number
+  /** Failed delivery attempts. */
+  failedAttempts: number
+  /** Records on disk not yet acknowledged. */
+  pending: number
+  /** Bytes of the spool not yet acknowledged. */
+  pendingBytes: number
+  /** Pending records also held in memory (at most localBufferSize, plus one batch being delivered). */
+  buffered: number
+  /** The last delivery failure, if the last attempt failed. */
+  lastError?: string
+  /** True while the service refuses the token (401/403). */
+  authFailing: boolean
+  /** Where the spool and the dead-letter file are. */
+  spoolDir: string
+}
+
+export type QuerySource = "central" | "local"
+
+export interface Sourced<T> {
+  data: T
+  source: QuerySource
+}
+
+interface Batch {
+  /** Parts still to deliver (a 413 or an unexplained 400 splits a part in halves). */
+  parts: string[][]
+  /** Lines of the batch (for counting); `end` is the logical spool offset to acknowledge. */
+  count: number
+  end: number
+}
+
+const DEFAULT_MAX_SPOOL = 512 * 1024 * 1024
+const AUTH_LOG_EVERY_MS = 5 * 60_000
+const LOCAL_KEEP_MS = 62 * 24 * 3600_000
+
+/** `$XDG_STATE_HOME/usage-hub`, else `~/.local/state/usage-hub`. */
+export function defaultSpoolDir(): string {
+  return join(xdgStateHome(), "usage-hub")
+}
+
+const consoleLogger: AdapterLogger = {
+  info: () => {},
+  warn: (message) => console.warn(message),
+  error: (message) => console.error(message),
+}
+
+function unref(timer: ReturnType<typeof setTimeout>): void {
+  ;(timer as { unref?: () => void }).unref?.()
+}
+
+/** Options from the config's `usage.http` object. */
+export function httpAdapterOptions(http: HttpConfig): HttpIngestAdapterOptions {
+  if (!http.endpoint) throw new UsageHubError("INVALID_CONFIG", "usage.http.endpoint is required for the http backend")
+  return {
+    endpoint: http.endpoint,
+    token: http.token,
+    readToken: http.readToken,
+    nodeId: http.nodeId,
+    retryAttempts: http.retryAttempts,
+    localBufferSize: http.localBufferSize,
+    batchSize: http.batchSize,
+    flushIntervalMs: http.flushIntervalMs,
+    timeoutMs: http.timeoutMs,
+    spoolDir: http.spoolDir,
+  }
+}
+
+export class HttpIngestAdapter implements StorageAdapter {
+  readonly endpoint: string
+  readonly nodeId: string
+  readonly spoolDir: string
+  private readonly token?: string
+  private readonly retryAttempts: number
+  private readonly localBufferSize: number
+  private readonly batchSize: number
+  private readonly flushIntervalMs: number
+  private readonly timeoutMs: number
+  private readonly logger: AdapterLogger
+  private readonly fetchImpl?: FetchLike
+  private readonly keepLocal: boolean
+  private readonly retryBaseMs: number
+  private readonly maxRetryDelayMs: number
+  private readonly clock: Clock
+  private readonly tz?: string
+  private readonly schedules?: ResetSchedules
+  private readonly api: UsageApiClient
+
+  private spool?: Spool
+  private readonly ready: Promise<void>
+  private loop?: Promise<void>
+  private takeoverTimer?: ReturnType<typeof setInterval>
+
+  // The delivery queue: records on disk from `sendOffset` on; the first ones also in memory.
+  private queue: Array<{ line: string; end: number }> = []
+  private queueHead = 0
+  /** Records exist on disk after the in-memory queue's last one (read back from the spool). */
+  private overflow = false
+  private sendOffset = 0
+  /** Written to the spool, not yet taken into a batch. */
+  private untaken = 0
+  private firstUntakenAt = 0
+  private current?: Batch
+  private unacked = 0
+
+  private wake?: (force: boolean) => void
+  private stopping = false
+  private closed = false
+  private inflight?: AbortController
+  private notBefore = 0
+  private failedCycles = 0
+  private flushWaiters = 0
+  private drainedWaiters: Array<() => void> = []
+  private lastAuthLog = 0
+  /** Delivery is held by a 401/403 or another client error that no retry fixes. */
+  private holding = false
+  private dropRun = 0
+  private lastCentralFailure = 0
+
+  /** Records saved in this process or taken over (local answers when the service is unreachable). */
+  private local: UsageRecord[] = []
+
+  private readonly counters = {
+    spooled: 0,
+    takenOver: 0,
+    sent: 0,
+    acknowledged: 0,
+    accepted: 0,
+    duplicates: 0,
+    deadLettered: 0,
+    dropped: 0,
+    failedAttempts: 0,
+  }
+  private lastError?: string
+  private authFailing = false
+
+  constructor(options: HttpIngestAdapterOptions) {
+    if (!options?.endpoint || !/^https?:\/\//i.test(options.endpoint)) {
+      throw new UsageHubError(
+        "INVALID_CONFIG",
+        `HttpIngestAdapter needs an http(s) endpoint, e.g. http://master-node:3001 (got ${JSON.stringify(options?.endpoint)})`,
+      )
+    }
+    this.endpoint = options.endpoint.replace(/\/+$/, "")
+    this.token = options.token
+    this.nodeId = options.nodeId ?? hostname()
+    this.retryAttempts = options.retryAttempts ?? 3
+    this.localBufferSize = Math.max(1, options.localBufferSize ?? 1000)
+    this.batchSize = Math.max(1, options.batchSize ?? 500)
+    this.flushIntervalMs = options.flushIntervalMs ?? 1000
+    this.timeoutMs = options.timeoutMs ?? 10_000
+    this.spoolDir = expandHome(options.spoolDir ?? defaultSpoolDir())
+    this.logger = options.logger ?? consoleLogger
+    this.fetchImpl = options.fetch
+    this.keepLocal = options.keepLocalRecords ?? true
+    this.retryBaseMs = options.retryBaseMs ?? 250
+    this.maxRetryDelayMs = options.maxRetryDelayMs ?? 30_000
+    this.clock = options.clock ?? systemClock
+    this.tz = options.tz
+    this.schedules = options.resetSchedules
+    this.api = new UsageApiClient({
+      endpoint: this.endpoint,
+      token: options.readToken ?? options.token,
+      timeoutMs: this.timeoutMs,
+      fetch: options.fetch,
+    })
+    this.ready = this.start(options)
+    // Failures surface through saveRecord/flush; never as an unhandled rejection.
+    this.ready.catch(() => undefined)
+  }
+
+  private async start(options: HttpIngestAdapterOptions): Promise<void> {
+    try {
+      this.spool = await Spool.open({
+        dir: this.spoolDir,
+        fsync: options.fsync,
+        staleMs: options.staleMs,
+        maxBytes: options.maxSpoolBytes ?? DEFAULT_MAX_SPOOL,
+        logger: this.logger,
+        onWritten: (lines, ends, origin) => this.onWritten(lines, ends, origin),
+      })
+      await this.takeOver()
+    } catch (error) {
+      this.logger.error(`usage-hub: cannot open the spool in ${this.spoolDir}: ${(error as Error).message}`)
+      throw error
+    }
+    this.loop = this.run()
+    const every = options.takeoverIntervalMs ?? 30_000
+    this.takeoverTimer = setInterval(() => void this.takeOver(), every)
+    unref(this.takeoverTimer)
+  }
+
+  private takingOver = false
+
+  private async takeOver(): Promise<void> {
+    if (!this.spool || this.takingOver || this.stopping) return
+    this.takingOver = true
+    try {
+      this.counters.takenOver += await this.spool.takeOverOrphans()
+    } finally {
+      this.takingOver = false
+    }
+  }
+
+  init(): Promise<void> {
+    return this.ready
+  }
+
+  // ---------------------------------------------------------------- saving
+
+  /** Resolves once the record is in the spool on disk (appends are grouped every few ms). */
+  saveRecord(record: UsageRecord): Promise<void> {
+    if (this.closed || this.stopping) {
+      return Promise.reject(new UsageHubError("FILE_ERROR", "HttpIngestAdapter is closed"))
+    }
+    const stamped = record.node === undefined ? { ...record, node: this.nodeId } : record
+    const line = JSON.stringify(stamped)
+    if (this.keepLocal) {
+      if (this.local.length % 10_000 === 9_999) this.pruneLocal()
+      this.local.push(
+        stamped.timestamp instanceof Date ? stamped : { ...stamped, timestamp: new Date(stamped.timestamp as never) },
+      )
+    }
+    if (!this.spool) return this.ready.then(() => this.appendLine(line))
+    return this.appendLine(line)
+  }
+
+  private appendLine(line: string): Promise<void> {
+    return this.spool!.append(line).then(
+      () => {
+        this.counters.spooled += 1
+        if (this.dropRun > 0) {
+          this.logger.warn(
+            `usage-hub: the spool has room again; ${this.dropRun} records were dropped while it was full`,
+          )
+          this.dropRun = 0
+        }
+      },
+      (error: Error) => {
+        if (error instanceof SpoolFullError) {
+          this.counters.dropped += 1
+          if (this.dropRun === 0) {
+            this.logger.error(
+              `usage-hub: ${error.message} (the service at ${this.endpoint} has not taken records for a while)`,
+            )
+          }
+          this.dropRun += 1
+        }
+        throw error
+      },
+    )
+  }
+
+  private onWritten(lines: readonly string[], ends: readonly number[], origin: "append" | "takeover"): void {
+    if (this.untaken === 0) this.firstUntakenAt = Date.now()
+    this.untaken += lines.length
+    this.unacked += lines.length
+    for (let i = 0; i < lines.length; i++) {
+      if (!this.overflow && this.queue.length - this.queueHead < this.localBufferSize) {
+        this.queue.push({ line: lines[i], end: ends[i] })
+      } else this.overflow = true
+      if (origin === "takeover" && this.keepLocal) this.keepTakenOver(lines[i])
+    }
+    this.wake?.(false)
+  }
+
+  private keepTakenOver(line: string): void {
+    try {
+      const value = JSON.parse(line)
+      value.timestamp = new Date(value.timestamp)
+      if (!Number.isNaN(value.timestamp.getTime())) this.local.push(value)
+    } catch {
+      // A corrupt line: dead-lettered when it is read for delivery.
+    }
+  }
+
+  // ---------------------------------------------------------------- delivery loop
+
+  /**
+   * Sleeps up to `ms` (Infinity: until woken). New records end an `idle` sleep; flush and close end any sleep
+   * (`wake(true)`); backoff pauses are not cut short by new records.
+   */
+  private sleep(ms: number, idle = false): Promise<void> {
+    return new Promise((resolve) => {
+      let timer: ReturnType<typeof setTimeout> | undefined
+      const done = () => {
+        if (timer) clearTimeout(timer)
+        this.wake = undefined
+        resolve()
+      }
+      this.wake = (force) => {
+        if (force || idle) done()
+      }
+      if (Number.isFinite(ms)) {
+        timer = setTimeout(done, Math.max(0, ms))
+        unref(timer)
+      }
+    })
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopping) {
+      try {
+        if (!this.current) {
+          if (this.untaken === 0) {
+            await this.sleep(Number.POSITIVE_INFINITY, true)
+            continue
+          }
+          const age = Date.now() - this.firstUntakenAt
+          if (this.untaken < this.batchSize && this.flushWaiters === 0 && age < this.flushIntervalMs) {
+            await this.sleep(this.flushIntervalMs - age, true)
+            continue
+          }
+          this.current = await this.takeBatch()
+          if (!this.current) continue
+        }
+        if (await this.cycle(this.current)) {
+          this.current = undefined
+          this.failedCycles = 0
+          continue
+        }
+        if (this.stopping) break
+        this.failedCycles += 1
+        const pause = this.flushWaiters > 0 ? 0 : this.backoff(this.failedCycles + this.retryAttempts)
+        await this.sleep(Math.max(pause, this.notBefore - Date.now()))
+      } catch (error) {
+        // Disk trouble (dead-letter or ack write): keep the batch, log, try again later.
+        this.lastError = (error as Error).message
+        this.logger.error(`usage-hub: delivery loop: ${(error as Error).message}`)
+        await this.sleep(this.backoff(++this.failedCycles))
+      }
+    }
+  }
+
+  /** Exponential backoff with jitter: between half and all of base x 2^n, capped. */
+  private backoff(n: number): number {
+    const ceiling = Math.min(this.maxRetryDelayMs, this.retryBaseMs * 2 ** Math.min(n, 30))
+    return ceiling / 2 + Math.random() * (ceiling / 2)
+  }
+
+  private async takeBatch(): Promise<Batch | undefined> {
+    const lines: string[] = []
+    let end = this.sendOffset
+    let count = 0
+    while (lines.length < this.batchSize && this.queueHead < this.queue.length) {
+      const entry = this.queue[this.queueHead++]
+      lines.push(entry.line)
+      end = entry.end
+      count += 1
+    }
+    if (this.queueHead > 4096 && this.queueHead * 2 > this.queue.length) {
+      this.queue = this.queue.slice(this.queueHead)
+      this.queueHead = 0
+    }
+    if (lines.length < this.batchSize && this.queueHead >= this.queue.length && this.overflow) {
+      const more = await this.spool!.read(end, this.batchSize - lines.length)
+      const corrupt: string[] = []
+      more.lines.forEach((line, i) => {
+        end = more.ends[i]
+        count += 1
+        if (isJsonObject(line)) lines.push(line)
+        else corrupt.push(line)
+      })
+      if (corrupt.length > 0) {
+        await this.deadLetter(
+          corrupt.map((line) => ({ line, reason: "corrupt spool line (not a JSON record)" })),
+          "corrupt spool lines",
+        )
+      }
+      if (end >= this.spool!.size) {
+        this.overflow = false
+        this.queue = []
+        this.queueHead = 0
+      }
+    }
+    if (count === 0) {
+      // Nothing readable although records were counted: resynchronise with the spool.
+      this.untaken = 0
+      return undefined
+    }
+    this.sendOffset = end
+    this.untaken = Math.max(0, this.untaken - count)
+    if (this.untaken > 0 && this.queueHead >= this.queue.length && !this.overflow) this.untaken = 0
+    return { parts: lines.length > 0 ? [lines] : [], count, end }
+  }
+
+  /**
+   * One attempt cycle for a batch: up to 1 + retryAttempts tries with backoff. Resolves true once every part
+   * is acknowledged or dead-lettered (the spool offset is then acknowledged), false to try again later.
+   */
+  private async cycle(batch: Batch): Promise<boolean> {
+    let retries = 0
+    while (batch.parts.length > 0) {
+      if (this.stopping) return false
+      const wait = this.notBefore - Date.now()
+      if (wait > 0) {
+        if (this.flushWaiters === 0 && wait > this.maxRetryDelayMs) return false
+        await this.sleep(wait)
+        if (this.stopping) return false
+        if (this.notBefore > Date.now()) continue
+      }
+      const part = batch.parts[0]
+      const outcome = await this.send(part)
+      if (this.stopping && outcome.kind === "retry") return false
+      const done = await this.handle(outcome, part, batch)
+      if (done === "next") {
+        this.lastError = undefined
+        continue
+      }
+      if (done === "hold") return false
+      // retry: wait (backoff with jitter, at least Retry-After), up to retryAttempts times in this cycle
+      retries += 1
+      const delay = Math.max(this.backoff(retries - 1), outcome.kind === "retry" ? (outcome.retryAfterMs ?? 0) : 0)
+      this.notBefore = Math.max(this.notBefore, Date.now() + delay)
+      if (retries > this.retryAttempts) return false
+    }
+    await this.spool!.acknowledge(batch.end)
+    this.unacked = Math.max(0, this.unacked - batch.count)
+    this.notifyDrained()
+    return true
+  }
+
+  private async send(lines: string[]): Promise<IngestOutcome> {
+    const controller = new AbortController()
+    this.inflight = controller
+    this.counters.sent += lines.length
+    try {
+      return await postIngest({
+        endpoint: this.endpoint,
+        token: this.token,
+        node: this.nodeId,
+        lines,
+        timeoutMs: this.timeoutMs,
+        fetch: this.fetchImpl,
+        signal: controller.signal,
+      })
+    } finally {
+      this.inflight = undefined
+    }
+  }
+
+  /** Applies one outcome to the batch's first part: "next" (part settled), "retry" or "hold". */
+  private async handle(outcome: IngestOutcome, part: string[], batch: Batch): Promise<"next" | "retry" | "hold"> {
+    switch (outcome.kind) {
+      case "ok": {
+        if (outcome.rejected.length > 0) {
+          await this.deadLetter(
+            outcome.rejected
+              .filter((r) => r.index >= 0 && r.index < part.length)
+              .map((r) => ({ line: part[r.index], reason: r.error, status: outcome.status })),
+            "refused by the service",
+          )
+        }
+        const settled = part.length - new Set(outcome.rejected.map((r) => r.index)).size
+        this.counters.acknowledged += settled
+        this.counters.accepted += outcome.accepted
+        this.counters.duplicates += outcome.duplicates
+        this.authRecovered()
+        batch.parts.shift()
+        return "next"
+      }
+      case "too-large":
+        batch.parts.shift()
+        if (part.length > 1) {
+          const half = Math.ceil(part.length / 2)
+          batch.parts.unshift(part.slice(0, half), part.slice(half))
+        } else {
+          await this.deadLetter(
+            [{ line: part[0], reason: `too large for the service: ${outcome.reason}`, status: 413 }],
+            "too large",
+          )
+        }
+        return "next"
+      case "refused": {
+        batch.parts.shift()
+        const rejected = outcome.rejected?.filter((r) => r.index >= 0 && r.index < part.length) ?? []
+        if (rejected.length > 0) {
+          await this.deadLetter(
+            rejected.map((r) => ({ line: part[r.index], reason: r.error, status: outcome.status })),
+            "refused by the service",
+          )
+          const refused = new Set(rejected.map((r) => r.index))
+          const rest = part.filter((_, i) => !refused.has(i))
+          if (rest.length > 0) batch.parts.unshift(rest)
+        } else if (part.length > 1) {
+          // No per-record detail: halve the part until the refused record is alone.
+          const half = Math.ceil(part.length / 2)
+          batch.parts.unshift(part.slice(0, half), part.slice(half))
+        } else {
+          await this.deadLetter(
+            [{ line: part[0], reason: outcome.reason, status: outcome.status }],
+            "refused by the service",
+          )
+        }
+        return "next"
+      }
+      case "auth":
+      case "misconfigured": {
+        this.counters.failedAttempts += 1
+        this.lastError = outcome.reason
+        const now = Date.now()
+        this.authFailing = outcome.kind === "auth"
+        this.holding = true
+        if (now - this.lastAuthLog >= AUTH_LOG_EVERY_MS) {
+          this.lastAuthLog = now
+          const what =
+            outcome.kind === "auth"
+              ? `refused the token (${outcome.status}): the ingest token is wrong or missing; set usage.http.token (or USAGE_TOKEN) to a token of the service's --ingest-token`
+              : `answered ${outcome.status} (${outcome.reason}): is ${this.endpoint} the URL of \`usage serve\`?`
+          this.logger.error(
+            `usage-hub: ${this.endpoint} ${what}. ${this.unacked} records stay spooled in ${this.spoolDir}`,
+          )
+        }
+        return "hold"
+      }
+      case "retry":
+        this.counters.failedAttempts += 1
+        this.lastError = outcome.reason
+        this.lastCentralFailure = Date.now()
+        return "retry"
+    }
+  }
+
+  private authRecovered(): void {
+    if (this.holding) {
+      this.logger.warn(
+        `usage-hub: ${this.endpoint} ${this.authFailing ? "accepts the token again" : "accepts records again"}; delivering`,
+      )
+    }
+    this.holding = false
+    this.authFailing = false
+    this.lastAuthLog = 0
+    this.lastCentralFailure = 0
+  }
+
+  private async deadLetter(
+    entries: Array<{ line: string; reason: string; status?: number }>,
+    why: string,
+  ): Promise<void> {
+    if (entries.length === 0) return
+    await appendDeadLetters(this.spoolDir, entries)
+    this.counters.deadLettered += entries.length
+    this.logger.warn(
+      `usage-hub: ${entries.length} record(s) set aside in ${join(this.spoolDir, "dead-letter.ndjson")} (${why}): ${entries[0].reason}`,
+    )
+  }
+
+  private notifyDrained(): void {
+    if (!this.isDrained()) return
+    const waiters = this.drainedWaiters
+    this.drainedWaiters = []
+    for (const w of waiters) w()
+  }
+
+  private isDrained(): boolean {
+    return this.spool !== undefined && this.spool.pendingBytes === 0
+  }
+
+  // ---------------------------------------------------------------- flush, close, stats
+
+  /**
+   * Delivers everything pending, or gives up at the deadline (default: timeoutMs), resolving either way: what
+   * is left stays spooled (see `stats().pending`).
+   */
+  async flush(opts: FlushOptions = {}): Promise<void> {
+    await this.ready
+    await this.spool!.flushAppends()
+    if (this.isDrained() || this.closed) return
+    const deadline = opts.timeoutMs ?? this.timeoutMs
+    this.flushWaiters += 1
+    let timer: ReturnType<typeof setTimeout> | undefined
+    try {
+      this.wake?.(true)
+      await new Promise<void>((resolve) => {
+        this.drainedWaiters.push(resolve)
+        // Ref'd on purpose: keeps the process alive until the deadline.
+        timer = setTimeout(resolve, deadline)
+      })
+    } finally {
+      if (timer) clearTimeout(timer)
+      this.flushWaiters -= 1
+    }
+  }
+
+  /** Delivers what it can within `timeoutMs`; resolves true when nothing is left pending. */
+  async drain(timeoutMs: number): Promise<boolean> {
+    await this.flush({ timeoutMs })
+    return this.isDrained()
+  }
+
+  /**
+   * Stops delivery and releases the spool. A batch in flight gets a short grace to be acknowledged, then is
+   * abandoned: it stays in the spool for the next process. Call `flush({timeoutMs})` first to deliver.
+   */
+  async close(): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    try {
+      await this.ready
+    } catch {
+      return
+    }
+    await this.spool!.flushAppends()
+    this.stopping = true
+    if (this.takeoverTimer) clearInterval(this.takeoverTimer)
+    this.wake?.(true)
+    if (this.inflight) {
+      const grace = setTimeout(() => this.inflight?.abort(new Error("adapter closed")), Math.min(this.timeoutMs, 2000))
+      await this.loop
+      clearTimeout(grace)
+    } else await this.loop
+    await this.spool!.close()
+    for (const w of this.drainedWaiters.splice(0)) w()
+  }
+
+  stats(): HttpIngestStats {
+    return {
+      ...this.counters,
+      pending: this.unacked,
+      pendingBytes: this.spool?.pendingBytes ?? 0,
+      buffered: this.queue.length - this.queueHead + (this.current?.parts.reduce((n, p) => n + p.length, 0) ?? 0),
+      lastError: this.lastError,
+      authFailing: this.authFailing,
+      spoolDir: this.spoolDir,
+    }
+  }
+
+  /** The spool file this adapter writes (tests, diagnostics). */
+  get spoolPath(): string | undefined {
+    return this.spool?.path
+  }
+
+  // ---------------------------------------------------------------- queries
+
+  /** The local view: records saved in this process (and taken over), as a store for the query plans. */
+  private localStore(): MemoryStore {
+    this.pruneLocal()
+    return new MemoryStore(this.local)
+  }
+
+  /** Local answers cover what the legacy file keeps (about two months); older records are let go. */
+  private pruneLocal(): void {
+    const cutoff = this.clock().getTime() - LOCAL_KEEP_MS
+    if (this.local.length > 0 && this.local[0].timestamp.getTime() >= cutoff) return
+    this.local = this.local.filter((r) => r.timestamp.getTime() >= cutoff)
+  }
+
+  private summaryParams(): SummaryParams {
+    return { tz: this.tz }
+  }
+
+  /** Runs a query centrally; on an unreachable service (or a refused read token), locally. */
+  async query<T>(central: (api: UsageApiClient) => Promise<T>, local: () => Promise<T>): Promise<Sourced<T>> {
+    // Right after a failed delivery the service is known to be down: answer locally without waiting.
+    if (this.lastCentralFailure > 0 && Date.now() - this.lastCentralFailure < 5000) {
+      return { data: await local(), source: "local" }
+    }
+    try {
+      return { data: await central(this.api), source: "central" }
+    } catch (error) {
+      if (!shouldFallBack(error)) throw error
+      if (isUsageHubError(error) && (error.code === "UNAUTHORIZED" || error.code === "FORBIDDEN")) {
+        this.logger.warn(
+          `usage-hub: ${this.endpoint} refused the read token (${error.message}); answering from local data`,
+        )
+      }
+      return { data: await local(), source: "local" }
+    }
+  }
+
+  summaryWithSource(params: SummaryParams = {}): Promise<Sourced<UsageSummaryResult>> {
+    return this.query(
+      (api) => api.summary({ ...this.summaryParams(), ...params }),
+      () => this.localSummary(params),
+    )
+  }
+
+  localSummary(params: SummaryParams = {}): Promise<UsageSummaryResult> {
+    const since = params.since === undefined ? undefined : new Date(params.since)
+    const until = params.until === undefined ? undefined : new Date(params.until)
+    return runPlan(
+      summaryPlan({ ...params, since, until, tz: params.tz ?? this.tz, schedules: this.schedules }, this.clock()),
+      this.localStore(),
+    )
+  }
+
+  trendsWithSource(provider: string, rangeDays = 7): Promise<Sourced<TrendData>> {
+    return this.query(
+      (api) => api.trends(provider, { rangeDays, tz: this.tz }),
+      () => this.localTrends(provider, rangeDays),
+    )
+  }
+
+  localTrends(provider: string, rangeDays = 7): Promise<TrendData> {
+    return runPlan(trendsPlan({ provider, rangeDays, tz: this.tz }, this.clock()), this.localStore())
+  }
+
+  recordsWithSource(): Promise<Sourced<UsageRecord[]>> {
+    return this.query(
+      (api) => api.allRecords(),
+      async () => this.localRecords(),
+    )
+  }
+
+  localRecords(): UsageRecord[] {
+    return [...this.localStore().all()]
+  }
+
+  async getAllSummaries(): Promise<Record<string, ProviderUsageSummary>> {
+    return (await this.summaryWithSource()).data.summaries
+  }
+
+  async getProviderTrends(provider: string, rangeDays = 7): Promise<TrendData> {
+    return (await this.trendsWithSource(provider, rangeDays)).data
+  }
+
+  async getAllRecords(_format?: string): Promise<UsageRecord[]> {
+    return (await this.recordsWithSource()).data
+  }
+}
+
+/** Whether a central query failure should be answered from local data. */
+export function shouldFallBack(error: unknown): boolean {
+  if (!isUsageHubError(error)) return false
+  if (["UNREACHABLE", "UPSTREAM_ERROR", "UNAUTHORIZED", "FORBIDDEN", "DELIVERY_INCOMPLETE"].includes(error.code))
+    return true
+  const status = (error.details as { status?: number } | undefined)?.status
+  return typeof status === "number" && status >= 500
+}
+
+function isJsonObject(line: string): boolean {
+  try {
+    const value = JSON.parse(line)
+    return value !== null && typeof value === "object" && !Array.isArray(value)
+  } catch {
+    return false
+  }
+}

@@ -1,0 +1,91 @@
+/**
+ * Helpers shared by the HttpIngestAdapter tests: records, a temp spool directory, an adapter with short
+ * timings, a logger that remembers what it was told, and a reader of the dead-letter file.
+ */
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { HttpIngestAdapter, type HttpIngestAdapterOptions } from "../../../src/lib/adapters/http-ingest-adapter.js"
+import type { UsageRecord } from "../../../src/lib/record.js"
+
+let seq = 0
+
+export function makeRecord(overrides: Partial<UsageRecord> = {}): UsageRecord {
+  seq += 1
+  return {
+    id: `usage_t${process.pid}_${seq}`,
+    timestamp: new Date(Date.now() - 1000 + seq),
+    provider: "anthropic",
+    model: "claude-sonnet-4-5",
+    inputTokens: 1000,
+    outputTokens: 100,
+    estimatedCost: 0.0045,
+    taskType: "primary",
+    ...overrides,
+  }
+}
+
+export function makeRecords(n: number, overrides: Partial<UsageRecord> = {}): UsageRecord[] {
+  return Array.from({ length: n }, () => makeRecord(overrides))
+}
+
+export function tempDir(prefix = "usage-spool-"): string {
+  return mkdtempSync(join(tmpdir(), prefix))
+}
+
+export function removeDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true })
+}
+
+export interface MemoryLogger {
+  info(message: string): void
+  warn(message: string): void
+  error(message: string): void
+  lines: string[]
+  text(): string
+}
+
+export function memoryLogger(): MemoryLogger {
+  const lines: string[] = []
+  return {
+    lines,
+    info: (m) => lines.push(`info ${m}`),
+    warn: (m) => lines.push(`warn ${m}`),
+    error: (m) => lines.push(`error ${m}`),
+    text: () => lines.join("\n"),
+  }
+}
+
+/** An adapter with test timings: short retries, no fsync, the given spool dir. */
+export function testAdapter(
+  spoolDir: string,
+  options: Partial<HttpIngestAdapterOptions> & { endpoint: string },
+): HttpIngestAdapter {
+  return new HttpIngestAdapter({
+    nodeId: "test-node",
+    flushIntervalMs: 20,
+    timeoutMs: 1000,
+    retryAttempts: 2,
+    retryBaseMs: 10,
+    maxRetryDelayMs: 100,
+    fsync: false,
+    spoolDir,
+    logger: memoryLogger(),
+    ...options,
+  })
+}
+
+/** The dead-letter entries of a spool directory. */
+export function deadLetters(dir: string): Array<{ reason: string; status?: number; record: { id: string } }> {
+  const path = join(dir, "dead-letter.ndjson")
+  if (!existsSync(path)) return []
+  return readFileSync(path, "utf8")
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => JSON.parse(l))
+}
+
+/** Undelivered lines in all spool files of a directory (ignoring ack sidecars: whole files). */
+export function spoolFiles(dir: string): string[] {
+  return readdirSync(dir).filter((n) => /^spool\..*\.ndjson$/.test(n))
+}
