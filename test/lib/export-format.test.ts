@@ -1,0 +1,90 @@
+import { expect } from "chai"
+import {
+  CSV_COLUMNS,
+  createExportWriter,
+  csvRow,
+  defuseCell,
+  exportChunks,
+  parseExportFormat,
+} from "../../src/lib/export-format.js"
+import type { UsageRecord } from "../../src/lib/record.js"
+
+const record = (overrides: Partial<UsageRecord> = {}): UsageRecord => ({
+  id: "usage_1",
+  timestamp: new Date("2026-11-20T10:11:12.345+02:00"),
+  provider: "anthropic",
+  model: "claude-sonnet-4-5",
+  inputTokens: 1200,
+  outputTokens: 340,
+  estimatedCost: 0.0087,
+  taskType: "primary",
+  ...overrides,
+})
+
+async function collect(format: "json" | "ndjson" | "csv", chunks: UsageRecord[][]): Promise<string> {
+  async function* source() {
+    yield* chunks
+  }
+  let out = ""
+  for await (const piece of exportChunks(source(), format)) out += piece
+  return out
+}
+
+describe("export formats", () => {
+  it("defuses cells starting with = + - @, a tab or a carriage return, and nothing else", () => {
+    for (const v of ["=1+1", "+1", "-1", "@x", "\tx", "\rx"]) expect(defuseCell(v)).to.equal(`'${v}`)
+    for (const v of ["a=1", "1-2", "", " =x", "'=x"]) expect(defuseCell(v)).to.equal(v)
+  })
+
+  it("maps a record to the CSV columns: plugin columns, then node and token columns, UTC timestamps", () => {
+    expect(CSV_COLUMNS.slice(0, 9)).to.deep.equal([
+      "id",
+      "timestamp",
+      "provider",
+      "model",
+      "inputTokens",
+      "outputTokens",
+      "estimatedCost",
+      "taskType",
+      "sessionID",
+    ])
+    expect(csvRow(record({ node: "=cmd", cacheReadTokens: 5 }))).to.deep.equal([
+      "usage_1",
+      "2026-11-20T08:11:12.345Z",
+      "anthropic",
+      "claude-sonnet-4-5",
+      "1200",
+      "340",
+      "0.0087",
+      "primary",
+      "",
+      "'=cmd",
+      "5",
+      "",
+      "",
+    ])
+  })
+
+  it("writes a valid JSON array across chunks, including an empty one", async () => {
+    const text = await collect("json", [[record()], [], [record({ id: "b" }), record({ id: "c" })]])
+    expect(JSON.parse(text).map((r: { id: string }) => r.id)).to.deep.equal(["usage_1", "b", "c"])
+    expect(JSON.parse(await collect("json", []))).to.deep.equal([])
+  })
+
+  it("writes NDJSON and CSV with one line per record", async () => {
+    const nd = await collect("ndjson", [[record()], [record({ id: "b" })]])
+    expect(nd.split("\n")).to.have.length(3)
+    expect(JSON.parse(nd.split("\n")[1]).timestamp).to.equal("2026-11-20T08:11:12.345Z")
+    const csv = await collect("csv", [[record({ model: 'a,"b"' })]])
+    expect(csv).to.equal(
+      `${CSV_COLUMNS.join(",")}\nusage_1,2026-11-20T08:11:12.345Z,anthropic,"a,""b""",1200,340,0.0087,primary,,,,,\n`,
+    )
+    expect(createExportWriter("csv").chunk([])).to.equal("")
+  })
+
+  it("parses the format, json by default", () => {
+    expect(parseExportFormat(undefined)).to.equal("json")
+    expect(parseExportFormat("csv")).to.equal("csv")
+    expect(() => parseExportFormat("xml")).to.throw(/format must be one of json, ndjson, csv/)
+  })
+})

@@ -1,0 +1,96 @@
+import { expect } from "chai"
+import { utimesSync, writeFileSync } from "node:fs"
+import { join } from "node:path"
+import { parseTokenOption, tokenMatches } from "../../../src/lib/server/auth.js"
+import { tempDir } from "../../helpers/tmp.js"
+import { startTestService, type TestService, wireRecord } from "./helpers.js"
+
+describe("service auth", () => {
+  describe("token options", () => {
+    it("takes several comma-separated tokens, any of which matches", () => {
+      const source = parseTokenOption(" new-token , old-token ", "--read-token")!
+      expect(tokenMatches(source, "new-token")).to.equal(true)
+      expect(tokenMatches(source, "old-token")).to.equal(true)
+      expect(tokenMatches(source, "new-token,old-token")).to.equal(false)
+      expect(tokenMatches(source, "")).to.equal(false)
+      expect(source.description).to.equal("2 tokens")
+    })
+
+    it("reads tokens from a file (lines, commas, comments) and re-reads it when it changes", async () => {
+      const file = join(tempDir(), "ingest.tokens")
+      writeFileSync(file, "# rotated 2026-11\nfirst\nsecond, third\n")
+      const source = parseTokenOption(file, "--ingest-token")!
+      for (const t of ["first", "second", "third"]) expect(tokenMatches(source, t), t).to.equal(true)
+      expect(tokenMatches(source, "# rotated 2026-11")).to.equal(false)
+      writeFileSync(file, "fourth\n")
+      utimesSync(file, new Date(), new Date(Date.now() + 5000))
+      await new Promise((r) => setTimeout(r, 1100))
+      expect(tokenMatches(source, "fourth")).to.equal(true)
+      expect(tokenMatches(source, "first")).to.equal(false)
+    })
+
+    it("refuses a token file that does not exist or holds no token", () => {
+      expect(() => parseTokenOption("./no/such/file", "--read-token")).to.throw(/token file not found/)
+      const empty = join(tempDir(), "empty")
+      writeFileSync(empty, "# nothing\n\n")
+      expect(() => parseTokenOption(empty, "--read-token")).to.throw(/holds no token/)
+      expect(parseTokenOption(undefined, "--read-token")).to.equal(undefined)
+      expect(parseTokenOption("  ", "--read-token")).to.equal(undefined)
+    })
+  })
+
+  describe("endpoints", () => {
+    let svc: TestService
+    const read = { authorization: "Bearer reader-2" }
+    const ingest = { authorization: "Bearer writer" }
+
+    before(async () => {
+      svc = await startTestService({ ingestToken: "writer", readToken: "reader-1,reader-2" })
+    })
+    after(async () => {
+      await svc.stop()
+    })
+
+    it("guards /api/* and /metrics with the read token: 401 without, 403 with a wrong one", async () => {
+      for (const path of [
+        "/api/usage/summary",
+        "/api/usage/provider/anthropic/trends",
+        "/api/usage/export",
+        "/api/usage/stream",
+        "/metrics",
+      ]) {
+        const none = await svc.get(path)
+        expect(none.status, path).to.equal(401)
+        expect(none.json.error.code).to.equal("UNAUTHORIZED")
+        expect(none.headers.get("www-authenticate")).to.match(/^Bearer/)
+        const wrong = await svc.get(path, ingest)
+        expect(wrong.status, path).to.equal(403)
+        expect(wrong.json.error.code).to.equal("FORBIDDEN")
+      }
+      expect((await svc.get("/api/usage/summary", read)).status).to.equal(200)
+      expect((await svc.get("/metrics", { authorization: "Bearer reader-1" })).status).to.equal(200)
+    })
+
+    it("does not let a read token ingest", async () => {
+      expect((await svc.post([wireRecord()], read)).status).to.equal(403)
+      expect((await svc.post([wireRecord()], ingest)).status).to.equal(200)
+    })
+
+    it("accepts ?token= on the SSE stream only", async () => {
+      expect((await svc.get("/api/usage/summary?token=reader-2")).status).to.equal(401)
+      const controller = new AbortController()
+      const res = await fetch(`${svc.url}/api/usage/stream?token=reader-2`, { signal: controller.signal })
+      expect(res.status).to.equal(200)
+      expect(res.headers.get("content-type")).to.match(/^text\/event-stream/)
+      controller.abort()
+      const wrong = await svc.get("/api/usage/stream?token=nope")
+      expect(wrong.status).to.equal(403)
+    })
+
+    it("leaves the dashboard files, /healthz and /openapi.json public", async () => {
+      for (const path of ["/", "/assets/app.js", "/assets/style.css", "/healthz", "/openapi.json"]) {
+        expect((await svc.get(path)).status, path).to.equal(200)
+      }
+    })
+  })
+})

@@ -1,0 +1,109 @@
+import { expect } from "chai"
+import type { StoredRecord } from "../../../src/lib/record.js"
+import { GroupCommitter } from "../../../src/lib/server/group-commit.js"
+import type { InsertResult } from "../../../src/lib/store/store.js"
+import { MemoryStore } from "../../../src/lib/store/memory/store.js"
+
+const rec = (id: string): StoredRecord => ({
+  id,
+  timestamp: new Date("2026-11-20T10:00:00Z"),
+  provider: "anthropic",
+  model: "m",
+  inputTokens: 1,
+  outputTokens: 1,
+  estimatedCost: 0.001,
+  taskType: "primary",
+  node: "n",
+})
+
+/** A store whose commits wait until released, recording the batches of each transaction. */
+class GatedStore extends MemoryStore {
+  transactions: number[] = []
+  private gates: Array<() => void> = []
+  failIds = new Set<string>()
+
+  override async insertBatches(batches: readonly (readonly StoredRecord[])[]): Promise<InsertResult[]> {
+    this.transactions.push(batches.length)
+    await new Promise<void>((resolve) => this.gates.push(resolve))
+    if (batches.some((b) => b.some((r) => this.failIds.has(r.id)))) throw new Error("constraint failed")
+    return super.insertBatches(batches)
+  }
+
+  release(): void {
+    for (const open of this.gates.splice(0)) open()
+  }
+
+  async waitForGate(): Promise<void> {
+    while (this.gates.length === 0) await new Promise((r) => setImmediate(r))
+  }
+}
+
+describe("GroupCommitter", () => {
+  it("lets concurrent batches share one transaction while each caller waits for its own commit", async () => {
+    const store = new GatedStore()
+    const commits: number[] = []
+    const committer = new GroupCommitter(store, { onCommit: (e) => commits.push(e.batches) })
+    const first = committer.submit([rec("a")])
+    await store.waitForGate()
+    let settled = 0
+    const rest = [committer.submit([rec("b"), rec("c")]), committer.submit([rec("a")]), committer.submit([rec("d")])]
+    for (const p of rest) p.then(() => settled++)
+    store.release()
+    expect(await first).to.deep.equal({ accepted: 1, duplicates: 0 })
+    await store.waitForGate()
+    expect(settled, "later batches wait for their own commit").to.equal(0)
+    store.release()
+    expect(await Promise.all(rest)).to.deep.equal([
+      { accepted: 2, duplicates: 0 },
+      { accepted: 0, duplicates: 1 },
+      { accepted: 1, duplicates: 0 },
+    ])
+    expect(store.transactions).to.deep.equal([1, 3])
+    expect(commits).to.deep.equal([1, 3])
+  })
+
+  it("groups batches submitted in the same turn of the event loop", async () => {
+    const store = new GatedStore()
+    const committer = new GroupCommitter(store)
+    const all = Promise.all([committer.submit([rec("a")]), committer.submit([rec("b")])])
+    await store.waitForGate()
+    store.release()
+    await all
+    expect(store.transactions).to.deep.equal([2])
+  })
+
+  it("retries the batches of a failed shared commit alone, so one bad batch fails only its caller", async () => {
+    const store = new GatedStore()
+    store.failIds.add("bad")
+    const committer = new GroupCommitter(store)
+    const good = committer.submit([rec("g1")])
+    const bad = committer.submit([rec("bad")])
+    const other = committer.submit([rec("g2")])
+    const outcomes = Promise.allSettled([good, bad, other])
+    for (let i = 0; i < 4; i++) {
+      await store.waitForGate()
+      store.release()
+    }
+    const [g, b, o] = await outcomes
+    expect(g).to.deep.include({ status: "fulfilled", value: { accepted: 1, duplicates: 0 } })
+    expect(b.status).to.equal("rejected")
+    expect(o).to.deep.include({ status: "fulfilled", value: { accepted: 1, duplicates: 0 } })
+    expect(store.all().map((r) => r.id)).to.deep.equal(["g1", "g2"])
+  })
+
+  it("caps the records of one transaction", async () => {
+    const store = new GatedStore()
+    const committer = new GroupCommitter(store, { maxRecords: 3 })
+    const all = Promise.all([
+      committer.submit([rec("a"), rec("b")]),
+      committer.submit([rec("c"), rec("d")]),
+      committer.submit([rec("e")]),
+    ])
+    for (let i = 0; i < 2; i++) {
+      await store.waitForGate()
+      store.release()
+    }
+    await all
+    expect(store.transactions).to.deep.equal([1, 2])
+  })
+})
