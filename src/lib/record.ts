@@ -73,12 +73,22 @@ export function identityKey(record: { node?: string; id: string; timestamp: Date
   return `${record.node ?? ""}\u0000${record.id}\u0000${record.timestamp.getTime()}`
 }
 
-/** Serialises a record for files and the wire: ISO timestamp, no undefined fields. */
+const RECORD_KEYS = new Set(Object.keys(usageRecordSchema.shape))
+
+/**
+ * Serialises a record for files and the wire: ISO timestamp, no undefined fields, keys in the schema's order
+ * (whichever store or parser built the object), so exports of the same records are byte-identical.
+ */
 export function toRecordJson(record: UsageRecord): UsageRecordJson {
   const out: Record<string, unknown> = {}
-  for (const [key, value] of Object.entries(record)) {
+  const source = record as Record<string, unknown>
+  for (const key of RECORD_KEYS) {
+    const value = source[key]
     if (value === undefined) continue
     out[key] = key === "timestamp" ? (value as Date).toISOString() : value
+  }
+  for (const [key, value] of Object.entries(record)) {
+    if (value !== undefined && !RECORD_KEYS.has(key)) out[key] = value
   }
   return out as UsageRecordJson
 }
