@@ -1,12 +1,92 @@
+import { Args, Flags } from "@oclif/core"
 import { UsageCommand } from "../lib/cli/base-command.js"
-import { UsageHubError } from "../lib/errors.js"
+import { createProgress } from "../lib/cli/progress.js"
+import { type PushResult, runPush } from "../lib/import/push.js"
 
 export default class Push extends UsageCommand {
   static override summary = "Send legacy JSON or NDJSON usage files (or stdin) to the central service."
-  static override examples = ["<%= config.bin %> <%= command.id %>"]
+  static override description =
+    "Sends each record through the same spool and delivery code as the plugin's http backend: records are " +
+    "spooled on disk first, so what the service does not take now goes with the next push (the service counts " +
+    "each record once, so pushing a file twice is harmless). Records without a node get --node. When the " +
+    "service stays unreachable, exits 1 saying how many records were delivered."
+  static override strict = false
+  static override args = {
+    file: Args.string({ description: "Legacy JSON usage file, NDJSON file, or - for NDJSON on stdin (repeatable)." }),
+  }
+  static override examples = [
+    {
+      description: "Send this node's legacy history once, after switching the plugin to backend http",
+      command:
+        "<%= config.bin %> <%= command.id %> ~/.config/opencode/oh-my-opencode-usage.json --endpoint http://master-node:3001",
+    },
+    {
+      description: "Re-send an export (duplicates are skipped)",
+      command:
+        "<%= config.bin %> export --db ./old.db --format ndjson | <%= config.bin %> <%= command.id %> - --endpoint http://master-node:3001",
+    },
+    {
+      description: "Files of another machine, with its node name and a token",
+      command: '<%= config.bin %> <%= command.id %> build-07.json --node build-07 --token "$USAGE_TOKEN"',
+    },
+  ]
+  static override enableJsonFlag = true
+  static override flags = {
+    endpoint: Flags.string({
+      description: "URL of the central service (env USAGE_ENDPOINT; else usage.http.endpoint).",
+    }),
+    token: Flags.string({ description: "Ingest token (env USAGE_TOKEN; else usage.http.token)." }),
+    node: Flags.string({
+      description: "Node of records that carry none (env USAGE_NODE; default: this machine's hostname).",
+    }),
+    config: Flags.string({
+      description: "Config file (env USAGE_CONFIG; default $XDG_CONFIG_HOME/usage-hub/config.json).",
+    }),
+    "spool-dir": Flags.string({
+      description: "Spool directory (default usage.http.spoolDir, else $XDG_STATE_HOME/usage-hub).",
+    }),
+    "batch-size": Flags.integer({ description: "Records per request.", default: 5000, min: 1, max: 50_000 }),
+    wait: Flags.integer({
+      description: "Seconds to keep retrying while the service makes no progress, before giving up.",
+      default: 10,
+      min: 0,
+    }),
+  }
 
-  async run(): Promise<void> {
-    await this.parse(Push)
-    throw new UsageHubError("NOT_IMPLEMENTED", "usage push is not implemented yet")
+  async run(): Promise<PushResult> {
+    const { argv, flags } = await this.parse(Push)
+    let sources = argv as string[]
+    if (sources.length === 0) {
+      if (process.stdin.isTTY)
+        this.badUsage("nothing to push: give legacy JSON or NDJSON files, or - to read NDJSON from stdin")
+      sources = ["-"]
+    }
+    const progress = createProgress({ label: "push", enabled: Boolean(process.stderr.isTTY) && !this.jsonEnabled() })
+    const say = (message: string) => {
+      progress.done()
+      process.stderr.write(`${message}\n`)
+    }
+    let result: PushResult
+    try {
+      result = await runPush({
+        sources,
+        endpoint: flags.endpoint,
+        token: flags.token,
+        node: flags.node,
+        config: flags.config,
+        spoolDir: flags["spool-dir"],
+        batchSize: flags["batch-size"],
+        waitMs: flags.wait * 1000,
+        onProgress: (p) => progress.update(p.delivered, p.delivered + p.pending),
+        logger: { warn: say, error: say },
+      })
+    } finally {
+      progress.done()
+    }
+    if (!this.jsonEnabled()) {
+      const { renderPushResult } = await import("../lib/import/push-view.js")
+      this.log(renderPushResult(result))
+    }
+    return result
   }
 }

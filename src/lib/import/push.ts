@@ -1,0 +1,228 @@
+/**
+ * `usage push`: sends legacy JSON files, NDJSON files or NDJSON on stdin to the central service through the
+ * same HttpIngestAdapter the plugin uses (its spool: records not delivered now go with the next push, and
+ * spools left by dead processes in the same directory are delivered too; the service skips duplicates).
+ * Records without a node get `node` (default: this machine's node id). Gives up when the service makes no
+ * progress for `waitMs`, reporting how many records were delivered; the rest stay spooled.
+ */
+import type { Readable } from "node:stream"
+import { HttpIngestAdapter, type HttpIngestStats } from "../adapters/http-ingest-adapter.js"
+import type { AdapterLogger } from "../adapters/http-ingest-adapter.js"
+import type { FetchLike } from "../client/api-client.js"
+import { expandHome, resolveSettings } from "../config-resolution.js"
+import { UsageHubError } from "../errors.js"
+import { type ImportRejection, readUsageRecords, type ReadUsageStats } from "./read-usage-file.js"
+
+export interface PushOptions {
+  /** Paths, or "-" for stdin. */
+  sources: string[]
+  endpoint: string
+  token?: string
+  /** Node of records that carry none; also the adapter's node id. */
+  node: string
+  spoolDir?: string
+  /** Records per request (default 5000). */
+  batchSize?: number
+  /** Per request, ms (default 30000). */
+  timeoutMs?: number
+  /** Give up when nothing was delivered for this long, ms (default 10000). */
+  waitMs?: number
+  retryAttempts?: number
+  stdin?: Readable
+  logger?: AdapterLogger
+  fetch?: FetchLike
+  /** Told now and then (about every 200 ms) how far it got. */
+  onProgress?: (progress: PushProgress) => void
+}
+
+export interface PushProgress {
+  read: number
+  delivered: number
+  pending: number
+}
+
+export interface PushSourceReport {
+  source: string
+  format?: string
+  records: number
+  rejected: number
+}
+
+export interface PushResult {
+  endpoint: string
+  node: string
+  sources: PushSourceReport[]
+  /** Valid records read from the sources. */
+  read: number
+  /** Stored by the service now. */
+  accepted: number
+  /** Already stored (an earlier push, or the plugin). */
+  duplicates: number
+  /** Refused: invalid in the files, plus refused by the service (set aside in the dead-letter file). */
+  rejected: number
+  rejectedInFiles: number
+  rejectedByService: number
+  /** The first few rejections found in the files, with index and reason. */
+  rejections: ImportRejection[]
+  /** Undelivered records of earlier runs (spools of dead processes) sent along. */
+  takenOver: number
+  /** Left in the spool (0 on success). */
+  pending: number
+  spoolDir: string
+  deadLetterFile?: string
+}
+
+const MAX_LISTED_REJECTIONS = 20
+
+function delivered(stats: HttpIngestStats): number {
+  return stats.acknowledged + stats.deadLettered
+}
+
+export async function pushUsage(options: PushOptions): Promise<PushResult> {
+  if (options.sources.length === 0) throw new UsageHubError("BAD_USAGE", "nothing to push: give files, or - for stdin")
+  const adapter = new HttpIngestAdapter({
+    endpoint: options.endpoint,
+    token: options.token,
+    nodeId: options.node,
+    spoolDir: options.spoolDir,
+    batchSize: options.batchSize ?? 5000,
+    localBufferSize: 20_000,
+    flushIntervalMs: 50,
+    timeoutMs: options.timeoutMs ?? 30_000,
+    retryAttempts: options.retryAttempts ?? 3,
+    keepLocalRecords: false,
+    logger: options.logger,
+    fetch: options.fetch,
+  })
+  const sources: PushSourceReport[] = []
+  const rejections: ImportRejection[] = []
+  let read = 0
+  let rejectedInFiles = 0
+  let failure: unknown
+  const progress = () => {
+    const s = adapter.stats()
+    options.onProgress?.({ read, delivered: delivered(s), pending: s.pending })
+  }
+  const ticker = options.onProgress ? setInterval(progress, 200) : undefined
+  try {
+    await adapter.init()
+    for (const source of options.sources) {
+      const stats: ReadUsageStats = { source, records: 0, rejected: 0 }
+      sources.push(stats)
+      try {
+        for await (const batch of readUsageRecords(
+          source,
+          {
+            node: options.node,
+            batchSize: 1000,
+            stdin: options.stdin,
+            onRejected: (r) => {
+              if (rejections.length < MAX_LISTED_REJECTIONS) rejections.push(r)
+            },
+          },
+          stats,
+        )) {
+          // Each batch is on disk (spooled) before the next is read: bounded memory, nothing lost on a crash.
+          await Promise.all(batch.map((record) => adapter.saveRecord(record)))
+          read += batch.length
+        }
+      } finally {
+        rejectedInFiles += stats.rejected
+      }
+    }
+  } catch (error) {
+    // Stop reading; still deliver what was spooled (valid records), then report the failure.
+    failure = error
+  }
+  try {
+    const waitMs = options.waitMs ?? 10_000
+    let last = delivered(adapter.stats())
+    let lastProgressAt = Date.now()
+    while (adapter.stats().pending > 0 && Date.now() - lastProgressAt < waitMs) {
+      await adapter.flush({ timeoutMs: Math.min(1000, waitMs) })
+      const now = delivered(adapter.stats())
+      if (now !== last) {
+        last = now
+        lastProgressAt = Date.now()
+      }
+    }
+  } finally {
+    if (ticker) clearInterval(ticker)
+    progress()
+    await adapter.close()
+  }
+  if (failure) throw failure
+  const stats = adapter.stats()
+  const result: PushResult = {
+    endpoint: adapter.endpoint,
+    node: options.node,
+    sources: sources.map((s) => ({ source: s.source, format: s.format, records: s.records, rejected: s.rejected })),
+    read,
+    accepted: stats.accepted,
+    duplicates: stats.duplicates,
+    rejected: rejectedInFiles + stats.deadLettered,
+    rejectedInFiles,
+    rejectedByService: stats.deadLettered,
+    rejections,
+    takenOver: stats.takenOver,
+    pending: stats.pending,
+    spoolDir: adapter.spoolDir,
+  }
+  if (stats.deadLettered > 0) result.deadLetterFile = `${adapter.spoolDir}/dead-letter.ndjson`
+  if (stats.pending > 0) {
+    const why = stats.authFailing
+      ? "the service refuses the token (check --token / USAGE_TOKEN)"
+      : (stats.lastError ?? "no answer")
+    throw new UsageHubError(
+      "DELIVERY_INCOMPLETE",
+      `delivered ${delivered(stats)} of ${delivered(stats) + stats.pending} records to ${adapter.endpoint}; ` +
+        `${stats.pending} stay spooled in ${adapter.spoolDir} and go with the next push (${why})`,
+      { details: { result } },
+    )
+  }
+  return result
+}
+
+export interface PushFlags {
+  sources: string[]
+  endpoint?: string
+  token?: string
+  node?: string
+  config?: string
+  spoolDir?: string
+  batchSize?: number
+  timeoutMs?: number
+  waitMs?: number
+  stdin?: Readable
+  onProgress?: PushOptions["onProgress"]
+  logger?: AdapterLogger
+}
+
+/** Resolves flags over environment and config (endpoint, token, node, spool dir), then pushes. */
+export async function runPush(flags: PushFlags): Promise<PushResult> {
+  const settings = resolveSettings({ configPath: flags.config })
+  const http = settings.usage.http
+  const endpoint = flags.endpoint ?? http?.endpoint
+  if (!endpoint) {
+    throw new UsageHubError(
+      "BAD_USAGE",
+      "no service to push to: pass --endpoint URL, or set USAGE_ENDPOINT or usage.http.endpoint in the config",
+    )
+  }
+  if (!/^https?:\/\//i.test(endpoint))
+    throw new UsageHubError("BAD_USAGE", `--endpoint must be an http(s) URL: ${endpoint}`)
+  const spoolDir = flags.spoolDir ?? http?.spoolDir
+  return pushUsage({
+    sources: flags.sources,
+    endpoint,
+    token: flags.token ?? http?.token,
+    node: flags.node ?? settings.nodeId,
+    spoolDir: spoolDir ? expandHome(spoolDir) : undefined,
+    batchSize: flags.batchSize,
+    timeoutMs: flags.timeoutMs ?? http?.timeoutMs,
+    waitMs: flags.waitMs,
+    stdin: flags.stdin,
+    onProgress: flags.onProgress,
+    logger: flags.logger,
+  })
+}
