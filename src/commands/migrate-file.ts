@@ -55,8 +55,6 @@ export default class MigrateFile extends UsageCommand {
   async run(): Promise<MigrateReport> {
     const { argv, flags } = await this.parse(MigrateFile)
     const files = argv as string[]
-    const stray = files.find((f) => f.startsWith("-") && f.length > 1)
-    if (stray) this.badUsage(`unknown flag ${stray} (see usage migrate-file --help)`)
     const report = await runMigrate({ ...flags, files, dryRun: flags["dry-run"] })
     if (!this.jsonEnabled()) {
       const { renderMigrate } = await import("../lib/cli/migrate-view.js")

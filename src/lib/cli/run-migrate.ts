@@ -94,7 +94,8 @@ async function importFile(file: string, sink: ImportSink, node: string, dryRun: 
       accepted: 0,
       duplicates: 0,
       rejected: [],
-      error: { code: error.code, message: `${error.message}; nothing of it imported` },
+      // One line, whatever the parser's message holds (JSON.parse quotes the offending text, newlines included).
+      error: { code: error.code, message: `${error.message.replace(/\s*\n\s*/g, " ")}; nothing of it imported` },
     }
   } finally {
     progress.done()
