@@ -28,17 +28,27 @@ export interface ServeResult {
 export async function runService(flags: ServeFlags, io: ServeIo): Promise<ServeResult> {
   const { start, warnings } = resolveServeSettings(flags, io.env ?? process.env)
   for (const line of warnings) io.warn(line)
-  const server = await startServer(start)
-  io.log(`usage-hub listening on ${server.url} (${server.storeDescription})`)
+  // Signal handlers go in before the service starts (and before the start line, which callers wait for), so a
+  // signal at any point after this stops the service cleanly.
   const signals = io.signals ?? ["SIGTERM", "SIGINT"]
-  const stoppedBy = await new Promise<NodeJS.Signals>((resolve) => {
-    const onSignal = (signal: NodeJS.Signals) => {
+  let onSignal: (signal: NodeJS.Signals) => void = () => {}
+  const stopped = new Promise<NodeJS.Signals>((resolve) => {
+    onSignal = (signal) => {
       for (const s of signals) process.removeListener(s, onSignal)
       for (const s of signals) process.once(s, () => process.exit(130))
       resolve(signal)
     }
     for (const s of signals) process.on(s, onSignal)
   })
+  let server: Awaited<ReturnType<typeof startServer>>
+  try {
+    server = await startServer(start)
+  } catch (error) {
+    for (const s of signals) process.removeListener(s, onSignal)
+    throw error
+  }
+  io.log(`usage-hub listening on ${server.url} (${server.storeDescription})`)
+  const stoppedBy = await stopped
   await server.close()
   return { url: server.url, store: server.storeDescription, stoppedBy }
 }
