@@ -100,7 +100,8 @@ export function legacyFixture(count) {
       const text = chunk
         .map((r) => {
           const json = JSON.stringify({ ...r, timestamp: new Date(r.timestamp).toISOString() }, null, 2)
-          const s = (summaries[r.provider] ??= { cost: 0, input: 0, output: 0, calls: 0 })
+          summaries[r.provider] ??= { cost: 0, input: 0, output: 0, calls: 0 }
+          const s = summaries[r.provider]
           s.cost += r.estimatedCost
           s.input += r.inputTokens
           s.output += r.outputTokens

@@ -66,7 +66,7 @@ function comparisonText(row) {
 export function printTable(rows, write = (s) => process.stdout.write(s)) {
   const table = new Table({
     head: ["figure", "measured (median [min–max])", "reference (median)", "cmp", "goal", "met"],
-    colWidths: [46, 28, 34, 10, 18, 5],
+    colWidths: [44, 28, 32, 11, 18, 6],
     wordWrap: true,
     style: { head: [], border: [] },
   })
