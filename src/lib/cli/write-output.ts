@@ -40,12 +40,22 @@ function isBrokenPipe(error: unknown): boolean {
 
 /** Writes to stdout; resolves false if the reader went away (EPIPE), true otherwise. */
 export async function writeToStdout(pieces: AsyncIterable<string>, stdout = process.stdout): Promise<boolean> {
+  // oclif rethrows stdout errors other than EPIPE from its own listener (an uncaught crash with a stack):
+  // while we write, the error is ours to report in one line.
+  const others = stdout.listeners("error") as Array<(error: Error) => void>
+  stdout.removeAllListeners("error")
   try {
     await pump(pieces, stdout)
     return true
   } catch (error) {
     if (isBrokenPipe(error)) return false
+    const code = (error as { code?: string }).code
+    if (code && FILE_ERRORS[code]) {
+      throw new UsageHubError("FILE_ERROR", `cannot write to stdout: ${FILE_ERRORS[code]}`, { cause: error })
+    }
     throw error
+  } finally {
+    for (const listener of others) stdout.on("error", listener)
   }
 }
 
