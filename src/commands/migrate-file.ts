@@ -54,14 +54,19 @@ export default class MigrateFile extends UsageCommand {
 
   async run(): Promise<MigrateReport> {
     const { argv, flags } = await this.parse(MigrateFile)
-    const files = argv as string[]
-    const report = await runMigrate({ ...flags, files, dryRun: flags["dry-run"] })
-    if (!this.jsonEnabled()) {
-      const { renderMigrate } = await import("../lib/cli/migrate-view.js")
-      const { stdout, stderr } = renderMigrate(report)
-      this.log(stdout)
-      for (const line of stderr) process.stderr.write(`${line}\n`)
-    }
+    const view = !this.jsonEnabled() ? await import("../lib/cli/migrate-view.js") : undefined
+    const report = await runMigrate(
+      { ...flags, files: argv as string[], dryRun: flags["dry-run"] },
+      {
+        onStart: (run) => view && this.log(view.renderMigrateStart(run)),
+        onFile: (file, run) => {
+          const out = view?.renderMigrateFile(file, run.dryRun)
+          if (out?.stdout) this.log(out.stdout)
+          if (out?.stderr) process.stderr.write(`${out.stderr}\n`)
+        },
+      },
+    )
+    if (view) this.log(view.renderMigrateTotal(report))
     if (report.totals.refused > 0) {
       if (this.jsonEnabled()) this.logJson(report)
       this.exit(1)

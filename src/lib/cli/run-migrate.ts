@@ -105,7 +105,13 @@ async function importFile(file: string, sink: ImportSink, node: string, dryRun: 
   return report
 }
 
-export async function runMigrate(flags: MigrateFlags): Promise<MigrateReport> {
+/** Told as the run goes, so people see each file's line when it is done (the report comes at the end). */
+export interface MigrateEvents {
+  onStart?(run: Pick<MigrateReport, "target" | "node" | "dryRun"> & { files: number }): void
+  onFile?(file: MigrateFileReport, run: Pick<MigrateReport, "dryRun">): void
+}
+
+export async function runMigrate(flags: MigrateFlags, events: MigrateEvents = {}): Promise<MigrateReport> {
   if (flags.files.length === 0) throw new UsageHubError("BAD_USAGE", "give at least one legacy usage file")
   const settings = resolveSettings({ configPath: flags.config })
   const target = resolveWriteTarget(flags, settings)
@@ -119,7 +125,12 @@ export async function runMigrate(flags: MigrateFlags): Promise<MigrateReport> {
   })
   const files: MigrateFileReport[] = []
   try {
-    for (const file of flags.files) files.push(await importFile(file, sink, node, dryRun))
+    const target = { kind: sink.kind, location: sink.location }
+    events.onStart?.({ target, node, dryRun, files: flags.files.length })
+    for (const file of flags.files) {
+      files.push(await importFile(file, sink, node, dryRun))
+      events.onFile?.(files[files.length - 1], { dryRun })
+    }
   } finally {
     await sink.close()
   }
