@@ -1,7 +1,6 @@
 // usage-hub dashboard: reads /api/usage/* (with the read token when the service requires one), renders the
 // current periods, a breakdown, a 30-day trend (SVG) and the nodes, and updates live from the SSE stream.
 // No framework and nothing external: every node is built with the DOM API (textContent, never innerHTML).
-"use strict"
 
 const TOKEN_KEY = "usage-hub.readToken"
 const BY_KEY = "usage-hub.breakdownBy"

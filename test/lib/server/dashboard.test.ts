@@ -1,0 +1,95 @@
+import { existsSync } from "node:fs"
+import { expect } from "chai"
+import type { Browser } from "playwright-core"
+import { startTestService, type TestService, wireRecord } from "./helpers.js"
+
+const CHROMIUM = "/usr/bin/chromium"
+
+describe("dashboard (headless Chromium)", function () {
+  this.timeout(30_000)
+  let browser: Browser
+  let svc: TestService
+
+  before(async function () {
+    if (!existsSync(CHROMIUM)) {
+      console.log(`    (${CHROMIUM} is missing: skipping the dashboard test; apt-get install -y chromium)`)
+      this.skip()
+    }
+    const { chromium } = await import("playwright-core")
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+      ],
+    })
+  })
+  after(async () => {
+    await browser?.close()
+  })
+  beforeEach(async () => {
+    svc = await startTestService({ readToken: "dash-token", clock: () => new Date() })
+  })
+  afterEach(async () => {
+    await svc?.stop()
+  })
+
+  it("asks for the read token, shows the total and updates it live after a post", async () => {
+    const now = Date.now()
+    await svc.post([
+      wireRecord({ node: "build-01", estimatedCost: 1.25, timestamp: new Date(now - 60_000).toISOString() }),
+      wireRecord({
+        node: "build-02",
+        provider: "openai",
+        model: "gpt-5.2",
+        estimatedCost: 0.5,
+        timestamp: new Date(now - 120_000).toISOString(),
+      }),
+    ])
+    const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } })
+    const external: string[] = []
+    page.on("request", (req) => {
+      if (!req.url().startsWith(svc.url) && !req.url().startsWith("data:")) external.push(req.url())
+    })
+    await page.goto(svc.url)
+    await page.waitForSelector("#token-dialog:not([hidden])")
+    await page.fill("#token-input", "dash-token")
+    await page.click("#token-form button[type=submit]")
+    await page.waitForFunction(() => document.querySelector("#total-cost")?.textContent === "$1.75")
+    await page.waitForSelector("#live.pill-live")
+    await page.waitForSelector("#nodes tr[data-node='build-02']")
+    await page.waitForSelector("#trend svg rect")
+    expect(await page.locator("#providers .card").count()).to.equal(2)
+
+    const posted = await svc.post([
+      wireRecord({ node: "build-03", estimatedCost: 2, timestamp: new Date().toISOString() }),
+    ])
+    expect(posted.status).to.equal(200)
+    await page.waitForFunction(() => document.querySelector("#total-cost")?.textContent === "$3.75", undefined, {
+      timeout: 10_000,
+    })
+    await page.waitForSelector("#nodes tr[data-node='build-03']", { timeout: 10_000 })
+
+    await page.selectOption("#breakdown-by", "node")
+    await page.waitForFunction(() => document.querySelector("#breakdown-key")?.textContent === "Node")
+    await page.waitForFunction(() => document.querySelectorAll("#breakdown tbody tr").length === 3)
+    await page.screenshot({ path: "/tmp/usage-hub-dashboard.png", fullPage: true })
+    expect(external, "the page loads nothing from elsewhere").to.deep.equal([])
+    await page.close()
+  })
+
+  it("asks again when the token is refused", async () => {
+    const page = await browser.newPage()
+    await page.goto(svc.url)
+    await page.fill("#token-input", "wrong")
+    await page.click("#token-form button[type=submit]")
+    await page.waitForFunction(() => document.querySelector("#token-error")?.textContent === "That token was refused.")
+    expect(await page.isVisible("#token-dialog")).to.equal(true)
+    await page.close()
+  })
+})
