@@ -25,6 +25,9 @@ const adapter = new HttpIngestAdapter({
   logger: { info: () => {}, warn: (m) => process.stderr.write(`${m}\n`), error: (m) => process.stderr.write(`${m}\n`) },
 })
 
+// Spools of dead processes in SPOOL_DIR are taken over before init() resolves.
+await adapter.init()
+
 const base = Date.UTC(2026, 10, 20, 12)
 const saves: Promise<void>[] = []
 for (let i = 0; i < count; i++) {
