@@ -1,0 +1,139 @@
+/**
+ * The query measurements shared by SQLite and PostgreSQL: server-side latencies of the summary and the
+ * 30-day trend through `usage serve` (sequential GETs on loopback), and whole-process times of
+ * `usage summary --db` / `usage trends --db` interleaved with the bare oclif import (reference (4)).
+ */
+import { FIXTURE_END_ISO } from "./data.js"
+import { createPool, sequentialGets } from "./load.js"
+import { timeProcess } from "./proc.js"
+import { BIN, childEnv, ROOT, startService } from "./service.js"
+import { summarize } from "./stats.js"
+
+export const SUMMARY_PATH = "/api/usage/summary"
+export const TRENDS_PATH = "/api/usage/provider/anthropic/trends?range=30d"
+
+/** Starts `usage serve` on `db` (now = the fixture's end) and times the summary and trend endpoints. */
+export async function serverQueries(db, gets) {
+  const service = await startService({ db, now: FIXTURE_END_ISO })
+  const pool = createPool(service.url, 1)
+  try {
+    const summaryMs = await sequentialGets({ pool, path: SUMMARY_PATH, count: gets, warmup: 8 })
+    const trendsMs = await sequentialGets({ pool, path: TRENDS_PATH, count: gets, warmup: 8 })
+    const more = {
+      kolkataSummary: summarize(await sequentialGets({ pool, path: `${SUMMARY_PATH}?tz=Asia/Kolkata`, count: gets })),
+      kolkataTrends: summarize(await sequentialGets({ pool, path: `${TRENDS_PATH}&tz=Asia/Kolkata`, count: gets })),
+      summaryByModel: summarize(await sequentialGets({ pool, path: `${SUMMARY_PATH}?by=model`, count: gets })),
+    }
+    return { summaryMs, trendsMs, more }
+  } finally {
+    await pool.close()
+    await service.stop()
+  }
+}
+
+/** Whole-process times of the oclif import, `usage summary --db` and `usage trends --db`, interleaved. */
+export async function cliTimes(db, reps) {
+  const env = childEnv({ USAGE_NOW: FIXTURE_END_ISO })
+  const commands = {
+    oclif: [process.execPath, ["--input-type=module", "-e", 'await import("@oclif/core")']],
+    summary: [process.execPath, [BIN, "summary", "--db", db]],
+    trends: [process.execPath, [BIN, "trends", "--db", db, "--provider", "anthropic", "--days", "30"]],
+  }
+  const samples = { oclif: [], summary: [], trends: [] }
+  for (let i = -1; i < reps; i++) {
+    for (const [name, [cmd, args]] of Object.entries(commands)) {
+      const result = await timeProcess(cmd, args, { env, cwd: ROOT })
+      if (result.code !== 0) throw new Error(`${name} exited ${result.code}: ${result.stderr.slice(0, 500)}`)
+      if (i >= 0) samples[name].push(result.ms)
+    }
+  }
+  return samples
+}
+
+export const sizeLabel = (n) => (n >= 1e6 ? `${n / 1e6}M` : `${n / 1e3}k`)
+
+/** The two server-side rows of one size (goals at 1M and above: < 20 ms and >= 20x the full scan). */
+export function queryRows({ makeRow, backend, size, summaryMs, trendsMs, fullScanMs, trendScanMs, more, command }) {
+  const goals =
+    size >= 1_000_000
+      ? [
+          { on: "value", op: "<", limit: 20 },
+          { on: "compare", op: ">=", limit: 20 },
+        ]
+      : []
+  const ref = { name: "full-scan GROUP BY", samples: fullScanMs }
+  const n = sizeLabel(size)
+  return [
+    makeRow({
+      id: `query.${backend}.summary.${n}`,
+      target: `GET /api/usage/summary, ${n} records (${backend})`,
+      unit: "ms",
+      samples: summaryMs,
+      ref,
+      compare: "speedup",
+      goals,
+      extra: { kolkata: more.kolkataSummary, byModel: more.summaryByModel },
+      command,
+    }),
+    makeRow({
+      id: `query.${backend}.trends30d.${n}`,
+      target: `GET …/anthropic/trends?range=30d, ${n} records (${backend})`,
+      unit: "ms",
+      samples: trendsMs,
+      ref,
+      compare: "speedup",
+      goals,
+      extra: { kolkata: more.kolkataTrends, trendScanWithoutRollups: summarize(trendScanMs) },
+      command,
+    }),
+  ]
+}
+
+/** The two CLI rows of one size (goal at 1M and above: at most 60 ms above the bare oclif import). */
+export function cliRows({ makeRow, backend, size, cli, command }) {
+  const oclif = { name: "bare oclif import", samples: cli.oclif }
+  const goals = size >= 1_000_000 ? [{ on: "compare", op: "<=", limit: 60 }] : []
+  const n = sizeLabel(size)
+  return [
+    makeRow({
+      id: `cli.${backend}.summary.${n}`,
+      target: `usage summary --db (whole process), ${n} records (${backend})`,
+      unit: "ms",
+      samples: cli.summary,
+      ref: oclif,
+      compare: "delta",
+      goals,
+      command,
+    }),
+    makeRow({
+      id: `cli.${backend}.trends.${n}`,
+      target: `usage trends --db --days 30 (whole process), ${n} records (${backend})`,
+      unit: "ms",
+      samples: cli.trends,
+      ref: oclif,
+      compare: "delta",
+      goals,
+      command,
+    }),
+  ]
+}
+
+/** Rows for the flatness of the curve: latency at the largest size over latency at the smallest. */
+export function curveRows({ makeRow, backend, curve, command }) {
+  const sizes = Object.keys(curve.summary)
+    .map(Number)
+    .sort((a, b) => a - b)
+  if (sizes.length < 2) return []
+  const [small, large] = [sizes[0], sizes[sizes.length - 1]]
+  return ["summary", "trends"].map((kind) =>
+    makeRow({
+      id: `query.${backend}.${kind}.curve`,
+      target: `${kind}: latency at ${sizeLabel(large)} / at ${sizeLabel(small)} records (flat = 1, linear = ${large / small})`,
+      unit: "×",
+      samples: [curve[kind][large] / curve[kind][small]],
+      goals: [{ on: "value", op: "<", limit: 2 }],
+      extra: { medians: curve[kind] },
+      command,
+    }),
+  )
+}
