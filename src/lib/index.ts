@@ -40,3 +40,19 @@ export {
   type UsageTrackerConfig,
   type UsageTrackerOptions,
 } from "./tracker.js"
+export { type CreateStorageAdapterOptions, createStorageAdapter } from "./adapters/create-storage-adapter.js"
+export {
+  type AdapterLogger,
+  defaultSpoolDir,
+  HttpIngestAdapter,
+  type HttpIngestAdapterOptions,
+  type HttpIngestStats,
+} from "./adapters/http-ingest-adapter.js"
+export {
+  createUsageClient,
+  type UsageClient,
+  type UsageClientOptions,
+  type QuerySource,
+  type Sourced,
+} from "./client/usage-client.js"
+export { UsageApiClient } from "./client/api-client.js"
