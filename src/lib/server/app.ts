@@ -123,7 +123,13 @@ export async function createApp(options: AppOptions): Promise<UsageHubApp> {
       reply.elapsedTime / 1000,
     )
   })
+  // While closing, answers to requests still in flight close their keep-alive connection, so close() ends.
+  let closing = false
+  app.addHook("onSend", async (_request, reply) => {
+    if (closing) reply.header("connection", "close")
+  })
   app.addHook("preClose", async () => {
+    closing = true
     hub.close()
   })
   app.addHook("onClose", async () => {

@@ -18,6 +18,8 @@ export interface StartOptions extends Omit<AppOptions, "store"> {
   host?: string
   /** Default 3001; 0 picks a free port. */
   port?: number
+  /** How long close() lets requests in flight finish before it cuts their connections (default 10 s). */
+  shutdownTimeoutMs?: number
 }
 
 export interface RunningServer {
@@ -39,7 +41,14 @@ function urlHost(host: string): string {
 }
 
 export async function startServer(options: StartOptions): Promise<RunningServer> {
-  const { store: given, db, host = DEFAULT_HOST, port = DEFAULT_PORT, ...appOptions } = options
+  const {
+    store: given,
+    db,
+    host = DEFAULT_HOST,
+    port = DEFAULT_PORT,
+    shutdownTimeoutMs = 10_000,
+    ...appOptions
+  } = options
   if (!given && !db) throw new UsageHubError("BAD_USAGE", "startServer needs a store or a db location")
   const location = db === undefined ? undefined : normaliseStoreLocation(db)
   const store = given ?? (await openStoreAt(location!, { create: true }))
@@ -72,7 +81,15 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     port: boundPort,
     storeDescription: location === undefined ? store.kind : `${store.kind} ${redactLocation(location)}`,
     close: () => {
-      closing ??= app.close()
+      closing ??= (async () => {
+        const cut = setTimeout(() => app.server.closeAllConnections(), shutdownTimeoutMs)
+        cut.unref()
+        try {
+          await app.close()
+        } finally {
+          clearTimeout(cut)
+        }
+      })()
       return closing
     },
   }

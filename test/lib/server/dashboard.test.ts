@@ -5,6 +5,12 @@ import { startTestService, type TestService, wireRecord } from "./helpers.js"
 
 const CHROMIUM = "/usr/bin/chromium"
 
+/** The page's DOM, as far as the functions run in the browser use it (tsconfig has no DOM lib). */
+declare const document: {
+  querySelector(selector: string): { textContent: string | null } | null
+  querySelectorAll(selector: string): { length: number }
+}
+
 describe("dashboard (headless Chromium)", function () {
   this.timeout(30_000)
   let browser: Browser

@@ -150,7 +150,7 @@ describe("POST /ingest/usage on an in-memory SQLite store", () => {
       body: gzipSync(JSON.stringify([wireRecord(), wireRecord(), wireRecord()])),
     })
     expect(gz.status).to.equal(200)
-    expect((await gz.json()).accepted).to.equal(3)
+    expect(((await gz.json()) as { accepted: number }).accepted).to.equal(3)
     const health = await svc.get("/healthz")
     expect(health.json.store.records).to.equal(6)
   })

@@ -1,0 +1,60 @@
+import { writeFileSync } from "node:fs"
+import { join } from "node:path"
+import { expect } from "chai"
+import { tokenMatches } from "../../../src/lib/server/auth.js"
+import { isLoopback, resolveServeSettings } from "../../../src/lib/server/settings.js"
+import { tempDir } from "../../helpers/tmp.js"
+
+const env = (extra: Record<string, string> = {}) => ({ HOME: tempDir(), XDG_DATA_HOME: "/data", ...extra })
+
+describe("usage serve settings", () => {
+  it("defaults to 127.0.0.1:3001 and the store under $XDG_DATA_HOME, USAGE_DB overriding it", () => {
+    const { start, warnings } = resolveServeSettings({}, env())
+    expect(start).to.include({ host: "127.0.0.1", port: 3001, db: "/data/usage-hub/usage.db", logLevel: "warn" })
+    expect(warnings).to.deep.equal([])
+    expect(resolveServeSettings({}, env({ USAGE_DB: ":memory:" })).start.db).to.equal(":memory:")
+    expect(resolveServeSettings({ db: "/x/y.db" }, env({ USAGE_DB: ":memory:" })).start.db).to.equal("/x/y.db")
+  })
+
+  it("knows loopback addresses", () => {
+    for (const h of ["127.0.0.1", "127.3.2.1", "localhost", "::1", "[::1]"]) expect(isLoopback(h), h).to.equal(true)
+    for (const h of ["0.0.0.0", "::", "10.0.0.5", "build-01.local"]) expect(isLoopback(h), h).to.equal(false)
+  })
+
+  it("refuses a non-loopback address without an ingest token unless --insecure, and warns", () => {
+    expect(() => resolveServeSettings({ host: "0.0.0.0" }, env())).to.throw(/refusing to listen on 0\.0\.0\.0/)
+    const insecure = resolveServeSettings({ host: "0.0.0.0", insecure: true }, env())
+    expect(insecure.warnings.join("\n"))
+      .to.match(/no ingest token/)
+      .and.match(/no read token: spend data is open/)
+    const withToken = resolveServeSettings({ host: "0.0.0.0" }, env({ USAGE_INGEST_TOKEN: "a,b" }))
+    expect(withToken.warnings).to.deep.equal([
+      "warning: no read token: spend data is open to anyone who reaches 0.0.0.0:3001",
+    ])
+    expect(tokenMatches(withToken.start.ingestToken as never, "b")).to.equal(true)
+  })
+
+  it("takes tokens from flags over the environment, and from files", () => {
+    const file = join(tempDir(), "read.tokens")
+    writeFileSync(file, "from-file\n")
+    const s = resolveServeSettings({ "read-token": file, "ingest-token": "flag" }, env({ USAGE_INGEST_TOKEN: "env" }))
+    expect(tokenMatches(s.start.readToken as never, "from-file")).to.equal(true)
+    expect(tokenMatches(s.start.ingestToken as never, "flag")).to.equal(true)
+    expect(tokenMatches(s.start.ingestToken as never, "env")).to.equal(false)
+  })
+
+  it("refuses half a TLS pair, unreadable TLS files and unknown time zones", () => {
+    expect(() => resolveServeSettings({ "tls-cert": "/c.pem" }, env())).to.throw(/go together/)
+    expect(() => resolveServeSettings({ "tls-cert": "/no/c.pem", "tls-key": "/no/k.pem" }, env())).to.throw(
+      /cannot read --tls-cert/,
+    )
+    expect(() => resolveServeSettings({ tz: "Mars/Base" }, env())).to.throw(/unknown time zone/)
+  })
+
+  it("reads reset schedules from the config file", () => {
+    const config = join(tempDir(), "config.json")
+    writeFileSync(config, JSON.stringify({ usage: { resetSchedules: { openai: { type: "weekly", day: 1 } } } }))
+    const s = resolveServeSettings({ config }, env())
+    expect(s.start.schedules).to.deep.equal({ openai: { type: "weekly", day: 1 } })
+  })
+})
