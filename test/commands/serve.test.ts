@@ -67,7 +67,7 @@ describe("usage serve (built CLI)", function () {
     expect(svc.line).to.match(/^usage-hub listening on http:\/\/127\.0\.0\.1:\d+ \(sqlite .*usage\.db\)$/)
     expect(svc.line).to.include(db)
     const health = await fetch(`${svc.url}/healthz`)
-    expect((await health.json()).store).to.include({ kind: "sqlite", status: "ok" })
+    expect(((await health.json()) as { store: object }).store).to.include({ kind: "sqlite", status: "ok" })
     svc.child.kill("SIGTERM")
     expect(await svc.exited).to.deep.equal({ code: 0, signal: null })
     expect(svc.stderr()).to.equal("")
@@ -96,7 +96,7 @@ describe("usage serve (built CLI)", function () {
             headers: { "content-type": "application/json" },
             body: JSON.stringify(batch),
           })
-          if (res.status === 200 && (await res.json()).accepted === 100)
+          if (res.status === 200 && ((await res.json()) as { accepted: number }).accepted === 100)
             acknowledged.push(...batch.map((r) => `${r.node}/${r.id}`))
         } catch {
           return // the service is gone: this batch was not acknowledged
