@@ -3,7 +3,7 @@
  * schema is generated from the zod schema the service validates with, so the document cannot drift from it.
  */
 import { z } from "zod"
-import { ERROR_TABLE } from "../errors.js"
+import { ERROR_TABLE, type ErrorCode } from "../errors.js"
 import { CSV_COLUMNS, EXPORT_FORMATS } from "../export-format.js"
 import { MAX_TREND_DAYS } from "../query/trends.js"
 import { usageRecordSchema } from "../record.js"
@@ -91,14 +91,26 @@ const summaryEntry: Json = {
   },
 }
 
+/** The error codes the API answers with. */
+export const API_ERROR_CODES: ErrorCode[] = [
+  "BAD_USAGE",
+  "INVALID_QUERY",
+  "INVALID_RECORD",
+  "UNPARSEABLE_BODY",
+  "UNAUTHORIZED",
+  "FORBIDDEN",
+  "NOT_FOUND",
+  "PAYLOAD_TOO_LARGE",
+  "UNSUPPORTED_MEDIA_TYPE",
+  "INTERNAL",
+  "STORE_ERROR",
+]
+
 const DESCRIPTION = `The central ingestion service of usage-hub (\`usage serve\`). Nodes post usage records; people and tools read summaries, trends and exports; the dashboard at \`/\` shows it live.
 
-**Errors.** Every error is JSON \`{"error": {"code", "message"}}\` with the status of its code (${Object.entries(
-  ERROR_TABLE,
-)
-  .filter(([, v]) => v.status < 500)
-  .map(([code, v]) => `${code} ${v.status}`)
-  .join(", ")}; 5xx for server faults). No stack trace is ever sent.
+**Errors.** Every error is JSON \`{"error": {"code", "message"}}\` with the status of its code: ${API_ERROR_CODES.map(
+  (code) => `${code} ${ERROR_TABLE[code].status}`,
+).join(", ")}. No stack trace is ever sent.
 
 **Auth.** \`--ingest-token\` (env \`USAGE_INGEST_TOKEN\`) guards \`POST /ingest/*\`; \`--read-token\` (env \`USAGE_READ_TOKEN\`) guards \`/api/*\` and \`/metrics\`. Send \`Authorization: Bearer <token>\`. A missing token is 401 (with \`WWW-Authenticate: Bearer\`), a wrong one 403. Each option takes several tokens (comma-separated, or a file re-read when it changes) so tokens rotate without downtime. Tokens are compared in constant time over SHA-256 digests. \`/\` (the dashboard's static files), \`/healthz\` and \`/openapi.json\` are public: the dashboard asks for the read token and sends it with every data request. Because a browser's EventSource cannot send headers, \`GET /api/usage/stream\` also accepts the read token as the \`token\` query parameter (on that endpoint only; it is redacted from logs). An unconfigured token leaves its endpoints open.
 
@@ -322,7 +334,7 @@ export function openApiDocument(version = "0.1.0"): Json {
             error: {
               type: "object",
               required: ["code", "message"],
-              properties: { code: { enum: Object.keys(ERROR_TABLE) }, message: { type: "string" } },
+              properties: { code: { enum: API_ERROR_CODES }, message: { type: "string" } },
             },
           },
         },
