@@ -267,6 +267,7 @@ export class HttpIngestAdapter implements StorageAdapter {
         maxBytes: options.maxSpoolBytes ?? DEFAULT_MAX_SPOOL,
         logger: this.logger,
         onWritten: (lines, ends, origin) => this.onWritten(lines, ends, origin),
+        onRefused: (error) => this.onRefused(error),
       })
       await this.takeOver()
     } catch (error) {
@@ -315,32 +316,26 @@ export class HttpIngestAdapter implements StorageAdapter {
   }
 
   private appendLine(line: string): Promise<void> {
-    return this.spool!.append(line).then(
-      () => {
-        this.counters.spooled += 1
-        if (this.dropRun > 0) {
-          this.logger.warn(
-            `usage-hub: the spool has room again; ${this.dropRun} records were dropped while it was full`,
-          )
-          this.dropRun = 0
-        }
-      },
-      (error: Error) => {
-        if (error instanceof SpoolFullError) {
-          this.counters.dropped += 1
-          if (this.dropRun === 0) {
-            this.logger.error(
-              `usage-hub: ${error.message} (the service at ${this.endpoint} has not taken records for a while)`,
-            )
-          }
-          this.dropRun += 1
-        }
-        throw error
-      },
-    )
+    return this.spool!.append(line)
+  }
+
+  /** A record refused by the full spool: counted, and logged once per run of refusals. */
+  private onRefused(error: SpoolFullError): void {
+    this.counters.dropped += 1
+    if (this.dropRun === 0) {
+      this.logger.error(
+        `usage-hub: ${error.message} (the service at ${this.endpoint} has not taken records for a while)`,
+      )
+    }
+    this.dropRun += 1
   }
 
   private onWritten(lines: readonly string[], ends: readonly number[], origin: "append" | "takeover"): void {
+    if (origin === "append") this.counters.spooled += lines.length
+    if (this.dropRun > 0 && origin === "append") {
+      this.logger.warn(`usage-hub: the spool has room again; ${this.dropRun} records were dropped while it was full`)
+      this.dropRun = 0
+    }
     if (this.untaken === 0) this.firstUntakenAt = Date.now()
     this.untaken += lines.length
     this.unacked += lines.length

@@ -46,6 +46,8 @@ export interface SpoolOptions {
   compactBytes?: number
   /** Cap on unacknowledged bytes; appends beyond it are refused (the adapter logs and counts them). */
   maxBytes?: number
+  /** Told, synchronously, of each append refused because the cap is reached. */
+  onRefused?: (error: SpoolFullError) => void
   logger: SpoolLogger
   /**
    * Called, in order, after each group of lines is on disk, with each line's logical end offset and where the
@@ -151,6 +153,7 @@ export class Spool {
   private readonly maxBytes: number
   private readonly logger: SpoolLogger
   private readonly onWritten?: SpoolOptions["onWritten"]
+  private readonly onRefused?: SpoolOptions["onRefused"]
 
   private appendHandle!: FileHandle
   private readHandle!: FileHandle
@@ -164,7 +167,8 @@ export class Spool {
   private chain: Promise<unknown> = Promise.resolve()
   private buffer: string[] = []
   private bufferBytes = 0
-  private waiters: Array<{ resolve: () => void; reject: (error: Error) => void }> = []
+  /** The promise shared by the lines of the group being buffered (one per group, not per line). */
+  private group?: { promise: Promise<void>; resolve: () => void; reject: (error: Error) => void }
   private timer?: ReturnType<typeof setTimeout>
   private closed = false
   private compromised = false
@@ -179,6 +183,7 @@ export class Spool {
     this.maxBytes = options.maxBytes ?? Number.POSITIVE_INFINITY
     this.logger = options.logger
     this.onWritten = options.onWritten
+    this.onRefused = options.onRefused
   }
 
   /** Creates and locks this process's spool file in `dir`. Call `takeOverOrphans()` to replay dead spools. */
@@ -243,11 +248,22 @@ export class Spool {
     if (this.closed) return Promise.reject(new UsageHubError("FILE_ERROR", `spool ${this.path} is closed`))
     const bytes = Buffer.byteLength(line) + 1
     if (this.pendingBytes + bytes > this.maxBytes) {
-      return Promise.reject(new SpoolFullError(this.path, this.maxBytes))
+      const error = new SpoolFullError(this.path, this.maxBytes)
+      this.onRefused?.(error)
+      return Promise.reject(error)
     }
     this.buffer.push(line)
     this.bufferBytes += bytes
-    const done = new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject }))
+    if (!this.group) {
+      let resolve!: () => void
+      let reject!: (error: Error) => void
+      const promise = new Promise<void>((res, rej) => {
+        resolve = res
+        reject = rej
+      })
+      this.group = { promise, resolve, reject }
+    }
+    const done = this.group.promise
     if (!this.timer) {
       this.timer = setTimeout(() => {
         this.timer = undefined
@@ -270,17 +286,17 @@ export class Spool {
     return this.run(async () => {
       if (this.buffer.length === 0) return
       const lines = this.buffer
-      const waiters = this.waiters
+      const group = this.group!
       this.buffer = []
-      this.waiters = []
+      this.group = undefined
       this.bufferBytes = 0
       try {
         await this.writeLines(lines, "append")
-        for (const w of waiters) w.resolve()
+        group.resolve()
       } catch (error) {
         const failure = new UsageHubError("FILE_ERROR", `cannot write spool ${this.path}: ${(error as Error).message}`)
         this.logger.error(`usage-hub: ${failure.message}; ${lines.length} records not accepted`)
-        for (const w of waiters) w.reject(failure)
+        group.reject(failure)
       }
     })
   }

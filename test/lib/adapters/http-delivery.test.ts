@@ -263,7 +263,9 @@ describe("HttpIngestAdapter against the real service", function () {
       const saved = nodes.flatMap((n) => n.saved)
       expect(saved).to.have.length(2000)
       await expectExactlyOnce(store, saved)
-      const summary = await (await fetch(`${server.url}/api/usage/summary?since=2026-01-01`)).json()
+      const summary = (await (await fetch(`${server.url}/api/usage/summary?since=2026-01-01`)).json()) as {
+        nodes: string[]
+      }
       expect(summary.nodes).to.deep.equal(["node-0", "node-1", "node-2", "node-3", "node-4"])
     })
   })

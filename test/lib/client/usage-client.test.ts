@@ -37,7 +37,10 @@ describe("createUsageClient", () => {
 
   it("answers from the service when backend is http, with the same results as the local query code", async () => {
     const records = await loadFixture("n1")
-    const config = { backend: "http", http: { endpoint: server.url, token: "ingest-only", readToken: "rd", spoolDir } }
+    const config = {
+      backend: "http" as const,
+      http: { endpoint: server.url, token: "ingest-only", readToken: "rd", spoolDir },
+    }
     const client = createUsageClient(config, { clock, tz: "UTC" })
     expect(client.mode).to.equal("central")
     const central = await client.getAllSummaries()
