@@ -60,6 +60,8 @@ export interface HttpIngestAdapterOptions {
   staleMs?: number
   /** How often to look for spools of dead processes, ms (default 30000). */
   takeoverIntervalMs?: number
+  /** How long close() lets a request in flight finish before abandoning it to the spool (default min(timeoutMs, 2000)). */
+  closeGraceMs?: number
   /** Keep the records saved in this process for local queries (default true; `usage push` turns it off). */
   keepLocalRecords?: boolean
   /** First retry delay (default 250 ms); doubles per retry, with jitter, up to `maxRetryDelayMs` (default 30 s). */
@@ -165,6 +167,7 @@ export class HttpIngestAdapter implements StorageAdapter {
   private readonly batchSize: number
   private readonly flushIntervalMs: number
   private readonly timeoutMs: number
+  private readonly closeGraceMs: number
   private readonly logger: AdapterLogger
   private readonly fetchImpl?: FetchLike
   private readonly keepLocal: boolean
@@ -238,6 +241,7 @@ export class HttpIngestAdapter implements StorageAdapter {
     this.batchSize = Math.max(1, options.batchSize ?? 500)
     this.flushIntervalMs = options.flushIntervalMs ?? 1000
     this.timeoutMs = options.timeoutMs ?? 10_000
+    this.closeGraceMs = options.closeGraceMs ?? Math.min(this.timeoutMs, 2000)
     this.spoolDir = expandHome(options.spoolDir ?? defaultSpoolDir())
     this.logger = options.logger ?? consoleLogger
     this.fetchImpl = options.fetch
@@ -689,7 +693,7 @@ export class HttpIngestAdapter implements StorageAdapter {
     if (this.takeoverTimer) clearInterval(this.takeoverTimer)
     this.wake?.(true)
     if (this.inflight) {
-      const grace = setTimeout(() => this.inflight?.abort(new Error("adapter closed")), Math.min(this.timeoutMs, 2000))
+      const grace = setTimeout(() => this.inflight?.abort(new Error("adapter closed")), this.closeGraceMs)
       await this.loop
       clearTimeout(grace)
     } else await this.loop

@@ -330,6 +330,24 @@ describe("HttpIngestAdapter delivery (nock)", () => {
     expect(logger.text()).to.match(/error .*spool .* is full/)
   })
 
+  it("returns a batch in flight at close() to the spool, and the next adapter delivers it", async () => {
+    const slow = nock(BASE).post("/ingest/usage").delay(3000).reply(200, { accepted: 2, duplicates: 0, rejected: [] })
+    const first = testAdapter(dir, { endpoint: BASE, logger, timeoutMs: 5000, closeGraceMs: 50 })
+    const records = makeRecords(2)
+    await Promise.all(records.map((r) => first.saveRecord(r)))
+    while (first.stats().sent === 0) await new Promise((r) => setTimeout(r, 5))
+    await first.close()
+    slow.done()
+    expect(first.stats()).to.include({ acknowledged: 0, pending: 2 })
+    const received: string[][] = []
+    const up = nock(BASE).post("/ingest/usage").reply(collector(received))
+    adapter = testAdapter(dir, { endpoint: BASE, logger })
+    await adapter.init()
+    await adapter.flush({ timeoutMs: 5000 })
+    up.done()
+    expect(received).to.deep.equal([records.map((r) => r.id)])
+  })
+
   it("answers queries from the service, and from local data when it is unreachable", async () => {
     const central = nock(BASE)
       .get("/api/usage/summary")
