@@ -22,7 +22,7 @@ import { MemoryStore } from "../store/memory/store.js"
 import type { ProviderUsageSummary, TrendData, UsageSummaryResult } from "../summary-types.js"
 import { type FetchLike, type SummaryParams, UsageApiClient } from "../client/api-client.js"
 import { type IngestOutcome, postIngest } from "../client/ingest-client.js"
-import { appendDeadLetters, Spool, SpoolFullError, type SpoolLogger } from "./spool.js"
+import { appendDeadLetters, Spool, type SpoolFullError, type SpoolLogger } from "./spool.js"
 import type { FlushOptions, StorageAdapter } from "./storage-adapter.js"
 
 export type AdapterLogger = SpoolLogger
