@@ -6,12 +6,12 @@
  * answered locally from the legacy file (the plugin's FileAdapter when given, else the file read afresh for
  * each query), with the same query plans. Plugin-safe: global fetch, no store driver.
  */
-import { defaultSpoolDir, HttpIngestAdapter, shouldFallBack, type Sourced } from "../adapters/http-ingest-adapter.js"
+import { defaultSpoolDir, HttpIngestAdapter, type Sourced, shouldFallBack } from "../adapters/http-ingest-adapter.js"
 import { readSpoolDirLines } from "../adapters/spool.js"
 import type { StorageAdapter } from "../adapters/storage-adapter.js"
 import { type Clock, systemClock } from "../clock.js"
-import { expandHome } from "../config-resolution.js"
 import { parseUsageConfig, type UsageConfig, type UsageConfigInput } from "../config.js"
+import { expandHome } from "../config-resolution.js"
 import { UsageHubError } from "../errors.js"
 import { getDefaultStoragePath, readLegacyFile } from "../legacy-storage.js"
 import type { ResetSchedules } from "../periods.js"

@@ -6,12 +6,12 @@
  * progress for `waitMs`, reporting how many records were delivered; the rest stay spooled.
  */
 import type { Readable } from "node:stream"
-import { HttpIngestAdapter, type HttpIngestStats } from "../adapters/http-ingest-adapter.js"
 import type { AdapterLogger } from "../adapters/http-ingest-adapter.js"
+import { HttpIngestAdapter, type HttpIngestStats } from "../adapters/http-ingest-adapter.js"
 import type { FetchLike } from "../client/api-client.js"
 import { expandHome, resolveSettings } from "../config-resolution.js"
 import { UsageHubError } from "../errors.js"
-import { type ImportRejection, readUsageRecords, type ReadUsageStats } from "./read-usage-file.js"
+import { type ImportRejection, type ReadUsageStats, readUsageRecords } from "./read-usage-file.js"
 
 export interface PushOptions {
   /** Paths, or "-" for stdin. */

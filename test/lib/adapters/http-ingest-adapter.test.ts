@@ -4,9 +4,9 @@ import nock from "nock"
 import type { HttpIngestAdapter } from "../../../src/lib/adapters/http-ingest-adapter.js"
 import {
   deadLetters,
+  type MemoryLogger,
   makeRecord,
   makeRecords,
-  type MemoryLogger,
   memoryLogger,
   removeDir,
   tempDir,

@@ -4,17 +4,17 @@ import { hostname } from "node:os"
 import { join } from "node:path"
 import { expect } from "chai"
 import nock from "nock"
+import type { HttpIngestAdapter } from "../../../src/lib/adapters/http-ingest-adapter.js"
 import { Spool } from "../../../src/lib/adapters/spool.js"
 import {
-  makeRecords,
   type MemoryLogger,
+  makeRecords,
   memoryLogger,
   removeDir,
   spoolFiles,
   tempDir,
   testAdapter,
 } from "./http-test-helpers.js"
-import type { HttpIngestAdapter } from "../../../src/lib/adapters/http-ingest-adapter.js"
 
 const BASE = "http://spool.test:3001"
 const HOST = hostname()

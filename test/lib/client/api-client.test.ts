@@ -1,7 +1,7 @@
 import { expect } from "chai"
 import nock from "nock"
-import { UsageHubError } from "../../../src/lib/errors.js"
 import { UsageApiClient } from "../../../src/lib/client/api-client.js"
+import { UsageHubError } from "../../../src/lib/errors.js"
 
 const BASE = "http://usage.test:3001"
 

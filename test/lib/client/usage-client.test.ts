@@ -5,8 +5,8 @@ import { HttpIngestAdapter } from "../../../src/lib/adapters/http-ingest-adapter
 import { createUsageClient } from "../../../src/lib/client/usage-client.js"
 import { fixedClock } from "../../../src/lib/clock.js"
 import { readAllUsageRecords } from "../../../src/lib/import/read-usage-file.js"
-import { openStoreAt } from "../../../src/lib/source/open-store.js"
 import { type RunningServer, startServer } from "../../../src/lib/server/start.js"
+import { openStoreAt } from "../../../src/lib/source/open-store.js"
 import type { UsageStore } from "../../../src/lib/store/store.js"
 import { tempDir } from "../../helpers/tmp.js"
 
