@@ -1,7 +1,7 @@
-import { Plugin } from "@oclif/core"
-import { expect } from "chai"
 import { readFileSync } from "node:fs"
 import { join } from "node:path"
+import { Plugin } from "@oclif/core"
+import { expect } from "chai"
 import { ensureBuilt, ROOT } from "./commands/helpers.js"
 
 describe("oclif.manifest.json", () => {

@@ -1,6 +1,6 @@
-import { expect } from "chai"
 import { existsSync, readdirSync, readFileSync } from "node:fs"
 import { join } from "node:path"
+import { expect } from "chai"
 import { CSV_COLUMNS } from "../../src/lib/export-format.js"
 import type { StoredRecord } from "../../src/lib/record.js"
 import { tempDir } from "../helpers/tmp.js"

@@ -1,6 +1,6 @@
-import { expect } from "chai"
 import { readFileSync } from "node:fs"
 import { join } from "node:path"
+import { expect } from "chai"
 import { ROOT, runCli } from "./helpers.js"
 
 const manifest = JSON.parse(readFileSync(join(ROOT, "oclif.manifest.json"), "utf8")) as {

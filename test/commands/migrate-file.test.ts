@@ -1,6 +1,6 @@
-import { expect } from "chai"
 import { existsSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
+import { expect } from "chai"
 import { tempDir } from "../helpers/tmp.js"
 import { FIXTURES, freshPostgres, lines, runCli, startService } from "./helpers.js"
 

@@ -1,6 +1,6 @@
-import { expect } from "chai"
 import { mkdirSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
+import { expect } from "chai"
 import type { StoredRecord } from "../../src/lib/record.js"
 import { tempDir } from "../helpers/tmp.js"
 import {

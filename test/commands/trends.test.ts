@@ -1,5 +1,5 @@
-import { expect } from "chai"
 import { join } from "node:path"
+import { expect } from "chai"
 import type { StoredRecord } from "../../src/lib/record.js"
 import { FIXTURES, fixtureRecords, lines, NOW, runCli, seededSqlite, startService } from "./helpers.js"
 

@@ -3,8 +3,9 @@
  * stdout or a file (bounded memory for millions of records), in JSON (an array), NDJSON or CSV written by the
  * shared export-format module, so the columns and the formula defusing are those of `GET /api/usage/export`.
  */
-import type { UsageRecord } from "../record.js"
+
 import { type ExportFormat, exportChunks } from "../export-format.js"
+import type { UsageRecord } from "../record.js"
 import { createProgress } from "./progress.js"
 import { type ReadFlags, withReadSource } from "./read-source.js"
 import { writeFileAtomically, writeToStdout } from "./write-output.js"

@@ -8,7 +8,7 @@
  */
 import { resolveSettings } from "../config-resolution.js"
 import { UsageHubError } from "../errors.js"
-import { readUsageRecords, type ReadUsageStats, type UsageFileFormat } from "../import/read-usage-file.js"
+import { type ReadUsageStats, readUsageRecords, type UsageFileFormat } from "../import/read-usage-file.js"
 import { resolveWriteTarget } from "../source/resolve-source.js"
 import { type ImportSink, openImportSink } from "./import-sink.js"
 import { createProgress } from "./progress.js"

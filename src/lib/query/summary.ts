@@ -4,7 +4,7 @@
  * The same plan answers `GET /api/usage/summary`, `usage summary` and the adapters' `getAllSummaries`.
  */
 import { fromNanos } from "../money.js"
-import { billingPeriod, resolveTimeZone, type ResetSchedules } from "../periods.js"
+import { billingPeriod, type ResetSchedules, resolveTimeZone } from "../periods.js"
 import { type AggregateRow, emptyAggregate, type RecordFilter } from "../store/store.js"
 import type { BreakdownEntry, GroupBy, ProviderUsageSummary, UsageSummaryResult } from "../summary-types.js"
 import type { QueryPlan } from "./plan.js"
