@@ -19,7 +19,7 @@ import type { ResetSchedules } from "../periods.js"
 import { runPlan } from "../query/plan.js"
 import { summaryPlan } from "../query/summary.js"
 import { trendsPlan } from "../query/trends.js"
-import type { UsageRecord } from "../record.js"
+import { parseRecord, type UsageRecord } from "../record.js"
 import { MemoryStore } from "../store/memory/store.js"
 import type { ProviderUsageSummary, TrendData, UsageSummaryResult } from "../summary-types.js"
 import { appendDeadLetters, Spool, type SpoolFullError, type SpoolLogger } from "./spool.js"
@@ -62,7 +62,10 @@ export interface HttpIngestAdapterOptions {
   takeoverIntervalMs?: number
   /** How long close() lets a request in flight finish before abandoning it to the spool (default min(timeoutMs, 2000)). */
   closeGraceMs?: number
-  /** Keep the records saved in this process for local queries (default true; `usage push` turns it off). */
+  /**
+   * Also answer local queries with every record saved in this process, delivered or not (default false: local
+   * answers cover what is not delivered yet, read back from the spool, so memory does not grow with records).
+   */
   keepLocalRecords?: boolean
   /** First retry delay (default 250 ms); doubles per retry, with jitter, up to `maxRetryDelayMs` (default 30 s). */
   retryBaseMs?: number
@@ -245,7 +248,7 @@ export class HttpIngestAdapter implements StorageAdapter {
     this.spoolDir = expandHome(options.spoolDir ?? defaultSpoolDir())
     this.logger = options.logger ?? consoleLogger
     this.fetchImpl = options.fetch
-    this.keepLocal = options.keepLocalRecords ?? true
+    this.keepLocal = options.keepLocalRecords ?? false
     this.retryBaseMs = options.retryBaseMs ?? 250
     this.maxRetryDelayMs = options.maxRetryDelayMs ?? 30_000
     this.clock = options.clock ?? systemClock
@@ -311,8 +314,10 @@ export class HttpIngestAdapter implements StorageAdapter {
     const line = JSON.stringify(stamped)
     if (this.keepLocal) {
       if (this.local.length % 10_000 === 9_999) this.pruneLocal()
+      // The caller's own object (a tracker holds it anyway): no copy, so the adapter's heap does not grow with
+      // the records; the node is stamped when a local answer is computed.
       this.local.push(
-        stamped.timestamp instanceof Date ? stamped : { ...stamped, timestamp: new Date(stamped.timestamp as never) },
+        record.timestamp instanceof Date ? record : { ...record, timestamp: new Date(record.timestamp as never) },
       )
     }
     if (!this.spool) return this.ready.then(() => this.appendLine(line))
@@ -347,19 +352,8 @@ export class HttpIngestAdapter implements StorageAdapter {
       if (!this.overflow && this.queue.length - this.queueHead < this.localBufferSize) {
         this.queue.push({ line: lines[i], end: ends[i] })
       } else this.overflow = true
-      if (origin === "takeover" && this.keepLocal) this.keepTakenOver(lines[i])
     }
     this.wake?.(false)
-  }
-
-  private keepTakenOver(line: string): void {
-    try {
-      const value = JSON.parse(line)
-      value.timestamp = new Date(value.timestamp)
-      if (!Number.isNaN(value.timestamp.getTime())) this.local.push(value)
-    } catch {
-      // A corrupt line: dead-lettered when it is read for delivery.
-    }
   }
 
   // ---------------------------------------------------------------- delivery loop
@@ -720,10 +714,33 @@ export class HttpIngestAdapter implements StorageAdapter {
 
   // ---------------------------------------------------------------- queries
 
-  /** The local view: records saved in this process (and taken over), as a store for the query plans. */
-  private localStore(): MemoryStore {
-    this.pruneLocal()
-    return new MemoryStore(this.local)
+  /**
+   * The local view, as a store for the query plans: the records not yet delivered (this adapter's spool, read
+   * back from disk, including what it took over from dead processes), plus, with `keepLocalRecords`, every
+   * record saved in this process.
+   */
+  private async localStore(): Promise<MemoryStore> {
+    const store = new MemoryStore()
+    const node = this.nodeId
+    if (this.keepLocal) {
+      this.pruneLocal()
+      for (const r of this.local) store.add(r.node === undefined ? { ...r, node } : r)
+    }
+    if (this.spool) {
+      await this.spool.flushAppends()
+      const { lines } = await this.spool.read(this.spool.acknowledged, Number.POSITIVE_INFINITY)
+      for (const line of lines) {
+        let value: unknown
+        try {
+          value = JSON.parse(line)
+        } catch {
+          continue // a corrupt line: dead-lettered when it is read for delivery
+        }
+        const parsed = parseRecord(value)
+        if (parsed.ok) store.add(parsed.record)
+      }
+    }
+    return store
   }
 
   /** Local answers cover what the legacy file keeps (about two months); older records are let go. */
@@ -763,12 +780,12 @@ export class HttpIngestAdapter implements StorageAdapter {
     )
   }
 
-  localSummary(params: SummaryParams = {}): Promise<UsageSummaryResult> {
+  async localSummary(params: SummaryParams = {}): Promise<UsageSummaryResult> {
     const since = params.since === undefined ? undefined : new Date(params.since)
     const until = params.until === undefined ? undefined : new Date(params.until)
     return runPlan(
       summaryPlan({ ...params, since, until, tz: params.tz ?? this.tz, schedules: this.schedules }, this.clock()),
-      this.localStore(),
+      await this.localStore(),
     )
   }
 
@@ -779,19 +796,19 @@ export class HttpIngestAdapter implements StorageAdapter {
     )
   }
 
-  localTrends(provider: string, rangeDays = 7): Promise<TrendData> {
-    return runPlan(trendsPlan({ provider, rangeDays, tz: this.tz }, this.clock()), this.localStore())
+  async localTrends(provider: string, rangeDays = 7): Promise<TrendData> {
+    return runPlan(trendsPlan({ provider, rangeDays, tz: this.tz }, this.clock()), await this.localStore())
   }
 
   recordsWithSource(): Promise<Sourced<UsageRecord[]>> {
     return this.query(
       (api) => api.allRecords(),
-      async () => this.localRecords(),
+      () => this.localRecords(),
     )
   }
 
-  localRecords(): UsageRecord[] {
-    return [...this.localStore().all()]
+  async localRecords(): Promise<UsageRecord[]> {
+    return [...(await this.localStore()).all()]
   }
 
   async getAllSummaries(): Promise<Record<string, ProviderUsageSummary>> {

@@ -108,7 +108,7 @@ export function createUsageClient(
     const spoolDir = expandHome(http.spoolDir ?? defaultSpoolDir())
     const localRecords =
       adapter instanceof HttpIngestAdapter
-        ? async () => adapter.localRecords()
+        ? () => adapter.localRecords()
         : adapter
           ? () => adapter.getAllRecords()
           : () => spoolRecords(spoolDir)
