@@ -127,6 +127,8 @@ interface Batch {
 const DEFAULT_MAX_SPOOL = 512 * 1024 * 1024
 const AUTH_LOG_EVERY_MS = 5 * 60_000
 const LOCAL_KEEP_MS = 62 * 24 * 3600_000
+/** A Retry-After is honoured up to this long (a proxy asking for a day does not stall delivery for a day). */
+const MAX_RETRY_AFTER_MS = 5 * 60_000
 
 /** `$XDG_STATE_HOME/usage-hub`, else `~/.local/state/usage-hub`. */
 export function defaultSpoolDir(): string {
@@ -492,7 +494,10 @@ export class HttpIngestAdapter implements StorageAdapter {
       if (done === "hold") return false
       // retry: wait (backoff with jitter, at least Retry-After), up to retryAttempts times in this cycle
       retries += 1
-      const delay = Math.max(this.backoff(retries - 1), outcome.kind === "retry" ? (outcome.retryAfterMs ?? 0) : 0)
+      const delay = Math.max(
+        this.backoff(retries - 1),
+        outcome.kind === "retry" ? Math.min(outcome.retryAfterMs ?? 0, MAX_RETRY_AFTER_MS) : 0,
+      )
       this.notBefore = Math.max(this.notBefore, Date.now() + delay)
       if (retries > this.retryAttempts) return false
     }
