@@ -155,6 +155,17 @@ describe("usage summary", () => {
     expect(json.summaries.openai.totalCost).to.equal(1)
   })
 
+  it("shows cache token columns only when records carry cache tokens", async () => {
+    const withCache = await seededSqlite([record({ id: "a", cacheReadTokens: 1234, cacheWriteTokens: 56 })])
+    const shown = await runCli(["summary", "--db", withCache])
+    expect(shown.stdout).to.include("Cache read").and.include("Cache write").and.include("1,234")
+    expect(shown.stdout).to.not.include("Reasoning")
+    const json = JSON.parse((await runCli(["summary", "--db", withCache, "--json"])).stdout)
+    expect(json.summaries.openai).to.include({ totalCacheReadTokens: 1234, totalCacheWriteTokens: 56 })
+    const without = await runCli(["summary", "--db", db])
+    expect(without.stdout).to.not.include("Cache read")
+  })
+
   it("prints one line and exits 0 when nothing was recorded", async () => {
     const empty = await seededSqlite([])
     const result = await runCli(["summary", "--db", empty])

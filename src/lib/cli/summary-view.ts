@@ -60,50 +60,49 @@ function heading(result: UsageSummaryResult): string {
   return `Usage for the current billing period of each provider (${tz})`
 }
 
-function providerTable(result: UsageSummaryResult): string {
-  const rows = Object.values(result.summaries) as Array<ProviderUsageSummary & { share?: number }>
-  const extra = optionalColumns(rows)
-  const ranged = result.since !== undefined
-  const head = [
-    "Provider",
-    "Cost",
-    "Share",
-    "Calls",
-    "Input tokens",
-    "Output tokens",
-    ...extra.map((c) => c.title),
-    "Unpriced",
-    "Nodes",
-    ranged ? "From" : "Period start",
-    "Next reset",
+type Column = ReturnType<typeof optionalColumns>[number]
+
+/** The metric columns both tables share: cost, share, calls, tokens (and the known optional ones), unpriced, nodes. */
+function metricHead(extra: Column[]): string[] {
+  return ["Cost", "Share", "Calls", "Input tokens", "Output tokens", ...extra.map((c) => c.title), "Unpriced", "Nodes"]
+}
+
+function metricCells(row: Totals, share: number, nodes: number, extra: Column[]): string[] {
+  return [
+    formatUsd(row.totalCost),
+    formatShare(share),
+    formatCount(row.callCount),
+    formatCount(row.totalInputTokens),
+    formatCount(row.totalOutputTokens),
+    ...extra.map((c) => formatCount(c.value(row))),
+    formatCount(row.unpricedCalls ?? 0),
+    formatCount(nodes),
   ]
-  const align: Align[] = ["left", ...Array<Align>(head.length - 3).fill("right"), "left", "left"]
+}
+
+function providerTable(result: UsageSummaryResult): string {
+  const rows = Object.values(result.summaries) as ProviderUsageSummary[]
+  const extra = optionalColumns(rows)
+  const metrics = metricHead(extra)
+  const head = ["Provider", ...metrics, result.since ? "From" : "Period start", "Next reset"]
+  const align: Align[] = ["left", ...metrics.map((): Align => "right"), "left", "left"]
   const body = rows.map((s) => [
     s.provider,
-    formatUsd(s.totalCost),
-    formatShare(shareOf(s.totalCost, result.totalCost, s.share)),
-    formatCount(s.callCount),
-    formatCount(s.totalInputTokens),
-    formatCount(s.totalOutputTokens),
-    ...extra.map((c) => formatCount(c.value(s))),
-    formatCount(s.unpricedCalls ?? 0),
-    formatCount(s.nodes ?? 0),
+    ...metricCells(s, shareOf(s.totalCost, result.totalCost, s.share), s.nodes ?? 0, extra),
     formatDate(s.periodStart, result.tz),
     formatDate(s.nextReset, result.tz),
   ])
-  body.push([
-    "Total",
-    formatUsd(result.totalCost),
-    formatShare(result.totalCost > 0 ? 100 : 0),
-    formatCount(sum(rows, (r) => r.callCount)),
-    formatCount(sum(rows, (r) => r.totalInputTokens)),
-    formatCount(sum(rows, (r) => r.totalOutputTokens)),
-    ...extra.map((c) => formatCount(sum(rows, c.value))),
-    formatCount(sum(rows, (r) => r.unpricedCalls)),
-    formatCount(result.nodes.length),
-    "",
-    "",
-  ])
+  const total: Totals = {
+    totalCost: result.totalCost,
+    callCount: sum(rows, (r) => r.callCount),
+    totalInputTokens: sum(rows, (r) => r.totalInputTokens),
+    totalOutputTokens: sum(rows, (r) => r.totalOutputTokens),
+    totalCacheReadTokens: sum(rows, (r) => r.totalCacheReadTokens),
+    totalCacheWriteTokens: sum(rows, (r) => r.totalCacheWriteTokens),
+    totalReasoningTokens: sum(rows, (r) => r.totalReasoningTokens),
+    unpricedCalls: sum(rows, (r) => r.unpricedCalls),
+  }
+  body.push(["Total", ...metricCells(total, result.totalCost > 0 ? 100 : 0, result.nodes.length, extra), "", ""])
   return renderTable(head, body, align)
 }
 
@@ -111,30 +110,10 @@ function breakdownTable(result: UsageSummaryResult): string | undefined {
   const breakdown = result.breakdown
   if (!breakdown || breakdown.by === "provider") return undefined
   const extra = optionalColumns(breakdown.groups)
-  const head = [
-    BY_LABEL[breakdown.by],
-    "Cost",
-    "Share",
-    "Calls",
-    "Input tokens",
-    "Output tokens",
-    ...extra.map((c) => c.title),
-    "Unpriced",
-    "Nodes",
-  ]
-  const align: Align[] = ["left", ...Array<Align>(head.length - 1).fill("right")]
-  const body = breakdown.groups.map((g) => [
-    g.key,
-    formatUsd(g.totalCost),
-    formatShare(g.share),
-    formatCount(g.callCount),
-    formatCount(g.totalInputTokens),
-    formatCount(g.totalOutputTokens),
-    ...extra.map((c) => formatCount(c.value(g))),
-    formatCount(g.unpricedCalls),
-    formatCount(g.nodes),
-  ])
-  return `By ${BY_LABEL[breakdown.by].toLowerCase()}:\n${renderTable(head, body, align)}`
+  const metrics = metricHead(extra)
+  const align: Align[] = ["left", ...metrics.map((): Align => "right")]
+  const body = breakdown.groups.map((g) => [g.key, ...metricCells(g, g.share, g.nodes, extra)])
+  return `By ${BY_LABEL[breakdown.by].toLowerCase()}:\n${renderTable([BY_LABEL[breakdown.by], ...metrics], body, align)}`
 }
 
 /** The whole human output of `usage summary` (without a trailing newline). */

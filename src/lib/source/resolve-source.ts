@@ -12,6 +12,7 @@ import { resolve } from "node:path"
 import type { Clock } from "../clock.js"
 import { defaultDbPath, type Env, expandHome, type ResolvedSettings } from "../config-resolution.js"
 import { UsageHubError } from "../errors.js"
+import { redactUrl } from "../store/store-error.js"
 import type { Reader } from "./reader.js"
 
 export interface SourceFlagValues {
@@ -76,19 +77,23 @@ function writeToken(flags: SourceFlagValues, settings: ResolvedSettings, env: En
   return nonEmpty(flags.token) ?? nonEmpty(env.USAGE_TOKEN) ?? settings.usage.http?.token
 }
 
-/** Resolves the source of a read command (summary, trends, export). Does not open anything. */
-export function resolveSource(
-  flags: SourceFlagValues,
-  settings: ResolvedSettings,
-  options: ResolveOptions = {},
-): SourceSpec {
-  const env = options.env ?? process.env
-  const given = [flags.endpoint, flags.db, flags.file].filter((v) => v !== undefined)
-  if (given.length > 1) throw new UsageHubError("BAD_USAGE", "give one source: --endpoint, --db or --file")
+type Purpose = "read" | "write"
+
+/** The one precedence of sources: flags, environment, then (reads only) the config's backend, then the default store. */
+function pickSource(flags: SourceFlagValues, settings: ResolvedSettings, env: Env, purpose: Purpose): SourceSpec {
+  const reading = purpose === "read"
+  const given = [flags.endpoint, flags.db, reading ? flags.file : undefined].filter((v) => v !== undefined)
+  if (given.length > 1) {
+    throw new UsageHubError(
+      "BAD_USAGE",
+      reading ? "give one source: --endpoint, --db or --file" : "give one target: --endpoint or --db",
+    )
+  }
+  const token = reading ? readToken(flags, settings, env) : writeToken(flags, settings, env)
   const endpoint = (url: string, from: string): SourceSpec => ({
     kind: "endpoint",
     url: checkEndpoint(url, from),
-    token: readToken(flags, settings, env),
+    token,
     from,
   })
   const store = (location: string, from: string): SourceSpec => ({
@@ -105,16 +110,27 @@ export function resolveSource(
 
   if (flags.endpoint !== undefined) return endpoint(flags.endpoint, "--endpoint")
   if (flags.db !== undefined) return store(flags.db, "--db")
-  if (flags.file !== undefined) return file(flags.file, "--file")
+  if (reading && flags.file !== undefined) return file(flags.file, "--file")
   if (nonEmpty(env.USAGE_ENDPOINT)) return endpoint(env.USAGE_ENDPOINT!, "USAGE_ENDPOINT")
   if (nonEmpty(env.USAGE_DB)) return store(env.USAGE_DB!, "USAGE_DB")
-  if (nonEmpty(env.USAGE_FILE)) return file(env.USAGE_FILE!, "USAGE_FILE")
-  const configured = settings.configPath ? `config ${settings.configPath}` : "config"
-  if (settings.usage.backend === "http" && settings.usage.http?.endpoint) {
-    return endpoint(settings.usage.http.endpoint, `${configured} (usage.http.endpoint)`)
+  if (reading) {
+    if (nonEmpty(env.USAGE_FILE)) return file(env.USAGE_FILE!, "USAGE_FILE")
+    const configured = settings.configPath ? `config ${settings.configPath}` : "config"
+    if (settings.usage.backend === "http" && settings.usage.http?.endpoint) {
+      return endpoint(settings.usage.http.endpoint, `${configured} (usage.http.endpoint)`)
+    }
+    if (settings.usage.file.path) return file(settings.usage.file.path, `${configured} (usage.file.path)`)
   }
-  if (settings.usage.file.path) return file(settings.usage.file.path, `${configured} (usage.file.path)`)
   return { kind: "store", location: defaultDbPath(env), isDefault: true, from: "default store" }
+}
+
+/** Resolves the source of a read command (summary, trends, export). Does not open anything. */
+export function resolveSource(
+  flags: SourceFlagValues,
+  settings: ResolvedSettings,
+  options: ResolveOptions = {},
+): SourceSpec {
+  return pickSource(flags, settings, options.env ?? process.env, "read")
 }
 
 /** Resolves where `migrate-file` writes: `--endpoint`/`--db`, USAGE_ENDPOINT/USAGE_DB, else the default store. */
@@ -123,27 +139,7 @@ export function resolveWriteTarget(
   settings: ResolvedSettings,
   options: ResolveOptions = {},
 ): WriteTargetSpec {
-  const env = options.env ?? process.env
-  if (flags.endpoint !== undefined && flags.db !== undefined) {
-    throw new UsageHubError("BAD_USAGE", "give one target: --endpoint or --db")
-  }
-  const endpoint = (url: string, from: string): WriteTargetSpec => ({
-    kind: "endpoint",
-    url: checkEndpoint(url, from),
-    token: writeToken(flags, settings, env),
-    from,
-  })
-  const store = (location: string, from: string): WriteTargetSpec => ({
-    kind: "store",
-    location: normaliseStoreLocation(location, env),
-    isDefault: false,
-    from,
-  })
-  if (flags.endpoint !== undefined) return endpoint(flags.endpoint, "--endpoint")
-  if (flags.db !== undefined) return store(flags.db, "--db")
-  if (nonEmpty(env.USAGE_ENDPOINT)) return endpoint(env.USAGE_ENDPOINT!, "USAGE_ENDPOINT")
-  if (nonEmpty(env.USAGE_DB)) return store(env.USAGE_DB!, "USAGE_DB")
-  return { kind: "store", location: defaultDbPath(env), isDefault: true, from: "default store" }
+  return pickSource(flags, settings, options.env ?? process.env, "write") as WriteTargetSpec
 }
 
 /** Where a spec points, for messages: never includes a token or a database password. */
@@ -154,14 +150,7 @@ export function describeSource(spec: SourceSpec): string {
 }
 
 export function redactLocation(location: string): string {
-  if (!isPostgresUrl(location)) return location
-  try {
-    const url = new URL(location)
-    if (url.password) url.password = "***"
-    return url.toString()
-  } catch {
-    return "postgres://…"
-  }
+  return isPostgresUrl(location) ? redactUrl(location) : location
 }
 
 export interface OpenContext {
