@@ -27,7 +27,7 @@ export default {
         service,
         reference: { insertAll: async (rows) => raw.insertAll(rows, 1000) },
         reps: quick ? 2 : 5,
-        batchesPerSender: quick ? 6 : 24,
+        batchesPerSender: quick ? 6 : 12,
       })
     } finally {
       await service.stop()

@@ -13,7 +13,7 @@ export default {
   async run({ quick }) {
     const count = 100_000
     const reps = quick ? 2 : 5
-    const file = legacyFixture(count)
+    const file = await legacyFixture(count)
     const env = childEnv()
     const samples = []
     let peak = 0

@@ -5,7 +5,7 @@
  * of the store's schema/rollup code and of the data generator, so a changed schema rebuilds it.
  */
 import { createHash } from "node:crypto"
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs"
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeSync } from "node:fs"
 import { fileURLToPath } from "node:url"
 import { chunks, DATA_VERSION, DAY_MS, FIXTURE_END_MS, generateRecords, toStored } from "./data.js"
 
@@ -23,19 +23,27 @@ export async function storeApi() {
   return import(new URL("store/index.js", DIST).href)
 }
 
-/** Hash of what determines a fixture's bytes: schema, rollup and row code, and the generator version. */
-function fixtureKey(kind) {
+/**
+ * Hash of what determines a fixture's bytes: the store's schema (its migrations' SQL), the rollup levels and
+ * the generator version. Comments or unrelated code changes in dist/ do not invalidate the cache; delete
+ * bench/results/cache/ after a change to how rows or rollups are computed.
+ */
+async function fixtureKey(kind) {
   const hash = createHash("sha1").update(`${kind}:${DATA_VERSION}`)
   if (kind === "sqlite") {
-    for (const file of ["store/sqlite/schema.js", "store/rollup.js", "store/record-row.js", "money.js"]) {
-      try {
-        hash.update(readFileSync(new URL(file, DIST)))
-      } catch {
-        hash.update(`missing ${file}`)
-      }
-    }
+    const { MIGRATIONS } = await import(new URL("store/sqlite/schema.js", DIST).href)
+    const { ROLLUP_LEVELS } = await import(new URL("store/rollup.js", DIST).href)
+    hash.update(JSON.stringify(MIGRATIONS))
+    hash.update(JSON.stringify(ROLLUP_LEVELS.map((l) => [l.name, l.table])))
   }
   return hash.digest("hex").slice(0, 10)
+}
+
+/** Removes cached fixtures of the same kind and size built from another key (stale schema or data). */
+function dropStale(prefix, keep) {
+  for (const name of readdirSync(CACHE)) {
+    if (name.startsWith(prefix) && `${CACHE}${name}` !== keep) rmSync(`${CACHE}${name}`, { force: true })
+  }
 }
 
 export function log(line) {
@@ -55,8 +63,9 @@ export function tmpPath(name) {
 /** A SQLite store of `count` records over the 60 days ending at FIXTURE_END_MS; returns its path. */
 export async function sqliteFixture(count) {
   ensureDirs()
-  const path = `${CACHE}fixture-${count}-${fixtureKey("sqlite")}.db`
+  const path = `${CACHE}fixture-${count}-${await fixtureKey("sqlite")}.db`
   if (existsSync(path)) return path
+  dropStale(`fixture-${count}-`, path)
   const { openStore } = await storeApi()
   const building = `${path}.building-${process.pid}`
   removeDb(building)
@@ -80,10 +89,11 @@ export async function sqliteFixture(count) {
 }
 
 /** A legacy usage file (version 1, pretty-printed like the plugin's) of `count` records; returns its path. */
-export function legacyFixture(count) {
+export async function legacyFixture(count) {
   ensureDirs()
-  const path = `${CACHE}legacy-${count}-${fixtureKey("legacy")}.json`
+  const path = `${CACHE}legacy-${count}-${await fixtureKey("legacy")}.json`
   if (existsSync(path)) return path
+  dropStale(`legacy-${count}-`, path)
   const t0 = Date.now()
   const building = `${path}.building-${process.pid}`
   const fd = openSync(building, "w")
