@@ -11,10 +11,11 @@ import { fileURLToPath } from "node:url"
 import { parseRecord, type StoredRecord } from "../../src/lib/record.js"
 import type { UsageStore } from "../../src/lib/store/store.js"
 import { tempDir } from "../helpers/tmp.js"
+import { LEGACY_FIXTURES } from "../helpers/fixtures.js"
 
 export const ROOT = fileURLToPath(new URL("../../", import.meta.url))
 export const BIN = join(ROOT, "bin", "run.js")
-export const FIXTURES = fileURLToPath(new URL("../../../shared/fixtures/legacy/", import.meta.url))
+export const FIXTURES = LEGACY_FIXTURES
 export const PG_URL = process.env.USAGE_TEST_PG ?? "postgres://postgres@127.0.0.1:5432/test"
 /** Pinned "now" of the command tests: Thursday 2026-11-12 12:00 UTC. */
 export const NOW = "2026-11-12T12:00:00.000Z"

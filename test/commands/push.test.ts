@@ -8,10 +8,11 @@ import { type RunningServer, startServer } from "../../src/lib/server/start.js"
 import { openStoreAt } from "../../src/lib/source/open-store.js"
 import type { UsageStore } from "../../src/lib/store/store.js"
 import { tempDir } from "../helpers/tmp.js"
+import { LEGACY_FIXTURES } from "../helpers/fixtures.js"
 
 const ROOT = join(import.meta.dirname, "..", "..")
 const BIN = join(ROOT, "bin", "run.js")
-const LEGACY = "/work/shared/fixtures/legacy"
+const LEGACY = LEGACY_FIXTURES
 
 interface Run {
   code: number | null

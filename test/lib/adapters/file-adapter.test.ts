@@ -6,8 +6,9 @@ import { FileAdapter } from "../../../src/lib/adapters/file-adapter.js"
 import { fixedClock } from "../../../src/lib/clock.js"
 import { tempDir } from "../../helpers/tmp.js"
 import { describeStorageAdapterContract } from "./storage-adapter-contract.js"
+import { LEGACY_FIXTURES } from "../../helpers/fixtures.js"
 
-const FIXTURES = new URL("../../../../shared/fixtures/legacy/", import.meta.url).pathname
+const FIXTURES = LEGACY_FIXTURES
 const NOW = fixedClock("2026-11-20T12:00:00.000Z")
 
 function fixtureCopy(name: string): string {

@@ -9,8 +9,9 @@ import { type RunningServer, startServer } from "../../../src/lib/server/start.j
 import { openStoreAt } from "../../../src/lib/source/open-store.js"
 import type { UsageStore } from "../../../src/lib/store/store.js"
 import { tempDir } from "../../helpers/tmp.js"
+import { LEGACY_FIXTURES } from "../../helpers/fixtures.js"
 
-const LEGACY = "/work/shared/fixtures/legacy"
+const LEGACY = LEGACY_FIXTURES
 const NOW = new Date("2026-11-10T18:00:00.000Z")
 const clock = fixedClock(NOW)
 

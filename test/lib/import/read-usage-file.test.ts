@@ -5,8 +5,9 @@ import { PassThrough } from "node:stream"
 import { expect } from "chai"
 import { UsageHubError } from "../../../src/lib/errors.js"
 import { readAllUsageRecords, readUsageRecords } from "../../../src/lib/import/read-usage-file.js"
+import { LEGACY_FIXTURES } from "../../helpers/fixtures.js"
 
-const FIXTURES = "/work/shared/fixtures/legacy"
+const FIXTURES = LEGACY_FIXTURES
 const fixture = (name: string) => join(FIXTURES, name)
 
 function record(i: number, extra: Record<string, unknown> = {}) {
