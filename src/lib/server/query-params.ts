@@ -49,14 +49,21 @@ function parse<S extends z.ZodType>(schema: S, query: unknown): z.output<S> {
   return result.data
 }
 
-function filterOf(q: { provider?: string; node?: string; since?: string; until?: string; tz?: string }) {
-  const tz = resolveQueryTz(q.tz)
+/**
+ * The filter of a query and its zone: `tz=` when given, else the service's. Dates without a zone in
+ * `since`/`until` are read in that zone (never in the process's local zone).
+ */
+function filterOf(
+  q: { provider?: string; node?: string; since?: string; until?: string; tz?: string },
+  defaults: { tz: string },
+): { tz: string; filter: RecordFilter } {
+  const tz = resolveQueryTz(q.tz, defaults)
   return { tz, filter: { provider: q.provider, node: q.node, ...parseTimeRange(q.since, q.until, tz) } }
 }
 
 /** A time zone from the query (INVALID_QUERY when unknown), else the service's. */
-function resolveQueryTz(tz: string | undefined): string | undefined {
-  if (tz === undefined) return undefined
+function resolveQueryTz(tz: string | undefined, defaults: { tz: string }): string {
+  if (tz === undefined) return defaults.tz
   try {
     return resolveTimeZone(tz)
   } catch (error) {
@@ -66,8 +73,8 @@ function resolveQueryTz(tz: string | undefined): string | undefined {
 
 export function parseSummaryQuery(query: unknown, defaults: { tz: string }): SummaryQuery {
   const q = parse(summarySchema, query)
-  const { tz, filter } = filterOf(q)
-  return { ...filter, tz: tz ?? defaults.tz, by: q.by }
+  const { tz, filter } = filterOf(q, defaults)
+  return { ...filter, tz, by: q.by }
 }
 
 export function parseTrendsQuery(provider: string, query: unknown, defaults: { tz: string }): TrendsQuery {
@@ -79,7 +86,7 @@ export function parseTrendsQuery(provider: string, query: unknown, defaults: { t
     throw new UsageHubError("INVALID_QUERY", "provider must be 1 to 128 characters")
   }
   const rangeDays = q.days ?? (q.range === "30d" ? 30 : 7)
-  return { provider, rangeDays, node: q.node, tz: resolveQueryTz(q.tz) ?? defaults.tz }
+  return { provider, rangeDays, node: q.node, tz: resolveQueryTz(q.tz, defaults) }
 }
 
 export function parseExportQuery(
@@ -87,7 +94,7 @@ export function parseExportQuery(
   defaults: { tz: string },
 ): { format: ExportFormat; filter: RecordFilter } {
   const q = parse(exportSchema, query)
-  return { format: q.format ?? "json", filter: filterOf({ ...q, tz: q.tz ?? defaults.tz }).filter }
+  return { format: q.format ?? "json", filter: filterOf(q, defaults).filter }
 }
 
 /** The stream's summary query, and a key that is equal for clients asking the same thing. */
