@@ -7,8 +7,15 @@ import { z } from "zod"
 
 const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}(?::?\d{2})?)$/i
 const MAX_EPOCH_MS = 8.64e15
+/**
+ * Upper bounds that keep totals exact: a cost is summed as integer nano-dollars, so one call costs at most
+ * 1e6 USD (1e15 nanos) and stores' int64 sums hold 9.2e3 such records; real calls cost cents.
+ */
+export const MAX_COST_PER_RECORD = 1_000_000
+export const MAX_TOKENS_PER_RECORD = 1_000_000_000_000
 
-const count = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER)
+/** Token counts: integers up to 1e12 per call, so sums over billions of records stay exact. */
+const count = z.number().int().nonnegative().max(MAX_TOKENS_PER_RECORD)
 
 /** A timestamp as ISO 8601 with a zone (`Z` or an offset), epoch milliseconds, or a Date; parsed to a Date. */
 export const timestampSchema = z.union([z.string(), z.number(), z.date()]).transform((value, ctx) => {
@@ -32,7 +39,11 @@ export const usageRecordSchema = z.object({
   model: z.string().min(1).max(256),
   inputTokens: count,
   outputTokens: count,
-  estimatedCost: z.number().nonnegative().refine(Number.isFinite, "must be a finite number"),
+  estimatedCost: z
+    .number()
+    .nonnegative()
+    .refine(Number.isFinite, "must be a finite number")
+    .refine((usd) => usd <= MAX_COST_PER_RECORD, `must be at most ${MAX_COST_PER_RECORD} USD for one call`),
   taskType: z.string().min(1).max(64),
   sessionID: z.string().max(256).optional(),
   node: z.string().min(1).max(128).optional(),

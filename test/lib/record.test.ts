@@ -51,6 +51,12 @@ describe("usage record", () => {
     ["tokens sent as strings", { inputTokens: "12" }, /inputTokens/],
     ["a NaN cost", { estimatedCost: Number.NaN }, /estimatedCost/],
     ["an infinite cost", { estimatedCost: Number.POSITIVE_INFINITY }, /estimatedCost/],
+    [
+      "a cost no call can have (it would overflow exact sums)",
+      { estimatedCost: 2e10 },
+      /estimatedCost: must be at most 1000000 USD/,
+    ],
+    ["a token count no call can have", { inputTokens: 1e13 }, /inputTokens/],
     ["a timestamp without a zone", { timestamp: "2026-11-20T10:11:12" }, /timestamp/],
     ["a huge provider", { provider: "p".repeat(129) }, /provider/],
     ["an empty id", { id: "" }, /id/],
