@@ -37,7 +37,10 @@ export type LegacyRead =
       storage: UsageStorage /** records the schema refuses, carried through verbatim */
       invalid: unknown[]
     }
+  /** The content is not a legacy usage file (corrupt, truncated): it may be kept aside. */
   | { status: "unreadable"; error: string }
+  /** The file could not be read (permissions, EMFILE, EIO…): it must be left alone and read again later. */
+  | { status: "error"; error: string }
 
 function reviveSummary(value: unknown): ProviderUsageSummary | undefined {
   if (!value || typeof value !== "object") return undefined
@@ -97,7 +100,7 @@ export function readLegacyFile(filePath: string): LegacyRead {
     text = fs.readFileSync(filePath, "utf8")
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return { status: "missing" }
-    return { status: "unreadable", error: (error as Error).message }
+    return { status: "error", error: (error as Error).message }
   }
   try {
     return { status: "ok", ...parseLegacyText(text) }
@@ -150,7 +153,10 @@ export function writeFileAtomicSync(filePath: string, text: string): void {
   }
 }
 
-/** Legacy export: loads the file; a missing file gives empty storage, an unreadable one is kept aside first. */
+/**
+ * Legacy export: loads the file; a missing or unreadable file gives empty storage (an unreadable one is kept
+ * aside first, a file that cannot be read at all is left where it is).
+ */
 export function loadUsageStorage(storagePath?: string): UsageStorage {
   const filePath = storagePath ?? getDefaultStoragePath()
   const read = readLegacyFile(filePath)

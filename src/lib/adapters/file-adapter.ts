@@ -98,8 +98,16 @@ export class FileAdapter implements StorageAdapter {
       records = read.storage.records
       this.invalid = read.invalid
     } else if (read.status === "unreadable") {
-      const aside = keepAside(this.storagePath, this.clock())
-      this.warn(`${this.storagePath} could not be read (${read.error}); kept it as ${aside} and started a new file`)
+      try {
+        const aside = keepAside(this.storagePath, this.clock())
+        this.warn(`${this.storagePath} could not be read (${read.error}); kept it as ${aside} and started a new file`)
+      } catch (error) {
+        // Saves re-read the file and refuse to write over content they cannot keep aside.
+        this.warn(`${this.storagePath} could not be read (${read.error}) nor set aside (${(error as Error).message})`)
+      }
+    } else if (read.status === "error") {
+      // A passing I/O failure (EMFILE, EACCES…): leave the file alone; the next save reads it again and merges.
+      this.warn(`cannot read ${this.storagePath} now (${read.error}); its records will be merged at the next save`)
     }
     const cutoff = pruneCutoff(this.clock(), this.options.tz).getTime()
     const kept = records.filter((r) => r.timestamp.getTime() >= cutoff)
@@ -179,6 +187,9 @@ export class FileAdapter implements StorageAdapter {
       const release = this.lock()
       try {
         const current = readLegacyFile(this.storagePath)
+        if (current.status === "error") {
+          throw new Error(`cannot read ${this.storagePath} before saving (${current.error}); will try again`)
+        }
         if (current.status === "unreadable") {
           const aside = keepAside(this.storagePath, this.clock())
           this.warn(`${this.storagePath} became unreadable (${current.error}); kept it as ${aside}`)

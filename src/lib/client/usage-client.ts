@@ -170,6 +170,6 @@ export function createUsageClient(
 function legacyFileRecords(path: string): UsageRecord[] {
   const read = readLegacyFile(path)
   if (read.status === "missing") return []
-  if (read.status === "unreadable") throw new UsageHubError("FILE_ERROR", `cannot read ${path}: ${read.error}`)
+  if (read.status !== "ok") throw new UsageHubError("FILE_ERROR", `cannot read ${path}: ${read.error}`)
   return read.storage.records
 }

@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process"
-import { copyFileSync, existsSync, readdirSync, readFileSync } from "node:fs"
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs"
 import { join } from "node:path"
 import { expect } from "chai"
 import { FileAdapter } from "../../../src/lib/adapters/file-adapter.js"
@@ -66,6 +66,19 @@ describe("FileAdapter", () => {
     adapter.saveRecord({ ...sample("usage_new00001"), timestamp: new Date("2026-11-20T11:00:00Z") })
     adapter.writeSync()
     expect(rawRecords(path)).to.have.length(1)
+  })
+
+  it("leaves a file it cannot read at all (an I/O error, not bad content) where it is", () => {
+    const path = join(tempDir(), "usage.json")
+    mkdirSync(path) // reading a directory fails with EISDIR, like a passing EACCES or EMFILE would
+    const warnings: string[] = []
+    const adapter = new FileAdapter({ storagePath: path, clock: NOW, warn: (m) => warnings.push(m) })
+    expect(adapter.records()).to.have.length(0)
+    expect(warnings.join("\n")).to.match(/cannot read .* now/)
+    expect(readdirSync(join(path, "..")).filter((f) => f.includes(".corrupt-"))).to.deep.equal([])
+    adapter.saveRecord(sample("usage_ioerr001")).catch(() => {})
+    expect(() => adapter.writeSync()).to.throw(/cannot read .* before saving/)
+    expect(statSync(path).isDirectory()).to.equal(true)
   })
 
   it("writes atomically: no temp file is left and the file is always complete JSON", () => {
