@@ -1,4 +1,4 @@
-import { Flags } from "@oclif/core"
+import { Args, Flags } from "@oclif/core"
 import { UsageCommand } from "../lib/cli/base-command.js"
 import { runTrends } from "../lib/cli/run-trends.js"
 import { filterFlags, sourceFlags } from "../lib/cli/source-flags.js"
@@ -10,7 +10,7 @@ export default class Trends extends UsageCommand {
     "The last N calendar days in --tz (default the local zone), today included; days without usage show " +
     "zeros. Reads the same sources as `usage summary`; --json prints the API's TrendData."
   static override examples = [
-    { description: "The last week of anthropic", command: "<%= config.bin %> <%= command.id %> --provider anthropic" },
+    { description: "The last week of anthropic", command: "<%= config.bin %> <%= command.id %> anthropic" },
     {
       description: "30 days from the central service",
       command: "<%= config.bin %> <%= command.id %> --provider openai --days 30 --endpoint http://master-node:3001",
@@ -21,16 +21,24 @@ export default class Trends extends UsageCommand {
     },
   ]
   static override enableJsonFlag = true
+  static override args = {
+    provider: Args.string({ description: "The provider to show (or --provider)." }),
+  }
   static override flags = {
     ...sourceFlags,
-    provider: Flags.string({ description: "The provider to show.", required: true }),
+    provider: Flags.string({ description: "The provider to show (or give it as the argument)." }),
     node: filterFlags.node,
     days: Flags.string({ description: "How many days, ending today: 1 to 366 (default 7).", helpValue: "7|30|N" }),
   }
 
   async run(): Promise<TrendData> {
-    const { flags } = await this.parse(Trends)
-    const result = await runTrends(flags)
+    const { args, flags } = await this.parse(Trends)
+    if (args.provider && flags.provider && args.provider !== flags.provider) {
+      this.badUsage(`two providers given (${args.provider} and --provider ${flags.provider}); give one`)
+    }
+    const provider = args.provider ?? flags.provider
+    if (!provider) this.badUsage("which provider? usage trends PROVIDER (or --provider PROVIDER)")
+    const result = await runTrends({ ...flags, provider })
     if (!this.jsonEnabled()) {
       const { renderTrends } = await import("../lib/cli/trends-view.js")
       this.log(renderTrends(result))

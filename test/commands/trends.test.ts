@@ -121,4 +121,28 @@ describe("usage trends", () => {
     expect(code).to.equal(2)
     expect(stderr).to.match(/^Error: .*provider/)
   })
+
+  it("takes the provider as its argument too", async () => {
+    const byArg = await runCli(["trends", "openai", "--db", db, "--json"])
+    const byFlag = await runCli(["trends", "--provider", "openai", "--db", db, "--json"])
+    expect(byArg.code).to.equal(0)
+    expect(JSON.parse(byArg.stdout)).to.deep.equal(JSON.parse(byFlag.stdout))
+    const both = await runCli(["trends", "openai", "--provider", "google", "--db", db])
+    expect(both.code).to.equal(2)
+    expect(both.stderr).to.match(/^Error: two providers given/)
+  })
+})
+
+describe("usage (unknown commands and stray arguments)", () => {
+  it("exits 2 with one line for an unexpected argument", async () => {
+    const { code, stderr } = await runCli(["summary", "extra"])
+    expect(code).to.equal(2)
+    expect(stderr).to.equal("Error: unexpected argument: extra (see usage summary --help)\n")
+  })
+
+  it("exits 2 with one line for an unknown command", async () => {
+    const { code, stderr } = await runCli(["bogus"])
+    expect(code).to.equal(2)
+    expect(stderr).to.equal('Error: unknown command "bogus"; see usage --help\n')
+  })
 })
