@@ -6,13 +6,14 @@
 import { readFileSync } from "node:fs"
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify"
 import { type Clock, systemClock } from "../clock.js"
+import { UsageHubError } from "../errors.js"
 import { resolveTimeZone, type ResetSchedules } from "../periods.js"
 import { runPlan } from "../query/plan.js"
 import { summaryPlan, type SummaryQuery } from "../query/summary.js"
 import type { UsageStore } from "../store/store.js"
 import { checkToken, parseTokenOption, type TokenSource } from "./auth.js"
 import { registerDashboard } from "./dashboard.js"
-import { installErrorHandlers } from "./error-handler.js"
+import { errorServerOptions, installErrorHandlers } from "./error-handler.js"
 import { GroupCommitter } from "./group-commit.js"
 import { DEFAULT_BODY_LIMIT, DEFAULT_MAX_RECORDS } from "./ingest-body.js"
 import { createMetrics } from "./metrics.js"
@@ -87,7 +88,9 @@ export async function createApp(options: AppOptions): Promise<UsageHubApp> {
     },
     bodyLimit: limits.bodyLimit,
     forceCloseConnections: "idle",
-    return503OnClosing: true,
+    // While closing, requests still arriving get the API's 503 from the onRequest hook, not fastify's body.
+    return503OnClosing: false,
+    ...errorServerOptions,
   }
   if (options.https) serverOptions.https = options.https
   const app = Fastify(serverOptions) as unknown as UsageHubApp
@@ -112,7 +115,10 @@ export async function createApp(options: AppOptions): Promise<UsageHubApp> {
   })
 
   installErrorHandlers(app)
+  // While closing, answers to requests still in flight close their keep-alive connection, so close() ends.
+  let closing = false
   app.addHook("onRequest", async (request) => {
+    if (closing) throw new UsageHubError("UNREACHABLE", "the service is shutting down; retry shortly")
     const config = request.routeOptions.config
     if (config.auth === "ingest") checkToken(ingestTokens, request, "ingest")
     else if (config.auth === "read") checkToken(readTokens, request, "read", config.queryToken === true)
@@ -123,8 +129,6 @@ export async function createApp(options: AppOptions): Promise<UsageHubApp> {
       reply.elapsedTime / 1000,
     )
   })
-  // While closing, answers to requests still in flight close their keep-alive connection, so close() ends.
-  let closing = false
   app.addHook("onSend", async (_request, reply) => {
     if (closing) reply.header("connection", "close")
   })

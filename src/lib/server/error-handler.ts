@@ -1,11 +1,17 @@
 /**
  * The service's one error handler: every failure becomes `{"error": {"code", "message"}}` with the status of
  * its code in ERROR_TABLE, never a stack trace. UsageHubErrors keep their code and details; fastify's own
- * errors (body too large, bad JSON, bad media type, bad Content-Length) map to the matching code; anything
- * unexpected is logged and answered as a bare 500.
+ * errors (body too large, bad JSON, bad media type, bad Content-Length, a malformed URL, an over-long path
+ * parameter) and requests Node's HTTP parser refuses map to the matching code; anything unexpected is logged
+ * and answered as a bare 500.
  */
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify"
+import { STATUS_CODES as HTTP_REASONS } from "node:http"
+import type { Socket } from "node:net"
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from "fastify"
 import { type ErrorCode, isUsageHubError, UsageHubError } from "../errors.js"
+
+/** Longest path parameter the router takes (a provider name is 1 to 128 characters). */
+export const MAX_PARAM_LENGTH = 128
 
 const FASTIFY_CODES: Record<string, ErrorCode> = {
   FST_ERR_CTP_BODY_TOO_LARGE: "PAYLOAD_TOO_LARGE",
@@ -14,6 +20,14 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
   FST_ERR_CTP_EMPTY_JSON_BODY: "UNPARSEABLE_BODY",
   FST_ERR_CTP_INVALID_JSON_BODY: "UNPARSEABLE_BODY",
   FST_ERR_VALIDATION: "INVALID_QUERY",
+  FST_ERR_BAD_URL: "BAD_USAGE",
+  FST_ERR_MAX_PARAM_LENGTH: "INVALID_QUERY",
+}
+
+/** Messages of our own for fastify errors whose text is not meant for clients (or quotes the whole URL). */
+const FASTIFY_MESSAGES: Record<string, string> = {
+  FST_ERR_BAD_URL: "the URL is not valid (malformed percent-encoding in the path)",
+  FST_ERR_MAX_PARAM_LENGTH: `a path parameter is longer than ${MAX_PARAM_LENGTH} characters`,
 }
 
 const STATUS_CODES: Record<number, ErrorCode> = {
@@ -40,27 +54,63 @@ export function toClientError(error: unknown): UsageHubError {
   const code = (e.code && FASTIFY_CODES[e.code]) || (status && status < 500 ? STATUS_CODES[status] : undefined)
   if (code) {
     const message =
-      e.code?.startsWith("FST_ERR_CTP_BODY") || code === "UNSUPPORTED_MEDIA_TYPE" ? MESSAGES[code] : e.message
+      (e.code && FASTIFY_MESSAGES[e.code]) ??
+      (e.code?.startsWith("FST_ERR_CTP_BODY") || code === "UNSUPPORTED_MEDIA_TYPE" ? MESSAGES[code] : e.message)
     return new UsageHubError(code, message ?? "bad request")
   }
   if (status && status >= 400 && status < 500) return new UsageHubError("BAD_USAGE", e.message ?? "bad request")
   return new UsageHubError("INTERNAL", "internal error", { cause: error })
 }
 
+/** Answers any failure of a request in the API's error shape. */
+function sendError(error: unknown, request: FastifyRequest, reply: FastifyReply): void {
+  const clientError = toClientError(error)
+  if (clientError.status >= 500) request.log.error({ err: error }, "request failed")
+  const body = clientError.toJSON()
+  // A 400 for records carries the ingest report too, so clients read `rejected` in one place.
+  const extra = clientError.details?.rejected
+    ? { accepted: 0, duplicates: 0, rejected: clientError.details.rejected }
+    : {}
+  if (clientError.code === "UNAUTHORIZED") reply.header("www-authenticate", 'Bearer realm="usage-hub"')
+  reply
+    .status(clientError.status)
+    .type("application/json; charset=utf-8")
+    .send({ ...body, ...extra })
+}
+
+/**
+ * Server options that route fastify's framework errors (raised before a route runs: a malformed URL, an
+ * over-long path parameter) and the requests Node's HTTP parser refuses through the same mapping.
+ */
+export const errorServerOptions: Pick<
+  FastifyServerOptions,
+  "frameworkErrors" | "clientErrorHandler" | "routerOptions"
+> = {
+  routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+  frameworkErrors: (error, request, reply) => sendError(error, request, reply),
+  clientErrorHandler(this: FastifyInstance, error: NodeJS.ErrnoException, socket: Socket) {
+    // A reset connection has nobody to answer.
+    if (error.code === "ECONNRESET" || socket.destroyed) return
+    const clientError =
+      error.code === "HPE_HEADER_OVERFLOW"
+        ? new UsageHubError("PAYLOAD_TOO_LARGE", "the request headers are larger than the limit")
+        : error.code === "ERR_HTTP_REQUEST_TIMEOUT"
+          ? new UsageHubError("BAD_USAGE", "the request was not received in time")
+          : new UsageHubError("BAD_USAGE", "the request is not valid HTTP")
+    this.log.debug({ err: error }, "client error")
+    if (socket.writable) {
+      const body = JSON.stringify(clientError.toJSON())
+      socket.write(
+        `HTTP/1.1 ${clientError.status} ${HTTP_REASONS[clientError.status]}\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+      )
+    }
+    socket.destroy(error)
+  },
+}
+
 export function installErrorHandlers(app: FastifyInstance): void {
   app.setErrorHandler((error: unknown, request: FastifyRequest, reply: FastifyReply) => {
-    const clientError = toClientError(error)
-    if (clientError.status >= 500) request.log.error({ err: error }, "request failed")
-    const body = clientError.toJSON()
-    // A 400 for records carries the ingest report too, so clients read `rejected` in one place.
-    const extra = clientError.details?.rejected
-      ? { accepted: 0, duplicates: 0, rejected: clientError.details.rejected }
-      : {}
-    if (clientError.code === "UNAUTHORIZED") reply.header("www-authenticate", 'Bearer realm="usage-hub"')
-    reply
-      .status(clientError.status)
-      .type("application/json; charset=utf-8")
-      .send({ ...body, ...extra })
+    sendError(error, request, reply)
   })
   app.setNotFoundHandler((request: FastifyRequest, reply: FastifyReply) => {
     const error = new UsageHubError("NOT_FOUND", `no route ${request.method} ${request.url.split("?")[0]}`)

@@ -104,6 +104,7 @@ export const API_ERROR_CODES: ErrorCode[] = [
   "UNSUPPORTED_MEDIA_TYPE",
   "INTERNAL",
   "STORE_ERROR",
+  "UNREACHABLE",
 ]
 
 const DESCRIPTION = `The central ingestion service of usage-hub (\`usage serve\`). Nodes post usage records; people and tools read summaries, trends and exports; the dashboard at \`/\` shows it live.
