@@ -43,15 +43,28 @@ export interface RouteContext {
   version: string
 }
 
-/** Pulls the first piece before answering, so a store failing at once is a proper JSON error, not a cut stream. */
-async function primed(source: AsyncGenerator<string>): Promise<Readable> {
-  const first = await source.next()
-  async function* all(): AsyncGenerator<string> {
-    if (first.done) return
-    yield first.value
-    yield* source
+/**
+ * Pulls the store's first chunk before answering, so a store that fails at once is a proper JSON error rather
+ * than a 200 cut off after the export's header (`[` or the CSV header line, written before the store is read).
+ * The returned iterable yields that chunk then the rest, and closes the store's iterator when it is closed.
+ */
+async function primed<T>(source: AsyncIterable<T>): Promise<AsyncIterable<T>> {
+  const iterator = source[Symbol.asyncIterator]()
+  const first = await iterator.next()
+  async function* all(): AsyncGenerator<T> {
+    try {
+      if (first.done) return
+      yield first.value
+      for (;;) {
+        const next = await iterator.next()
+        if (next.done) return
+        yield next.value
+      }
+    } finally {
+      await iterator.return?.()
+    }
   }
-  return Readable.from(all(), { objectMode: false })
+  return all()
 }
 
 export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
@@ -89,7 +102,8 @@ export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
 
   app.get("/api/usage/export", { config: { auth: "read" } }, async (request, reply) => {
     const { format, filter } = parseExportQuery(request.query, defaults)
-    const body = await primed(exportChunks(ctx.store.iterate(filter, 1000), format))
+    const chunks = await primed(ctx.store.iterate(filter, 1000))
+    const body = Readable.from(exportChunks(chunks, format), { objectMode: false })
     return reply
       .type(EXPORT_CONTENT_TYPES[format])
       .header("content-disposition", `attachment; filename="usage-export.${format}"`)

@@ -1,4 +1,5 @@
 import { expect } from "chai"
+import { UsageHubError } from "../../../src/lib/errors.js"
 import type { UsageRecord } from "../../../src/lib/record.js"
 import type { RecordFilter } from "../../../src/lib/store/store.js"
 import { MemoryStore } from "../../../src/lib/store/memory/store.js"
@@ -30,6 +31,15 @@ class EndlessStore extends MemoryStore {
     } finally {
       this.closed = true
     }
+  }
+}
+
+/** A store whose export fails on the first pull, before any record. */
+class FailingExportStore extends MemoryStore {
+  pulls = 0
+  override async *iterate(): AsyncIterable<UsageRecord[]> {
+    this.pulls += 1
+    throw new UsageHubError("STORE_ERROR", "SQLITE_IOERR: disk I/O error reading /var/lib/usage-hub/usage.db")
   }
 }
 
@@ -100,6 +110,37 @@ describe("GET /api/usage/export", () => {
       const quoted = await svc.get("/api/usage/export?format=csv&provider=zzz")
       expect(quoted.text).to.match(/\n"plain, ""quoted""",[^,]+,zzz,"'\r\nm",/)
     })
+  })
+
+  it("answers a JSON error, not a 200 with a cut-off body, when the store fails at once (every format)", async () => {
+    const store = new FailingExportStore()
+    const svc = await startTestService({ store })
+    try {
+      for (const format of ["json", "ndjson", "csv"]) {
+        const res = await svc.get(`/api/usage/export?format=${format}`)
+        expect(res.status, `${format}: ${res.text}`).to.equal(500)
+        expect(res.headers.get("content-type"), format).to.match(/^application\/json/)
+        expect(res.headers.get("content-disposition"), format).to.equal(null)
+        expect(res.json.error.code, format).to.equal("STORE_ERROR")
+      }
+      expect(store.pulls).to.equal(3)
+    } finally {
+      await svc.stop()
+    }
+  })
+
+  it("exports an empty store as [] and a CSV header alone", async () => {
+    const svc = await startTestService({ store: new MemoryStore() })
+    try {
+      const json = await svc.get("/api/usage/export")
+      expect(json.status).to.equal(200)
+      expect(json.json).to.deep.equal([])
+      const csv = await svc.get("/api/usage/export?format=csv")
+      expect(csv.text.trim().split("\n")).to.have.length(1)
+      expect((await svc.get("/api/usage/export?format=ndjson")).text).to.equal("")
+    } finally {
+      await svc.stop()
+    }
   })
 
   it("streams with bounded memory: pulls chunks as the client reads, and stops when it goes away", async () => {
