@@ -19,7 +19,7 @@ import type { ResetSchedules } from "../periods.js"
 import { runPlan } from "../query/plan.js"
 import { summaryPlan } from "../query/summary.js"
 import { trendsPlan } from "../query/trends.js"
-import { parseRecord, type UsageRecord } from "../record.js"
+import { parseRecord, type UsageRecord, usageRecordSchema } from "../record.js"
 import { MemoryStore } from "../store/memory/store.js"
 import type { ProviderUsageSummary, TrendData, UsageSummaryResult } from "../summary-types.js"
 import { appendDeadLetters, Spool, type SpoolFullError, type SpoolLogger } from "./spool.js"
@@ -105,6 +105,11 @@ export interface HttpIngestStats {
   lastError?: string
   /** True while the service refuses the token (401/403). */
   authFailing: boolean
+  /**
+   * True while delivery is held: the token is refused, the service answers a client error no retry fixes, or
+   * no request can be built from the configuration. Records stay spooled; delivery is retried with backoff.
+   */
+  held: boolean
   /** Where the spool and the dead-letter file are. */
   spoolDir: string
 }
@@ -129,6 +134,9 @@ const AUTH_LOG_EVERY_MS = 5 * 60_000
 const LOCAL_KEEP_MS = 62 * 24 * 3600_000
 /** A Retry-After is honoured up to this long (a proxy asking for a day does not stall delivery for a day). */
 const MAX_RETRY_AFTER_MS = 5 * 60_000
+
+/** A node id the service accepts: the record schema's node rule (1..128 characters), and not blank. */
+const nodeIdSchema = usageRecordSchema.shape.node.unwrap().refine((node) => node.trim() !== "", "must not be blank")
 
 /** `$XDG_STATE_HOME/usage-hub`, else `~/.local/state/usage-hub`. */
 export function defaultSpoolDir(): string {
@@ -240,7 +248,7 @@ export class HttpIngestAdapter implements StorageAdapter {
     }
     this.endpoint = options.endpoint.replace(/\/+$/, "")
     this.token = options.token
-    this.nodeId = options.nodeId ?? hostname()
+    this.nodeId = validNodeId(options.nodeId ?? hostname(), options.nodeId === undefined)
     this.retryAttempts = options.retryAttempts ?? 3
     this.localBufferSize = Math.max(1, options.localBufferSize ?? 1000)
     this.batchSize = Math.max(1, options.batchSize ?? 500)
@@ -582,7 +590,8 @@ export class HttpIngestAdapter implements StorageAdapter {
         return "next"
       }
       case "auth":
-      case "misconfigured": {
+      case "misconfigured":
+      case "unsendable": {
         this.counters.failedAttempts += 1
         this.lastError = outcome.reason
         const now = Date.now()
@@ -592,11 +601,11 @@ export class HttpIngestAdapter implements StorageAdapter {
           this.lastAuthLog = now
           const what =
             outcome.kind === "auth"
-              ? `refused the token (${outcome.status}): the ingest token is wrong or missing; set usage.http.token (or USAGE_TOKEN) to a token of the service's --ingest-token`
-              : `answered ${outcome.status} (${outcome.reason}): is ${this.endpoint} the URL of \`usage serve\`?`
-          this.logger.error(
-            `usage-hub: ${this.endpoint} ${what}. ${this.unacked} records stay spooled in ${this.spoolDir}`,
-          )
+              ? `${this.endpoint} refused the token (${outcome.status}): the ingest token is wrong or missing; set usage.http.token (or USAGE_TOKEN) to a token of the service's --ingest-token`
+              : outcome.kind === "unsendable"
+                ? `${outcome.reason}: fix usage.http (endpoint, token) or USAGE_TOKEN, then restart`
+                : `${this.endpoint} answered ${outcome.status} (${outcome.reason}): is ${this.endpoint} the URL of \`usage serve\`?`
+          this.logger.error(`usage-hub: ${what}. ${this.unacked} records stay spooled in ${this.spoolDir}`)
         }
         return "hold"
       }
@@ -708,6 +717,7 @@ export class HttpIngestAdapter implements StorageAdapter {
       buffered: this.queue.length - this.queueHead + (this.current?.parts.reduce((n, p) => n + p.length, 0) ?? 0),
       lastError: this.lastError,
       authFailing: this.authFailing,
+      held: this.holding,
       spoolDir: this.spoolDir,
     }
   }
@@ -827,6 +837,16 @@ export class HttpIngestAdapter implements StorageAdapter {
   async getAllRecords(_format?: string): Promise<UsageRecord[]> {
     return (await this.recordsWithSource()).data
   }
+}
+
+function validNodeId(node: string, fromHostname: boolean): string {
+  const parsed = nodeIdSchema.safeParse(node)
+  if (parsed.success) return parsed.data
+  const why = parsed.error.issues[0]?.message ?? "invalid"
+  throw new UsageHubError(
+    "INVALID_CONFIG",
+    `HttpIngestAdapter needs a node id of 1 to 128 characters, not blank (${fromHostname ? "the hostname " : ""}${JSON.stringify(node.length > 40 ? `${node.slice(0, 40)}...` : node)}: ${why}); set usage.http.nodeId or USAGE_NODE`,
+  )
 }
 
 /** Whether a central query failure should be answered from local data. */

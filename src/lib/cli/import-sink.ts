@@ -101,6 +101,8 @@ class EndpointSink implements ImportSink {
           )
         case "misconfigured":
           throw new UsageHubError("UPSTREAM_ERROR", `${this.location} answered ${outcome.status}: ${outcome.reason}`)
+        case "unsendable":
+          throw new UsageHubError("INVALID_CONFIG", outcome.reason)
         case "retry": {
           if (attempt >= retryAttempts) {
             throw new UsageHubError("UNREACHABLE", `${outcome.reason} (gave up after ${attempt + 1} attempts)`)

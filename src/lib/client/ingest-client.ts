@@ -3,7 +3,9 @@
  * `{"node", "records": [...]}`, gzip-compressed, over the global `fetch` (keep-alive in Node and Bun; nock
  * intercepts it; no undici, so the package root stays Bun-safe). The answer is classified for the adapter's
  * retry policy: ok (with the server's report), retry (network, timeout, 408, 429, 5xx; Retry-After read),
- * too-large (413), refused (400: records refused for good), auth (401/403) or misconfigured (other 4xx).
+ * too-large (413), refused (400: records refused for good), auth (401/403), misconfigured (other 4xx) or
+ * unsendable (no request could even be built from the configuration: a token a header cannot carry, a bad URL).
+ * The node travels in the body only (a header cannot carry every node id the record schema allows).
  */
 import { gzip } from "node:zlib"
 import { joinUrl } from "./api-client.js"
@@ -20,6 +22,8 @@ export type IngestOutcome =
   | { kind: "refused"; status: number; reason: string; rejected?: IngestRejection[] }
   | { kind: "auth"; status: number; reason: string }
   | { kind: "misconfigured"; status: number; reason: string }
+  /** The request could not be built (nothing was sent): a configuration error that no retry fixes. */
+  | { kind: "unsendable"; reason: string }
 
 export interface IngestRequest {
   endpoint: string
@@ -76,6 +80,28 @@ function errorMessage(body: unknown, fallback: string): string {
   return typeof message === "string" ? message : fallback
 }
 
+/** The request's headers, or why they cannot be built (never quoting the token). */
+function buildRequest(url: string, token: string | undefined): Headers | string {
+  try {
+    new URL(url)
+  } catch {
+    return "the endpoint is not a valid URL"
+  }
+  const headers = new Headers({
+    "content-type": "application/json",
+    "content-encoding": "gzip",
+    accept: "application/json",
+  })
+  if (token) {
+    try {
+      headers.set("authorization", `Bearer ${token}`)
+    } catch {
+      return "the token cannot be sent in an HTTP header (it holds a control character or one beyond U+00FF)"
+    }
+  }
+  return headers
+}
+
 /** Sends one batch and classifies the answer. Never throws for HTTP or network trouble. */
 export async function postIngest(request: IngestRequest): Promise<IngestOutcome> {
   const url = joinUrl(request.endpoint, "/ingest/usage")
@@ -90,14 +116,12 @@ export async function postIngest(request: IngestRequest): Promise<IngestOutcome>
   if (request.signal?.aborted) onAbort()
   const fetchImpl = request.fetch ?? globalThis.fetch
   try {
+    // Built (and so validated) before anything is sent: an error here is the configuration's, not the
+    // network's, and must not be retried as if the service were unreachable.
+    const built = buildRequest(url, request.token)
+    if (typeof built === "string") return { kind: "unsendable", reason: `cannot build a request to ${url}: ${built}` }
+    const headers = built
     const body = await gzipAsync(ingestBody(request.node, request.lines))
-    const headers: Record<string, string> = {
-      "content-type": "application/json",
-      "content-encoding": "gzip",
-      accept: "application/json",
-      "x-usage-node": request.node,
-    }
-    if (request.token) headers.authorization = `Bearer ${request.token}`
     let status: number
     let text: string
     let retryAfter: string | null

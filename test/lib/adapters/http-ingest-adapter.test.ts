@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs"
 import { expect } from "chai"
 import nock from "nock"
 import type { HttpIngestAdapter } from "../../../src/lib/adapters/http-ingest-adapter.js"
+import { UsageHubError } from "../../../src/lib/errors.js"
 import {
   deadLetters,
   type MemoryLogger,
@@ -82,6 +83,58 @@ describe("HttpIngestAdapter delivery (nock)", () => {
     await adapter.flush({ timeoutMs: 5000 })
     scope.done()
     expect(nodes).to.deep.equal(["elsewhere", "test-node"])
+  })
+
+  it("delivers records of a node id beyond Latin-1 (the node travels in the body, not in a header)", async () => {
+    const received: Body[] = []
+    const scope = nock(BASE)
+      .post("/ingest/usage")
+      .reply(200, (_uri, body) => {
+        received.push(body as Body)
+        return { accepted: (body as Body).records.length, duplicates: 0, rejected: [] }
+      })
+    adapter = testAdapter(dir, { endpoint: BASE, logger, nodeId: "节点-07" })
+    const record = makeRecord()
+    await adapter.saveRecord(record)
+    await adapter.flush({ timeoutMs: 2000 })
+    scope.done()
+    expect(received.map((b) => [b.node, b.records.map((r) => [r.id, r.node])])).to.deep.equal([
+      ["节点-07", [[record.id, "节点-07"]]],
+    ])
+    expect(adapter.stats()).to.include({ pending: 0, acknowledged: 1, failedAttempts: 0 })
+  })
+
+  it("refuses a node id the service would refuse (empty, blank or over 128 characters) when constructed", () => {
+    for (const nodeId of ["", "   ", "n".repeat(129)]) {
+      let error: unknown
+      try {
+        adapter = testAdapter(dir, { endpoint: BASE, logger, nodeId })
+      } catch (e) {
+        error = e
+      }
+      expect(error, JSON.stringify(nodeId)).to.be.instanceOf(UsageHubError)
+      expect((error as UsageHubError).code).to.equal("INVALID_CONFIG")
+      expect((error as UsageHubError).message).to.match(/node/)
+    }
+    adapter = testAdapter(dir, { endpoint: BASE, logger, nodeId: "n".repeat(128) })
+    expect(adapter.nodeId).to.have.length(128)
+  })
+
+  it("holds records it cannot even build a request for, and says why", async () => {
+    const calls: string[] = []
+    const fetch: typeof globalThis.fetch = async (input) => {
+      calls.push(String(input))
+      return new Response(JSON.stringify({ accepted: 1, duplicates: 0, rejected: [] }), { status: 200 })
+    }
+    // A token with a character a header cannot carry: no request can be built with it.
+    adapter = testAdapter(dir, { endpoint: BASE, logger, token: "tøken-✓", fetch })
+    await adapter.saveRecord(makeRecord())
+    await adapter.flush({ timeoutMs: 300 })
+    expect(calls).to.deep.equal([])
+    expect(adapter.stats()).to.include({ pending: 1, deadLettered: 0, held: true, authFailing: false })
+    expect(logger.text()).to.match(/error .*cannot build a request .*token cannot be sent in an HTTP header/)
+    expect(logger.text()).to.not.include("tøken")
+    expect(readFileSync(adapter.spoolPath!, "utf8").trim().split("\n")).to.have.length(1)
   })
 
   it("retries a 503 no sooner than its Retry-After says", async () => {
