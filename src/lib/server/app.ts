@@ -38,6 +38,8 @@ export interface AppOptions {
   maxRecords?: number
   /** pino level; "silent" (the default here) turns logging off. Request logs appear at "info". */
   logLevel?: string
+  /** Where log lines go (default stdout). */
+  logStream?: { write(line: string): void }
   /** SSE heartbeat period (default 15 s). */
   heartbeatMs?: number
   /** Also export process metrics (CPU, memory, event loop) on /metrics. */
@@ -78,6 +80,7 @@ export async function createApp(options: AppOptions): Promise<UsageHubApp> {
   const serverOptions: FastifyServerOptions & { https?: AppOptions["https"] } = {
     logger: {
       level: options.logLevel ?? "silent",
+      ...(options.logStream ? { stream: options.logStream } : {}),
       serializers: {
         req: (req: { method: string; url: string; ip?: string }) => ({
           method: req.method,

@@ -2,8 +2,8 @@
  * The service's one error handler: every failure becomes `{"error": {"code", "message"}}` with the status of
  * its code in ERROR_TABLE, never a stack trace. UsageHubErrors keep their code and details; fastify's own
  * errors (body too large, bad JSON, bad media type, bad Content-Length, a malformed URL, an over-long path
- * parameter) and requests Node's HTTP parser refuses map to the matching code; anything unexpected is logged
- * and answered as a bare 500.
+ * parameter) and requests Node's HTTP parser refuses map to the matching code. A 5xx answer carries a
+ * generic message only: the detail (driver text, database paths) is logged, never sent.
  */
 import { STATUS_CODES as HTTP_REASONS } from "node:http"
 import type { Socket } from "node:net"
@@ -44,11 +44,24 @@ const MESSAGES: Partial<Record<ErrorCode, string>> = {
   UNSUPPORTED_MEDIA_TYPE: "unsupported Content-Type: send application/json or application/x-ndjson",
 }
 
-/** Maps anything thrown in a request to a UsageHubError that is safe to show the client. */
+/** What a client reads for a server-side failure: the detail (driver text, paths) stays in the service log. */
+export const STORE_FAILED_MESSAGE = "the store failed; see the service log"
+const INTERNAL_MESSAGE = "internal error; see the service log"
+const UNAVAILABLE_MESSAGE = "the service is unavailable (shutting down); retry shortly"
+
+/** A 5xx for the client: STORE_ERROR and UNREACHABLE keep their code, anything else is INTERNAL; never the detail. */
+function serverFailure(error: unknown, code: ErrorCode | undefined): UsageHubError {
+  if (code === "STORE_ERROR") return new UsageHubError("STORE_ERROR", STORE_FAILED_MESSAGE, { cause: error })
+  if (code === "UNREACHABLE") return new UsageHubError("UNREACHABLE", UNAVAILABLE_MESSAGE, { cause: error })
+  return new UsageHubError("INTERNAL", INTERNAL_MESSAGE, { cause: error })
+}
+
+/**
+ * Maps anything thrown in a request to a UsageHubError that is safe to show the client. 4xx errors are the
+ * client's own input and keep their message; 5xx answers get a generic message (log the original).
+ */
 export function toClientError(error: unknown): UsageHubError {
-  if (isUsageHubError(error)) {
-    return error.code === "INTERNAL" ? new UsageHubError("INTERNAL", "internal error", { cause: error }) : error
-  }
+  if (isUsageHubError(error)) return error.status >= 500 ? serverFailure(error, error.code) : error
   const e = error as Partial<FastifyError> & { status?: number }
   const status = e.statusCode ?? e.status
   const code = (e.code && FASTIFY_CODES[e.code]) || (status && status < 500 ? STATUS_CODES[status] : undefined)
@@ -59,13 +72,15 @@ export function toClientError(error: unknown): UsageHubError {
     return new UsageHubError(code, message ?? "bad request")
   }
   if (status && status >= 400 && status < 500) return new UsageHubError("BAD_USAGE", e.message ?? "bad request")
-  return new UsageHubError("INTERNAL", "internal error", { cause: error })
+  return serverFailure(error, undefined)
 }
 
 /** Answers any failure of a request in the API's error shape. */
 function sendError(error: unknown, request: FastifyRequest, reply: FastifyReply): void {
   const clientError = toClientError(error)
-  if (clientError.status >= 500) request.log.error({ err: error }, "request failed")
+  // The detail of a 5xx is in the log only; a request refused during shutdown is expected, not a failure.
+  if (clientError.code === "UNREACHABLE") request.log.info("request refused: shutting down")
+  else if (clientError.status >= 500) request.log.error({ err: error }, "request failed")
   const body = clientError.toJSON()
   // A 400 for records carries the ingest report too, so clients read `rejected` in one place.
   const extra = clientError.details?.rejected

@@ -111,7 +111,9 @@ const DESCRIPTION = `The central ingestion service of usage-hub (\`usage serve\`
 
 **Errors.** Every error is JSON \`{"error": {"code", "message"}}\` with the status of its code: ${API_ERROR_CODES.map(
   (code) => `${code} ${ERROR_TABLE[code].status}`,
-).join(", ")}. No stack trace is ever sent.
+).join(
+  ", ",
+)}. No stack trace is ever sent, and a 5xx says only its code and "see the service log": the detail (driver messages, database paths) is logged by the service.
 
 **Auth.** \`--ingest-token\` (env \`USAGE_INGEST_TOKEN\`) guards \`POST /ingest/*\`; \`--read-token\` (env \`USAGE_READ_TOKEN\`) guards \`/api/*\` and \`/metrics\`. Send \`Authorization: Bearer <token>\`. A missing token is 401 (with \`WWW-Authenticate: Bearer\`), a wrong one 403. Each option takes several tokens (comma-separated, or a file re-read when it changes) so tokens rotate without downtime. Tokens are compared in constant time over SHA-256 digests. \`/\` (the dashboard's static files), \`/healthz\` and \`/openapi.json\` are public: the dashboard asks for the read token and sends it with every data request. Because a browser's EventSource cannot send headers, \`GET /api/usage/stream\` also accepts the read token as the \`token\` query parameter (on that endpoint only; it is redacted from logs). An unconfigured token leaves its endpoints open.
 

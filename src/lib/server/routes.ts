@@ -12,6 +12,7 @@ import { summaryPlan, type SummaryQuery } from "../query/summary.js"
 import { trendsPlan } from "../query/trends.js"
 import type { ResetSchedules } from "../periods.js"
 import type { UsageStore } from "../store/store.js"
+import { STORE_FAILED_MESSAGE } from "./error-handler.js"
 import type { GroupCommitter } from "./group-commit.js"
 import { decompressHook, type IngestBody, type IngestLimits, registerIngestParsers } from "./ingest-body.js"
 import { headerNode, noValidRecord, prepareBatch } from "./ingest-records.js"
@@ -117,7 +118,7 @@ export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
     await ctx.hub.add(reply.raw, key, query)
   })
 
-  app.get("/healthz", { config: { auth: "public" } }, async (_request, reply) => {
+  app.get("/healthz", { config: { auth: "public" } }, async (request, reply) => {
     const uptimeSeconds = Math.round((Date.now() - ctx.startedAt) / 1000)
     try {
       const stats = await ctx.store.stats()
@@ -128,11 +129,13 @@ export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
         store: { kind: ctx.store.kind, status: "ok", ...stats },
       }
     } catch (error) {
+      // The endpoint is public: the store's detail (driver text, paths) goes to the log only.
+      request.log.error({ err: error }, "health check: the store failed")
       return reply.status(503).send({
         status: "error",
         version: ctx.version,
         uptimeSeconds,
-        store: { kind: ctx.store.kind, status: "error", error: (error as Error).message },
+        store: { kind: ctx.store.kind, status: "error", error: STORE_FAILED_MESSAGE },
       })
     }
   })

@@ -1,8 +1,9 @@
 import { connect } from "node:net"
 import { expect } from "chai"
+import { UsageHubError } from "../../../src/lib/errors.js"
 import type { StoredRecord } from "../../../src/lib/record.js"
 import { MemoryStore } from "../../../src/lib/store/memory/store.js"
-import type { InsertResult } from "../../../src/lib/store/store.js"
+import type { AggregateRow, InsertResult, StoreStats } from "../../../src/lib/store/store.js"
 import { startTestService, type TestService, wireRecord } from "./helpers.js"
 
 /** Sends raw bytes on a new connection and returns everything the service wrote back until it closed. */
@@ -122,5 +123,67 @@ describe("a request that arrives while the service closes", () => {
     expect((await posting).status).to.equal(200)
     await closing
     expectApiError(answer, 503, "UNREACHABLE")
+  })
+})
+
+const SECRET_DETAIL = "SQLITE_CORRUPT: database disk image is malformed (/srv/secret/usage.db)"
+
+/** A store that fails every read and write with driver text and a database path in the message. */
+class BrokenStore extends MemoryStore {
+  override async aggregate(): Promise<AggregateRow[]> {
+    throw new UsageHubError("STORE_ERROR", `aggregate failed: ${SECRET_DETAIL}`)
+  }
+  override async insertBatches(): Promise<InsertResult[]> {
+    throw new TypeError(`cannot read properties of undefined: ${SECRET_DETAIL}`)
+  }
+  override async stats(): Promise<StoreStats> {
+    throw new UsageHubError("STORE_ERROR", `stats failed: ${SECRET_DETAIL}`)
+  }
+}
+
+describe("5xx answers keep store and internal detail in the service log", () => {
+  let svc: TestService
+  const logLines: string[] = []
+
+  before(async () => {
+    svc = await startTestService({
+      store: new BrokenStore(),
+      logLevel: "error",
+      logStream: { write: (line: string) => logLines.push(line) },
+    })
+  })
+  after(async () => {
+    await svc.stop()
+  })
+
+  it("answers STORE_ERROR with a generic message and logs the driver's text", async () => {
+    const res = await svc.get("/api/usage/summary")
+    expectApiError(res, 500, "STORE_ERROR")
+    expect(res.text).not.to.include("/srv/secret")
+    expect(res.text).not.to.include("SQLITE")
+    expect(res.json.error.message).to.match(/service log/)
+    expect(logLines.join("\n")).to.include("aggregate failed").and.include("/srv/secret/usage.db")
+  })
+
+  it("answers INTERNAL with a generic message for an unexpected failure, logging it", async () => {
+    const res = await svc.post([wireRecord()])
+    expectApiError(res, 500, "INTERNAL")
+    expect(JSON.stringify(res.json)).not.to.include("/srv/secret")
+    expect(res.json.error.message).to.match(/service log/)
+    expect(logLines.join("\n")).to.include("cannot read properties of undefined")
+  })
+
+  it("reports a failing store on /healthz without its detail (the endpoint is public)", async () => {
+    const res = await svc.get("/healthz")
+    expect(res.status).to.equal(503)
+    expect(res.json.store.status).to.equal("error")
+    expect(res.text).not.to.include("/srv/secret")
+    expect(logLines.join("\n")).to.include("stats failed")
+  })
+
+  it("keeps the message of a client's own 4xx error", async () => {
+    const res = await svc.get("/api/usage/summary?since=yesterday")
+    expectApiError(res, 400, "INVALID_QUERY")
+    expect(res.json.error.message).to.include('"yesterday"')
   })
 })
