@@ -88,6 +88,7 @@ const summaryEntry: Json = {
     totalCacheReadTokens: { type: "integer" },
     totalCacheWriteTokens: { type: "integer" },
     totalReasoningTokens: { type: "integer" },
+    share: { type: "number", description: "This provider's share of the answer's total cost, 0..100." },
   },
 }
 

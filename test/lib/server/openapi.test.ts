@@ -4,7 +4,7 @@ import { expect } from "chai"
 import { renderApiMarkdown } from "../../../src/lib/server/api-doc.js"
 import { openApiDocument } from "../../../src/lib/server/openapi.js"
 import { usageRecordSchema } from "../../../src/lib/record.js"
-import { startTestService, type TestService } from "./helpers.js"
+import { startTestService, type TestService, wireRecord } from "./helpers.js"
 
 const ROOT = join(import.meta.dirname, "..", "..", "..")
 
@@ -44,6 +44,22 @@ describe("OpenAPI document", () => {
     ]) {
       expect(routes).to.include(served.split("/").pop())
       expect(Object.keys(doc.paths as object)).to.include(served)
+    }
+  })
+
+  it("documents every field of a served summary, its provider entries and its breakdown", async () => {
+    await svc.post([wireRecord(), wireRecord({ provider: "openai" })])
+    const res = await svc.get("/api/usage/summary?since=2026-01-01&by=model")
+    expect(res.status).to.equal(200)
+    type Props = { properties: Record<string, unknown> }
+    const schemas = (openApiDocument().components as { schemas: Record<string, Props> }).schemas
+    const documented = (name: string) => Object.keys(schemas[name].properties)
+    expect(documented("UsageSummary")).to.include.members(Object.keys(res.json))
+    for (const entry of Object.values(res.json.summaries as Record<string, object>)) {
+      expect(documented("ProviderUsageSummary")).to.include.members(Object.keys(entry))
+    }
+    for (const group of res.json.breakdown.groups as object[]) {
+      expect(documented("BreakdownEntry")).to.include.members(Object.keys(group))
     }
   })
 
