@@ -1,5 +1,9 @@
 import { expect } from "chai"
 import { gzipSync } from "node:zlib"
+import { UsageHubError } from "../../../src/lib/errors.js"
+import type { StoredRecord } from "../../../src/lib/record.js"
+import { MemoryStore } from "../../../src/lib/store/memory/store.js"
+import type { InsertResult } from "../../../src/lib/store/store.js"
 import { NOW, startTestService, sumNanos, type TestService, wireRecord } from "./helpers.js"
 
 describe("POST /ingest/usage on an in-memory SQLite store", () => {
@@ -117,6 +121,18 @@ describe("POST /ingest/usage on an in-memory SQLite store", () => {
     expect(res.json.rejected[1].error).to.match(/object/)
   })
 
+  it("rejects by index a record whose cost is absurd (2e10 USD) and keeps the five good ones", async () => {
+    const good = Array.from({ length: 5 }, () => wireRecord())
+    const batch = [good[0], good[1], wireRecord({ estimatedCost: 2e10 }), good[2], good[3], good[4]]
+    const res = await svc.post(batch)
+    expect(res.status, JSON.stringify(res.json)).to.equal(200)
+    expect(res.json.accepted).to.equal(5)
+    expect(res.json.rejected.map((r: any) => r.index)).to.deep.equal([2])
+    expect(res.json.rejected[0].error).to.match(/estimatedCost/)
+    const summary = await svc.get("/api/usage/summary?since=2026-01-01")
+    expect(Math.round(summary.json.totalCost * 1e9)).to.equal(sumNanos(good))
+  })
+
   it("counts a redelivered record once and two events sharing a legacy id twice", async () => {
     const a = wireRecord({ id: "usage_3f9a1c2e", node: "n1" })
     const b = { ...a, timestamp: new Date(NOW.getTime() - 5000).toISOString() }
@@ -165,5 +181,69 @@ describe("POST /ingest/usage on an in-memory SQLite store", () => {
     expect(res.json.breakdown.by).to.equal("model")
     const nodeB = await svc.get("/api/usage/summary?node=b")
     expect(nodeB.json.nodes).to.deep.equal(["b"])
+  })
+})
+
+/** A store whose first commit waits until released, and which fails any transaction holding a poisoned record. */
+class PoisonStore extends MemoryStore {
+  transactions: number[] = []
+  private gate: Promise<void> | undefined
+  private open: () => void = () => {}
+  constructor() {
+    super()
+    this.gate = new Promise((resolve) => {
+      this.open = resolve
+    })
+  }
+  override async insertBatches(batches: readonly (readonly StoredRecord[])[]): Promise<InsertResult[]> {
+    this.transactions.push(batches.length)
+    const gate = this.gate
+    this.gate = undefined
+    if (gate) await gate
+    if (batches.some((b) => b.some((r) => r.model === "poison"))) {
+      throw new UsageHubError("STORE_ERROR", "constraint failed in /var/lib/usage-hub/usage.db")
+    }
+    return super.insertBatches(batches)
+  }
+  async waitForFirstCommit(): Promise<void> {
+    while (this.transactions.length === 0) await new Promise((r) => setTimeout(r, 2))
+  }
+  release(): void {
+    this.open()
+  }
+}
+
+describe("POST /ingest/usage when one batch of a shared commit fails", () => {
+  it("answers that request a JSON error and commits the other requests' records", async () => {
+    const store = new PoisonStore()
+    const svc = await startTestService({ store })
+    try {
+      // The first request holds the store; the next four queue up and share the following transaction.
+      const first = svc.post([wireRecord()])
+      await store.waitForFirstCommit()
+      const batches = [0, 1, 2, 3].map((i) =>
+        Array.from({ length: 3 }, () => wireRecord(i === 2 ? { model: "poison" } : { node: `n${i}` })),
+      )
+      const answers = batches.map((batch) => svc.post(batch))
+      await new Promise((r) => setTimeout(r, 50))
+      store.release()
+      expect((await first).status).to.equal(200)
+      const results = await Promise.all(answers)
+      expect(store.transactions[1], "the four batches shared a transaction").to.equal(4)
+      results.forEach((res, i) => {
+        if (i === 2) {
+          expect(res.status).to.equal(500)
+          expect(res.json.error.code).to.equal("STORE_ERROR")
+          expect(JSON.stringify(res.json)).not.to.include("/var/lib")
+        } else {
+          expect(res.status, `request ${i}: ${JSON.stringify(res.json)}`).to.equal(200)
+          expect(res.json).to.deep.equal({ accepted: 3, duplicates: 0, rejected: [] })
+        }
+      })
+      expect(store.all()).to.have.length(1 + 9)
+      expect(store.all().some((r) => r.model === "poison")).to.equal(false)
+    } finally {
+      await svc.stop()
+    }
   })
 })
