@@ -219,6 +219,9 @@ export class HttpIngestAdapter implements StorageAdapter {
   private lastAuthLog = 0
   /** Delivery is held by a 401/403 or another client error that no retry fixes. */
   private holding = false
+  /** Consecutive held attempts: the next one waits backoff(holds) (growing, capped at maxRetryDelayMs). */
+  private holds = 0
+  private lastHeldFlushLog = 0
   private dropRun = 0
   private lastCentralFailure = 0
 
@@ -499,7 +502,13 @@ export class HttpIngestAdapter implements StorageAdapter {
         this.lastError = undefined
         continue
       }
-      if (done === "hold") return false
+      if (done === "hold") {
+        // No retry fixes this soon (a token, a URL): wait, growing, and let waiting flushes end now.
+        this.holds += 1
+        this.notBefore = Math.max(this.notBefore, Date.now() + this.backoff(this.holds - 1))
+        this.releaseWaiters()
+        return false
+      }
       // retry: wait (backoff with jitter, at least Retry-After), up to retryAttempts times in this cycle
       retries += 1
       const delay = Math.max(
@@ -555,6 +564,7 @@ export class HttpIngestAdapter implements StorageAdapter {
         return "next"
       }
       case "too-large":
+        this.authRecovered()
         batch.parts.shift()
         if (part.length > 1) {
           const half = Math.ceil(part.length / 2)
@@ -567,6 +577,7 @@ export class HttpIngestAdapter implements StorageAdapter {
         }
         return "next"
       case "refused": {
+        this.authRecovered()
         batch.parts.shift()
         const rejected = outcome.rejected?.filter((r) => r.index >= 0 && r.index < part.length) ?? []
         if (rejected.length > 0) {
@@ -624,6 +635,7 @@ export class HttpIngestAdapter implements StorageAdapter {
       )
     }
     this.holding = false
+    this.holds = 0
     this.authFailing = false
     this.lastAuthLog = 0
     this.lastCentralFailure = 0
@@ -642,7 +654,11 @@ export class HttpIngestAdapter implements StorageAdapter {
   }
 
   private notifyDrained(): void {
-    if (!this.isDrained()) return
+    if (this.isDrained()) this.releaseWaiters()
+  }
+
+  /** Ends the waits of flush() (drained, or delivery held). */
+  private releaseWaiters(): void {
     const waiters = this.drainedWaiters
     this.drainedWaiters = []
     for (const w of waiters) w()
@@ -656,13 +672,19 @@ export class HttpIngestAdapter implements StorageAdapter {
 
   /**
    * Delivers everything pending, or gives up at the deadline (default: timeoutMs), resolving either way: what
-   * is left stays spooled (see `stats().pending`).
+   * is left stays spooled (see `stats().pending`). While delivery is held (token refused, a client error no
+   * retry fixes) it ends early, at the next refusal or at once when the next attempt is due after the
+   * deadline, and logs that the records stay spooled (`stats().held`).
    */
   async flush(opts: FlushOptions = {}): Promise<void> {
     await this.ready
     await this.spool!.flushAppends()
     if (this.isDrained() || this.closed) return
     const deadline = opts.timeoutMs ?? this.timeoutMs
+    if (this.holding && this.notBefore - Date.now() >= deadline) {
+      this.sayHeld()
+      return
+    }
     this.flushWaiters += 1
     let timer: ReturnType<typeof setTimeout> | undefined
     try {
@@ -676,6 +698,17 @@ export class HttpIngestAdapter implements StorageAdapter {
       if (timer) clearTimeout(timer)
       this.flushWaiters -= 1
     }
+    if (this.holding && !this.isDrained() && !this.closed) this.sayHeld()
+  }
+
+  /** A flush ended with delivery held: says so (at most every five minutes). */
+  private sayHeld(): void {
+    const now = Date.now()
+    if (now - this.lastHeldFlushLog < AUTH_LOG_EVERY_MS) return
+    this.lastHeldFlushLog = now
+    this.logger.warn(
+      `usage-hub: flush: delivery is held (${this.lastError ?? "refused"}); ${this.unacked} records stay spooled in ${this.spoolDir}`,
+    )
   }
 
   /** Delivers what it can within `timeoutMs`; resolves true when nothing is left pending. */

@@ -138,7 +138,8 @@ export async function pushUsage(options: PushOptions): Promise<PushResult> {
     const waitMs = options.waitMs ?? 10_000
     let last = delivered(adapter.stats())
     let lastProgressAt = Date.now()
-    while (adapter.stats().pending > 0 && Date.now() - lastProgressAt < waitMs) {
+    // A held delivery (token refused, a client error no retry fixes) ends the wait: no retry soon fixes it.
+    while (adapter.stats().pending > 0 && !adapter.stats().held && Date.now() - lastProgressAt < waitMs) {
       await adapter.flush({ timeoutMs: Math.min(1000, waitMs) })
       const now = delivered(adapter.stats())
       if (now !== last) {

@@ -256,18 +256,22 @@ describe("HttpIngestAdapter delivery (nock)", () => {
     adapter = testAdapter(dir, { endpoint: BASE, logger, token: "old" })
     const record = makeRecord()
     await adapter.saveRecord(record)
+    // The flush ends at the refusal (no use waiting for the deadline), saying the records stay spooled.
+    await adapter.flush({ timeoutMs: 5000 })
+    expect(adapter.stats()).to.include({ pending: 1, authFailing: true, held: true })
+    expect(logger.text()).to.match(/error .*refused the token \(401\).*token is wrong/)
+    expect(logger.text()).to.match(/warn .*flush: delivery is held .*1 records stay spooled/)
+    // The next attempt is due before this flush's deadline: the flush waits for it.
     await adapter.flush({ timeoutMs: 5000 })
     scope.done()
-    expect(logger.text()).to.match(/error .*refused the token \(401\).*token is wrong/)
     expect(logger.text()).to.match(/accepts the token again/)
     expect(received).to.deep.equal([[record.id]])
-    expect(adapter.stats()).to.include({ deadLettered: 0, acknowledged: 1, authFailing: false })
+    expect(adapter.stats()).to.include({ deadLettered: 0, acknowledged: 1, authFailing: false, held: false })
   })
 
   it("keeps records spooled while the token is refused", async () => {
     const scope = nock(BASE)
       .post("/ingest/usage")
-      .times(2)
       .reply(403, { error: { code: "FORBIDDEN", message: "no" } })
     adapter = testAdapter(dir, { endpoint: BASE, logger, retryBaseMs: 100, maxRetryDelayMs: 100 })
     await adapter.saveRecord(makeRecord())
@@ -275,6 +279,74 @@ describe("HttpIngestAdapter delivery (nock)", () => {
     scope.done()
     expect(adapter.stats()).to.include({ pending: 1, deadLettered: 0, authFailing: true })
     expect(readFileSync(adapter.spoolPath!, "utf8").trim().split("\n")).to.have.length(1)
+  })
+
+  it("backs off while the token is refused, even while flushes wait, and delivers everything once the token is fixed", async () => {
+    let requests = 0
+    const received: string[] = []
+    const scope = nock(BASE)
+      .persist()
+      .post("/ingest/usage")
+      .reply(function (_uri, body) {
+        requests += 1
+        if (this.req.headers.authorization !== "Bearer right") {
+          return [401, { error: { code: "UNAUTHORIZED", message: "bad token" } }]
+        }
+        const ids = (body as Body).records.map((r) => r.id)
+        received.push(...ids)
+        return [200, { accepted: ids.length, duplicates: 0, rejected: [] }]
+      })
+    const records = makeRecords(5)
+    const wrong = testAdapter(dir, {
+      endpoint: BASE,
+      logger,
+      token: "wrong",
+      retryBaseMs: 250,
+      maxRetryDelayMs: 30_000,
+    })
+    await Promise.all(records.map((r) => wrong.saveRecord(r)))
+    // One flush with a 2 s deadline, and a caller that keeps flushing until then: a handful of requests, no storm.
+    const until = Date.now() + 2000
+    await wrong.flush({ timeoutMs: 2000 })
+    while (Date.now() < until) {
+      await wrong.flush({ timeoutMs: until - Date.now() })
+      await new Promise((r) => setTimeout(r, 10))
+    }
+    await wrong.close()
+    expect(requests).to.be.within(1, 6)
+    expect(wrong.stats()).to.include({ pending: 5, acknowledged: 0, held: true })
+    expect(received).to.deep.equal([])
+    adapter = testAdapter(dir, { endpoint: BASE, logger, token: "right" })
+    await adapter.init()
+    await adapter.flush({ timeoutMs: 5000 })
+    scope.persist(false)
+    expect(received).to.deep.equal(records.map((r) => r.id))
+    expect(adapter.stats()).to.include({ takenOver: 5, acknowledged: 5, pending: 0 })
+  })
+
+  it("backs off while no request can be built, however often flush is called", async () => {
+    let calls = 0
+    const fetch: typeof globalThis.fetch = async () => {
+      calls += 1
+      return new Response("{}", { status: 200 })
+    }
+    adapter = testAdapter(dir, {
+      endpoint: BASE,
+      logger,
+      token: "tøken-✓",
+      fetch,
+      retryBaseMs: 250,
+      maxRetryDelayMs: 30_000,
+    })
+    await adapter.saveRecord(makeRecord())
+    const until = Date.now() + 1000
+    while (Date.now() < until) {
+      await adapter.flush({ timeoutMs: until - Date.now() })
+      await new Promise((r) => setTimeout(r, 10))
+    }
+    expect(calls).to.equal(0)
+    expect(adapter.stats().failedAttempts).to.be.within(1, 5)
+    expect(adapter.stats()).to.include({ pending: 1, held: true })
   })
 
   it("dead-letters the rejected entries of a 200 and of a 400 with their reasons, never retrying them", async () => {

@@ -54,7 +54,9 @@ await Promise.all(saves)
 process.stdout.write("all-saved\n")
 if (env.MODE === "drain") {
   const deadline = Date.now() + Number(env.DRAIN_MS ?? 20_000)
-  while (adapter.stats().pending > 0 && Date.now() < deadline) await adapter.flush({ timeoutMs: 500 })
+  while (adapter.stats().pending > 0 && !adapter.stats().held && Date.now() < deadline) {
+    await adapter.flush({ timeoutMs: 500 })
+  }
   process.stdout.write(`stats ${JSON.stringify(adapter.stats())}\n`)
   await adapter.close()
   process.exit(0)
