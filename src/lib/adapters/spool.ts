@@ -54,6 +54,8 @@ export interface SpoolOptions {
    * lines came from (`append`, or `takeover` of a dead process's spool).
    */
   onWritten?: (lines: readonly string[], ends: readonly number[], origin: "append" | "takeover") => void
+  /** Tests: wraps the handle appends go through (e.g. to make a write or a datasync fail). */
+  wrapAppendHandle?: (handle: FileHandle) => FileHandle
 }
 
 export interface SpoolLines {
@@ -154,6 +156,7 @@ export class Spool {
   private readonly logger: SpoolLogger
   private readonly onWritten?: SpoolOptions["onWritten"]
   private readonly onRefused?: SpoolOptions["onRefused"]
+  private readonly wrapAppendHandle: (handle: FileHandle) => FileHandle
 
   private appendHandle!: FileHandle
   private readHandle!: FileHandle
@@ -172,6 +175,8 @@ export class Spool {
   private timer?: ReturnType<typeof setTimeout>
   private closed = false
   private compromised = false
+  /** Set when a failed write could not be cut off the file: appends are refused from then on. */
+  private broken?: string
 
   private constructor(options: SpoolOptions, path: string) {
     this.dir = options.dir
@@ -184,6 +189,7 @@ export class Spool {
     this.logger = options.logger
     this.onWritten = options.onWritten
     this.onRefused = options.onRefused
+    this.wrapAppendHandle = options.wrapAppendHandle ?? ((handle) => handle)
   }
 
   /** Creates and locks this process's spool file in `dir`. Call `takeOverOrphans()` to replay dead spools. */
@@ -208,7 +214,7 @@ export class Spool {
       })
       HELD.add(this.path)
     }
-    this.appendHandle = await open(this.path, "a")
+    this.appendHandle = this.wrapAppendHandle(await open(this.path, "a"))
     this.readHandle = await open(this.path, "r")
   }
 
@@ -246,6 +252,7 @@ export class Spool {
    */
   append(line: string): Promise<void> {
     if (this.closed) return Promise.reject(new UsageHubError("FILE_ERROR", `spool ${this.path} is closed`))
+    if (this.broken) return Promise.reject(new UsageHubError("FILE_ERROR", this.broken))
     const bytes = Buffer.byteLength(line) + 1
     if (this.pendingBytes + bytes > this.maxBytes) {
       const error = new SpoolFullError(this.path, this.maxBytes)
@@ -301,11 +308,20 @@ export class Spool {
     })
   }
 
-  /** Inside the chain: one write (and sync) of lines, then `onWritten`. */
+  /**
+   * Inside the chain: one write (and sync) of lines, then `onWritten`. A write that fails (torn by ENOSPC, or
+   * a failed datasync) is cut off the file again before the error goes on: its lines were not accepted, and
+   * bytes left past `physicalSize` would shift every later offset and glue the next lines to a torn one.
+   */
   private async writeLines(lines: readonly string[], origin: "append" | "takeover"): Promise<void> {
     const data = `${lines.join("\n")}\n`
-    await this.appendHandle.write(data)
-    if (this.fsync) await this.appendHandle.datasync()
+    try {
+      await this.appendHandle.write(data)
+      if (this.fsync) await this.appendHandle.datasync()
+    } catch (error) {
+      await this.cutFailedWrite(error as Error)
+      throw error
+    }
     const ends: number[] = []
     let at = this.size
     for (const line of lines) {
@@ -314,6 +330,18 @@ export class Spool {
     }
     this.physicalSize += Buffer.byteLength(data)
     this.onWritten?.(lines, ends, origin)
+  }
+
+  /** Inside the chain: truncates the file back to what was counted; if even that fails, refuses appends. */
+  private async cutFailedWrite(cause: Error): Promise<void> {
+    try {
+      await this.appendHandle.truncate(this.physicalSize)
+    } catch (error) {
+      this.broken =
+        `spool ${this.path} is unusable: a failed write (${cause.message}) could not be cut off ` +
+        `(${(error as Error).message}); what it holds goes to the next process`
+      this.logger.error(`usage-hub: ${this.broken}`)
+    }
   }
 
   /** Reads up to `maxLines` complete lines from logical offset `from` (what is on disk). */
