@@ -6,19 +6,29 @@
  * gitignored; fixtures are cached in bench/results/cache/). Not part of `npm test`.
  *   --quick    fewer repetitions and smaller sizes (a smoke run of the harness, not figures to report)
  *   --list     lists the benchmarks
+ *   --markdown prints the table of bench/results/latest.json as Markdown (for docs/performance.md), runs nothing
  */
 import { execFileSync } from "node:child_process"
-import { mkdirSync, rmSync, writeFileSync } from "node:fs"
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { cpus, loadavg, totalmem } from "node:os"
 import { fileURLToPath } from "node:url"
 import { RESULTS, TMP } from "./lib/fixtures.js"
-import { missingRow, printTable } from "./lib/report.js"
+import { markdownTable, missingRow, printTable } from "./lib/report.js"
 
 const BENCHMARKS = ["ingest", "single", "queries", "migrate", "export", "adapter", "service-rss", "postgres"]
 
 const argv = process.argv.slice(2)
 const quick = argv.includes("--quick")
 const names = argv.filter((a) => !a.startsWith("--"))
+
+if (argv.includes("--markdown")) {
+  const latest = JSON.parse(readFileSync(`${RESULTS}latest.json`, "utf8"))
+  process.stdout.write(markdownTable(latest.rows))
+  process.stdout.write(
+    `\n${latest.rows.length} figures, ${latest.started} (${latest.seconds.toFixed(0)} s, commit ${latest.machine.commit}, ${latest.machine.cpus} CPUs, load ${latest.machine.loadAverageAtStart.map((l) => l.toFixed(1)).join(" ")})\n`,
+  )
+  process.exit(0)
+}
 
 if (argv.includes("--list")) {
   for (const name of BENCHMARKS) {

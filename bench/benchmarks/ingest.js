@@ -47,6 +47,15 @@ export default {
         extra: { serviceMaxRssMiB: result.rss.max / 2 ** 20 },
         command: "npm run bench -- ingest",
       }),
+      makeRow({
+        id: "ingest.sqlite.batches.cpu",
+        target: "the same, as CPU µs per record: the service process vs the raw reference (robust on a busy machine)",
+        unit: "µs/rec",
+        samples: result.cpu.service,
+        ref: { name: "raw better-sqlite3 CPU", samples: result.cpu.reference },
+        compare: "speedup",
+        command: "npm run bench -- ingest",
+      }),
     ]
   },
 }

@@ -8,7 +8,7 @@ import { generateRecords, toWire } from "../lib/data.js"
 import { log, removeDb, tmpPath } from "../lib/fixtures.js"
 import { JSON_HEADERS } from "../lib/ingest-data.js"
 import { closedLoop, createPool } from "../lib/load.js"
-import { sampleRss } from "../lib/proc.js"
+import { cpuTimeOf, sampleRss } from "../lib/proc.js"
 import { makeRow } from "../lib/report.js"
 import { startBareServer, startService } from "../lib/service.js"
 import { summarize } from "../lib/stats.js"
@@ -45,10 +45,12 @@ export default {
     const target = []
     const reference = []
     const latencies = []
+    const cpu = { service: [], bare: [] }
     const problems = []
     const body = singleBodies(20_000)
     try {
-      const once = async (pool, offset, ms) => {
+      const once = async (pool, offset, ms, pid) => {
+        const c0 = cpuTimeOf(pid)
         const result = await closedLoop({
           pool,
           concurrency: CONCURRENCY,
@@ -60,18 +62,23 @@ export default {
           }),
         })
         if (result.errors > 0) problems.push(`${result.errors} errors (${result.firstError})`)
+        result.cpuUsPerRequest = ((cpuTimeOf(pid) - c0) * 1000) / result.ok
         return result
       }
       // Warm-up (JIT, connections), then alternate bare / service.
-      await once(barePool, 0, 500)
-      let offset = (await once(servicePool, 0, 500)).requests
+      await once(barePool, 0, 500, bare.pid)
+      let offset = (await once(servicePool, 0, 500, service.pid)).requests
       for (let rep = 0; rep < reps; rep++) {
         const order = rep % 2 === 0 ? ["bare", "service"] : ["service", "bare"]
         for (const which of order) {
-          if (which === "bare") reference.push((await once(barePool, 0, durationMs)).rps)
-          else {
+          if (which === "bare") {
+            const result = await once(barePool, 0, durationMs, bare.pid)
+            reference.push(result.rps)
+            cpu.bare.push(result.cpuUsPerRequest)
+          } else {
             // Distinct records each time (a duplicate would commit nothing).
-            const result = await once(servicePool, offset, durationMs)
+            const result = await once(servicePool, offset, durationMs, service.pid)
+            cpu.service.push(result.cpuUsPerRequest)
             offset += result.requests
             target.push(result.rps)
             latencies.push(...result.latencies)
@@ -103,6 +110,15 @@ export default {
           latencyMs: { p50: lat.median, p90: lat.p90, p99: lat.p99 },
           serviceMaxRssMiB: this.memory.max / 2 ** 20,
         },
+        command: "npm run bench -- single",
+      }),
+      makeRow({
+        id: "ingest.sqlite.single.cpu",
+        target: "the same, as server CPU µs per request: usage serve vs the bare server (robust on a busy machine)",
+        unit: "µs/req",
+        samples: cpu.service,
+        ref: { name: "bare node:http CPU", samples: cpu.bare },
+        compare: "speedup",
         command: "npm run bench -- single",
       }),
     ]

@@ -158,3 +158,23 @@ export function startProcess(command, args, { env = process.env, cwd, ready, tim
     child.on("exit", (code, signal) => fail(`exited early (${code ?? signal})`))
   })
 }
+
+const CLOCK_TICKS_PER_SECOND = 100
+
+/** CPU time (user + system) used so far by `pid`, in ms (Linux /proc; 10 ms resolution), or NaN. */
+export function cpuTimeOf(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8")
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ")
+    // After the command: state is field 3; utime and stime are fields 14 and 15 of the whole line.
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND
+  } catch {
+    return Number.NaN
+  }
+}
+
+/** CPU time (user + system) of this process so far, in ms. */
+export function ownCpuMs() {
+  const { user, system } = process.cpuUsage()
+  return (user + system) / 1000
+}

@@ -88,3 +88,26 @@ export function printTable(rows, write = (s) => process.stdout.write(s)) {
   }
   write(`${table.toString()}\n`)
 }
+
+/** The rows as a Markdown table (docs/performance.md): figure, measured, reference, comparison, goal, met. */
+export function markdownTable(rows) {
+  const esc = (s) => String(s).replace(/\|/g, "\\|")
+  const lines = [
+    "| figure | measured: median [min–max] (n) | reference (median) | comparison | goal | met |",
+    "|---|---|---|---|---|---|",
+  ]
+  for (const row of rows) {
+    if (row.missing) {
+      lines.push(`| \`${row.id}\` ${esc(row.target)} | not measured: ${esc(row.reason)} | | | | — |`)
+      continue
+    }
+    const ref = row.reference
+      ? `${esc(row.reference.name)}: ${fmt(row.reference.value.median, row.reference.unit)}`
+      : ""
+    const met = row.met === null ? "info" : row.met ? "**yes**" : "**no**"
+    lines.push(
+      `| \`${row.id}\` ${esc(row.target)} | ${esc(fmtSpread(row.value, row.unit))} (${row.value.n}) | ${ref} | ${esc(comparisonText(row))} | ${esc(goalText(row))} | ${met} |`,
+    )
+  }
+  return `${lines.join("\n")}\n`
+}
