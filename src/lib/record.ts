@@ -8,10 +8,11 @@ import { z } from "zod"
 const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}(?::?\d{2})?)$/i
 const MAX_EPOCH_MS = 8.64e15
 /**
- * Upper bounds that keep totals exact: a cost is summed as integer nano-dollars, so one call costs at most
- * 1e6 USD (1e15 nanos) and stores' int64 sums hold 9.2e3 such records; real calls cost cents.
+ * Upper bounds that keep totals exact. Costs are summed as integer nano-dollars: one call costs at most
+ * 10,000 USD (1e13 nanos; real calls cost cents), so a store's int64 rollup sums hold 900,000 such calls per
+ * bucket; totals are exact in JavaScript numbers up to 2^53 nanos (about 9 million USD per answer).
  */
-export const MAX_COST_PER_RECORD = 1_000_000
+export const MAX_COST_PER_RECORD = 10_000
 export const MAX_TOKENS_PER_RECORD = 1_000_000_000_000
 
 /** Token counts: integers up to 1e12 per call, so sums over billions of records stay exact. */

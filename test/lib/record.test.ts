@@ -54,7 +54,7 @@ describe("usage record", () => {
     [
       "a cost no call can have (it would overflow exact sums)",
       { estimatedCost: 2e10 },
-      /estimatedCost: must be at most 1000000 USD/,
+      /estimatedCost: must be at most 10000 USD/,
     ],
     ["a token count no call can have", { inputTokens: 1e13 }, /inputTokens/],
     ["a timestamp without a zone", { timestamp: "2026-11-20T10:11:12" }, /timestamp/],
