@@ -1,11 +1,17 @@
 /**
- * The rollup design shared by the SQL stores. Besides the records, a store keeps sums per UTC bucket
- * (hour, day, month) x provider x model x node x task type, updated in the insert transaction. An aggregate
- * over [since, until) is cut into pieces: the whole months in the middle from the month rollup, the whole
- * days around them from the day rollup, the whole hours around those from the hour rollup and the
- * sub-hour edges from the records themselves (e.g. zones with :30 offsets, instants mid-hour), so the
- * answer is exact for any range while reading a few thousand rows at most. Buckets are UTC epoch ms of the
- * bucket's start; every coarser boundary is also a finer one, so the pieces tile the range.
+ * The rollup design shared by the SQL stores. Besides the records, a store keeps sums per UTC bucket of
+ * 30 minutes, 3 hours, a day and a month x provider x model x node x task type, updated in the insert
+ * transaction. An aggregate over [since, until) is answered from a few buckets plus the records of the
+ * edges that no bucket boundary matches (instants mid-bucket, zones at :45), so it is exact for any range
+ * while reading a few hundred rows per call. Sums per (group, node) are additive, so a range may also be
+ * written with signed pieces: a day in Europe/Paris (winter: [23:00 the day before, 23:00)) is the UTC day,
+ * plus [23:00, 24:00) of the day before, minus [23:00, 24:00) of the day itself (two 30-minute buckets
+ * each). A (group, node) whose calls sum to zero had no record in the range and is dropped, so the distinct
+ * nodes stay exact too. `planRange` picks the cheapest decomposition. Why these grains: 30 minutes makes
+ * every whole- and half-hour zone offset a bucket boundary (no record scan for Asia/Kolkata days); 3 hours
+ * keeps any offset within 1.5 hours (three 30-minute buckets) of a coarser boundary; days and months keep
+ * periods and unbounded totals to a handful of buckets. Buckets are UTC epoch ms of the bucket's start;
+ * each level's boundaries are also boundaries of the finer ones.
  */
 import type { GroupBy } from "../summary-types.js"
 import type { RecordRow } from "./record-row.js"
@@ -15,17 +21,24 @@ const HOUR_MS = 3_600_000
 const DAY_MS = 86_400_000
 
 export interface RollupLevel {
-  readonly name: "hour" | "day" | "month"
+  readonly name: string
   readonly table: string
+  /** Approximate bucket length in ms (for the cost of a plan). */
+  readonly size: number
   /** Start of the bucket holding `ms` (±Infinity stays as is). */
   floor(ms: number): number
   /** Start of the first bucket at or after `ms`. */
   ceil(ms: number): number
 }
 
-function fixedLevel(name: "hour" | "day", table: string, size: number): RollupLevel {
-  const floor = (ms: number) => (Number.isFinite(ms) ? Math.floor(ms / size) * size : ms)
-  return { name, table, floor, ceil: (ms) => (Number.isFinite(ms) ? Math.ceil(ms / size) * size : ms) }
+function fixedLevel(name: string, table: string, size: number): RollupLevel {
+  return {
+    name,
+    table,
+    size,
+    floor: (ms) => (Number.isFinite(ms) ? Math.floor(ms / size) * size : ms),
+    ceil: (ms) => (Number.isFinite(ms) ? Math.ceil(ms / size) * size : ms),
+  }
 }
 
 function monthStart(ms: number, offset: number): number {
@@ -38,6 +51,7 @@ function monthStart(ms: number, offset: number): number {
 const MONTH: RollupLevel = {
   name: "month",
   table: "usage_rollup_month",
+  size: 30 * DAY_MS,
   floor: (ms) => (Number.isFinite(ms) ? monthStart(ms, 0) : ms),
   ceil: (ms) => {
     if (!Number.isFinite(ms)) return ms
@@ -48,41 +62,106 @@ const MONTH: RollupLevel = {
 
 /** Finest first. Each level's boundaries are boundaries of the previous one. */
 export const ROLLUP_LEVELS: readonly RollupLevel[] = [
-  fixedLevel("hour", "usage_rollup_hour", HOUR_MS),
+  fixedLevel("30m", "usage_rollup_30m", HOUR_MS / 2),
+  fixedLevel("3h", "usage_rollup_3h", 3 * HOUR_MS),
   fixedLevel("day", "usage_rollup_day", DAY_MS),
   MONTH,
 ]
 
-/** A piece of a range answered by one table: the records (sub-hour edges) or a rollup level. */
+/** A piece of a range answered by one table: the records (edges off every boundary) or a rollup level. */
 export interface RangePiece {
   level: RollupLevel | "records"
   /** Inclusive start, UTC ms; -Infinity when unbounded. */
   from: number
   /** Exclusive end, UTC ms; +Infinity when unbounded. */
   to: number
+  /** +1: add the piece's sums; -1: subtract them. */
+  sign: 1 | -1
 }
 
 /**
- * Cuts [since, until) into pieces, coarsest in the middle. An open bound is ±Infinity, which every level
- * treats as aligned, so an unbounded query reads only the coarsest rollup.
+ * The cost of reading records, in rollup buckets per hour of records: a bucket holds one row per combination
+ * present (tens for one provider), an hour of records many more rows (hundreds at 1M records over 60 days).
+ */
+const RECORDS_COST_PER_HOUR = 8
+
+/** The span an open-ended range is costed as (about 300 years). */
+const OPEN_SPAN_MS = 1e13
+
+interface Cover {
+  cost: number
+  pieces: RangePiece[]
+}
+
+const EMPTY: Cover = { cost: 0, pieces: [] }
+
+/** Finds the cheapest signed cover of intervals, memoised per (interval, levels) within one plan. */
+class RangePlanner {
+  private readonly memo = new Map<string, Cover>()
+
+  constructor(private readonly levels: readonly RollupLevel[]) {}
+
+  /** [from, to) as a signed interval: to < from means minus [to, from). Uses levels[0..depth). */
+  signed(from: number, to: number, depth: number): Cover {
+    if (from === to) return EMPTY
+    if (from < to) return this.cheapest(from, to, depth)
+    const cover = this.cheapest(to, from, depth)
+    return { cost: cover.cost, pieces: cover.pieces.map((p) => ({ ...p, sign: p.sign === 1 ? -1 : 1 })) }
+  }
+
+  /** The cheapest cover of [from, to) (from < to) by buckets of levels[0..depth) and records. */
+  cheapest(from: number, to: number, depth: number): Cover {
+    const key = `${from},${to},${depth}`
+    let best = this.memo.get(key)
+    if (best) return best
+    if (depth === 0) {
+      const hours = (to - from) / HOUR_MS
+      best = {
+        cost: Number.isFinite(hours) ? hours * RECORDS_COST_PER_HOUR : Number.POSITIVE_INFINITY,
+        pieces: [{ level: "records", from, to, sign: 1 }],
+      }
+    } else {
+      // Either this level is not used, or the range is rounded to its boundaries (down or up, on each
+      // side) and the differences are covered, added or subtracted, by finer levels.
+      best = this.cheapest(from, to, depth - 1)
+      const level = this.levels[depth - 1]
+      // A range under half a bucket is never cheaper through that bucket: the differences are longer.
+      if (to - from < level.size / 2) {
+        this.memo.set(key, best)
+        return best
+      }
+      const lefts = [...new Set([level.floor(from), level.ceil(from)])]
+      const rights = [...new Set([level.floor(to), level.ceil(to)])]
+      for (const a of lefts) {
+        for (const b of rights) {
+          if (!(a < b)) continue
+          // An open range counts as a long one (so coarser levels win), not as an infinite one.
+          const buckets = Math.max(1, Math.min(b - a, OPEN_SPAN_MS) / level.size)
+          if (buckets >= best.cost) continue
+          const left = this.signed(from, a, depth - 1)
+          const right = this.signed(b, to, depth - 1)
+          const cost = buckets + left.cost + right.cost
+          if (cost < best.cost) {
+            best = { cost, pieces: [{ level, from: a, to: b, sign: 1 }, ...left.pieces, ...right.pieces] }
+          }
+        }
+      }
+    }
+    this.memo.set(key, best)
+    return best
+  }
+}
+
+/**
+ * Cuts [since, until) into signed pieces whose sums add up to the range's, reading as few rows as the cost
+ * model says. An open bound is ±Infinity, which every level treats as aligned, so an unbounded query reads
+ * only the month rollup.
  */
 export function planRange(filter: Pick<RecordFilter, "since" | "until">, levels = ROLLUP_LEVELS): RangePiece[] {
-  let from = filter.since ? filter.since.getTime() : Number.NEGATIVE_INFINITY
-  let to = filter.until ? filter.until.getTime() : Number.POSITIVE_INFINITY
+  const from = filter.since ? filter.since.getTime() : Number.NEGATIVE_INFINITY
+  const to = filter.until ? filter.until.getTime() : Number.POSITIVE_INFINITY
   if (!(from < to)) return []
-  const edges: RangePiece[] = []
-  let finer: RollupLevel | "records" = "records"
-  for (const level of levels) {
-    const a = level.ceil(from)
-    const b = level.floor(to)
-    if (!(a < b)) break
-    if (from < a) edges.push({ level: finer, from, to: a })
-    if (b < to) edges.push({ level: finer, from: b, to })
-    from = a
-    to = b
-    finer = level
-  }
-  return [...edges, { level: finer, from, to }]
+  return new RangePlanner(levels).cheapest(from, to, levels.length).pieces
 }
 
 /** The sums a rollup row keeps, in column order. */

@@ -31,16 +31,23 @@ class Params {
   }
 }
 
+/** The sums of a record (a rollup row of one call), in SUM_COLUMNS order. */
 const RECORD_SUMS = [
-  "1 AS calls",
+  "1",
   "cost_nanos",
   "input_tokens",
   "output_tokens",
-  "COALESCE(cache_read_tokens, 0) AS cache_read_tokens",
-  "COALESCE(cache_write_tokens, 0) AS cache_write_tokens",
-  "COALESCE(reasoning_tokens, 0) AS reasoning_tokens",
-  "COALESCE(unpriced, 0) AS unpriced_calls",
-].join(", ")
+  "COALESCE(cache_read_tokens, 0)",
+  "COALESCE(cache_write_tokens, 0)",
+  "COALESCE(reasoning_tokens, 0)",
+  "COALESCE(unpriced, 0)",
+]
+
+/** The select list of a piece's sums, negated for a subtracted piece. */
+function pieceSums(onRecords: boolean, sign: 1 | -1): string {
+  const minus = sign < 0 ? "-" : ""
+  return SUM_COLUMNS.map((c, i) => `${minus}${onRecords ? RECORD_SUMS[i] : c} AS ${c}`).join(", ")
+}
 
 function pieceQuery(piece: RangePiece, filter: RecordFilter, groupBy: GroupBy, params: Params): string {
   const onRecords = piece.level === "records"
@@ -53,14 +60,14 @@ function pieceQuery(piece: RangePiece, filter: RecordFilter, groupBy: GroupBy, p
   if (Number.isFinite(piece.to)) where.push(`${timeColumn} < ${params.add(piece.to)}`)
   if (filter.node !== undefined) where.push(`node = ${params.add(filter.node)}`)
   const table = piece.level === "records" ? "usage_records" : piece.level.table
-  const sums = onRecords ? RECORD_SUMS : SUM_COLUMNS.join(", ")
   const conditions = where.length > 0 ? ` WHERE ${where.join(" AND ")}` : ""
-  return `SELECT ${GROUP_COLUMN[groupBy]} AS k, node, ${sums} FROM ${table}${conditions}`
+  return `SELECT ${GROUP_COLUMN[groupBy]} AS k, node, ${pieceSums(onRecords, piece.sign)} FROM ${table}${conditions}`
 }
 
 /**
- * Sums per (group key, node) over the records matching `filter`, read from the coarsest rollups that tile
- * the range plus the records of its sub-hour edges. Undefined when the range is empty.
+ * Sums per (group key, node) over the records matching `filter`, added and subtracted from the rollup
+ * buckets and record edges `planRange` chose. Undefined when the range is empty. A (key, node) whose calls
+ * sum to zero had no record in the range (foldKeyNodeSums drops it).
  */
 export function aggregateQuery(filter: RecordFilter, groupBy: GroupBy, dialect: Dialect): SqlQuery | undefined {
   const pieces = planRange(filter)
@@ -108,7 +115,8 @@ export function rollupIncrementSet(table: string): string {
 /** Every table of the schema (for size statistics and test clean-up). */
 export const STORE_TABLES = [
   "usage_records",
-  "usage_rollup_hour",
+  "usage_rollup_30m",
+  "usage_rollup_3h",
   "usage_rollup_day",
   "usage_rollup_month",
   "usage_providers",

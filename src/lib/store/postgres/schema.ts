@@ -38,7 +38,7 @@ CREATE TABLE ${name} (
 export const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
-    description: "records keyed by identity; hour, day and month rollups; providers; record counters",
+    description: "records keyed by identity; 30-minute, 3-hour, day and month rollups; providers; record counters",
     sql: `
 CREATE TABLE usage_records (
   node text COLLATE "C" NOT NULL,
@@ -57,7 +57,8 @@ CREATE TABLE usage_records (
   unpriced smallint,
   PRIMARY KEY (ts, node, id)
 );
-${rollupTable("usage_rollup_hour")}
+${rollupTable("usage_rollup_30m")}
+${rollupTable("usage_rollup_3h")}
 ${rollupTable("usage_rollup_day")}
 ${rollupTable("usage_rollup_month")}
 CREATE TABLE usage_providers (provider text COLLATE "C" PRIMARY KEY);

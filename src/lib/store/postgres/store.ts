@@ -4,8 +4,8 @@
  *
  * An insert transaction sends the new records as one multi-row `INSERT … SELECT FROM unnest(arrays)
  * ON CONFLICT DO NOTHING RETURNING node, id, ts` (one statement, fixed parameters, whatever the row count);
- * the rows it returns are the new ones, and their sums go to the hour/day/month rollups
- * (src/lib/store/rollup.ts) in the same transaction, in primary-key order so concurrent replicas lock rollup
+ * the rows it returns are the new ones, and their sums go to the rollups (30 minutes, 3 hours, day, month:
+ * src/lib/store/rollup.ts) in the same transaction, in primary-key order so concurrent replicas lock rollup
  * rows in the same order. Durability is PostgreSQL's: with the default `synchronous_commit = on`, COMMIT
  * returns after the WAL is flushed, so a committed insert survives a crash of the service or of the server.
  *

@@ -35,7 +35,7 @@ CREATE TABLE ${name} (
 export const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
-    description: "records keyed by identity; hour, day and month rollups; providers; record counter",
+    description: "records keyed by identity; 30-minute, 3-hour, day and month rollups; providers; record counter",
     sql: `
 CREATE TABLE usage_records (
   node TEXT NOT NULL,
@@ -54,7 +54,8 @@ CREATE TABLE usage_records (
   unpriced INTEGER,
   PRIMARY KEY (ts, node, id)
 ) STRICT, WITHOUT ROWID;
-${rollupTable("usage_rollup_hour")}
+${rollupTable("usage_rollup_30m")}
+${rollupTable("usage_rollup_3h")}
 ${rollupTable("usage_rollup_day")}
 ${rollupTable("usage_rollup_month")}
 CREATE TABLE usage_providers (provider TEXT PRIMARY KEY) STRICT, WITHOUT ROWID;

@@ -9,8 +9,9 @@
  * groups concurrent requests into one transaction (insertBatches), which pays the fsync once per group.
  *
  * Each insert transaction checks identity (primary key (ts, node, id): ON CONFLICT DO NOTHING), stores the
- * new rows and adds them to the hour/day/month rollups (src/lib/store/rollup.ts) in ONE IMMEDIATE
- * transaction. Aggregates read the rollups plus the sub-hour edges of the range; `iterate` pages by keyset.
+ * new rows and adds them to the rollups (30 minutes, 3 hours, day, month: src/lib/store/rollup.ts) in ONE
+ * IMMEDIATE transaction. Aggregates read a few rollup buckets plus the records of edges off every bucket
+ * boundary; `iterate` pages by keyset.
  * The driver is imported when a store is opened, so loading this module loads no native addon.
  */
 import { existsSync, mkdirSync } from "node:fs"

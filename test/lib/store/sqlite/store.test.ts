@@ -119,7 +119,7 @@ describe("SqliteStore", () => {
         cost: records.reduce((s, r) => s + Math.round(r.estimatedCost * 1e9), 0),
         cr: records.reduce((s, r) => s + (r.cacheReadTokens ?? 0), 0),
       })
-      for (const table of ["usage_rollup_hour", "usage_rollup_day", "usage_rollup_month"]) {
+      for (const table of ["usage_rollup_30m", "usage_rollup_3h", "usage_rollup_day", "usage_rollup_month"]) {
         const sums = db
           .prepare(`SELECT SUM(calls) AS calls, SUM(cost_nanos) AS cost, SUM(cache_read_tokens) AS cr FROM ${table}`)
           .get()
@@ -131,7 +131,7 @@ describe("SqliteStore", () => {
     }
   })
 
-  it("answers whole hours from the hour rollup and only the sub-hour edges from the records", async () => {
+  it("answers bucket-aligned parts of a range from the rollups and only edges off every boundary from the records", async () => {
     const path = newPath()
     const store = await SqliteStore.open(path)
     await store.insert([
@@ -139,16 +139,18 @@ describe("SqliteStore", () => {
       record({ id: "usage_2", timestamp: new Date("2026-11-20T10:45:00Z"), estimatedCost: 2 }),
       record({ id: "usage_3", timestamp: new Date("2026-11-20T11:20:00Z"), estimatedCost: 4 }),
     ])
-    // Remove the records behind the store's back: what is still counted comes from the rollups.
+    // Remove two records behind the store's back: what still counts them comes from the rollups.
     const db = new Database(path)
     db.exec("DELETE FROM usage_records WHERE id IN ('usage_1', 'usage_3')")
     db.close()
     const calls = async (since: string, until: string) =>
       (await store.aggregate({ since: new Date(since), until: new Date(until) }, "provider"))[0]?.calls ?? 0
     expect(await calls("2026-11-20T10:00:00Z", "2026-11-20T11:00:00Z"), "a whole hour").to.equal(2)
-    expect(await calls("2026-11-20T10:30:00Z", "2026-11-20T11:00:00Z"), "a half hour").to.equal(1)
-    expect(await calls("2026-11-20T10:30:00Z", "2026-11-20T12:00:00Z"), "half + whole").to.equal(2)
-    expect(await calls("2026-11-20T00:00:00Z", "2026-11-21T00:00:00Z"), "a whole day").to.equal(3)
+    expect(await calls("2026-11-20T10:30:00Z", "2026-11-20T12:00:00Z"), "half hours").to.equal(2)
+    expect(await calls("2026-11-20T00:00:00Z", "2026-11-21T00:00:00Z"), "a UTC day").to.equal(3)
+    expect(await calls("2026-11-19T18:30:00Z", "2026-11-20T18:30:00Z"), "a day in Asia/Kolkata").to.equal(3)
+    expect(await calls("2026-11-20T11:10:00Z", "2026-11-20T11:25:00Z"), "a quarter hour: records").to.equal(0)
+    expect(await calls("2026-11-20T10:40:00Z", "2026-11-20T10:50:00Z"), "ten minutes: records").to.equal(1)
     await store.close()
   })
 
