@@ -195,6 +195,8 @@ export class HttpIngestAdapter implements StorageAdapter {
   private readonly ready: Promise<void>
   private loop?: Promise<void>
   private takeoverTimer?: ReturnType<typeof setInterval>
+  /** A look for dead spools when the lock of one whose pid looks dead goes stale (sooner than the interval). */
+  private takeoverHintTimer?: ReturnType<typeof setTimeout>
 
   // The delivery queue: records on disk from `sendOffset` on; the first ones also in memory.
   private queue: Array<{ line: string; end: number }> = []
@@ -309,6 +311,12 @@ export class HttpIngestAdapter implements StorageAdapter {
       this.counters.takenOver += await this.spool.takeOverOrphans()
     } finally {
       this.takingOver = false
+    }
+    const at = this.spool.nextOrphanCheckAt
+    if (at !== undefined && !this.stopping) {
+      if (this.takeoverHintTimer) clearTimeout(this.takeoverHintTimer)
+      this.takeoverHintTimer = setTimeout(() => void this.takeOver(), Math.max(0, at - Date.now()))
+      unref(this.takeoverHintTimer)
     }
   }
 
@@ -732,6 +740,7 @@ export class HttpIngestAdapter implements StorageAdapter {
     await this.spool!.flushAppends()
     this.stopping = true
     if (this.takeoverTimer) clearInterval(this.takeoverTimer)
+    if (this.takeoverHintTimer) clearTimeout(this.takeoverHintTimer)
     this.wake?.(true)
     if (this.inflight) {
       const grace = setTimeout(() => this.inflight?.abort(new Error("adapter closed")), this.closeGraceMs)

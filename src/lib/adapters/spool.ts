@@ -6,9 +6,11 @@
  * prefix builds up (atomic rewrite of the tail). Offsets given out are logical (they survive compaction).
  *
  * Each process (each adapter) owns one file `spool.<host>.<pid>.<rand>.ndjson` in the spool directory, locked
- * with proper-lockfile. Spools left by dead processes (pid gone on this host, or a stale lock) are claimed by
- * an atomic rename and their unacknowledged lines are copied into the live spool, then deleted; a torn last
- * line (a crash mid-write) is skipped. Plugin-safe: node:fs only (Bun implements it).
+ * with proper-lockfile. Spools left by dead processes are claimed, always under their lock (released, or stale:
+ * not refreshed for `staleMs`), by an atomic rename; their unacknowledged lines are copied into the live spool,
+ * then deleted; a torn last line (a crash mid-write) is skipped. A pid that looks dead on this host is only a
+ * hint (it may live in another PID namespace sharing the hostname): it never skips the lock, it only says when
+ * to look again (`nextOrphanCheckAt`, when that lock goes stale). Plugin-safe: node:fs only (Bun implements it).
  */
 import { randomUUID } from "node:crypto"
 import {
@@ -20,6 +22,7 @@ import {
   readFile,
   rename,
   rm,
+  stat,
   unlink,
   writeFile,
 } from "node:fs/promises"
@@ -138,11 +141,11 @@ async function readCompleteLines(handle: FileHandle, from: number, to: number, m
   return { lines, ends }
 }
 
-/** A spool file of a process that is gone, found in the spool directory. */
+/** A spool file of a process that is gone, found in the spool directory, and locked by us. */
 interface Orphan {
   path: string
-  /** Release of the stale lock we took on it (when it was not a dead pid of this host). */
-  release?: () => Promise<void>
+  /** Release of the lock we took on it. */
+  release: () => Promise<void>
 }
 
 export class Spool {
@@ -177,6 +180,14 @@ export class Spool {
   private compromised = false
   /** Set when a failed write could not be cut off the file: appends are refused from then on. */
   private broken?: string
+  /** Spools whose pid looks dead but whose lock was fresh, already given a look-again time (once each). */
+  private readonly hinted = new Set<string>()
+  /**
+   * When a spool of this host whose pid looks dead, but whose lock was fresh at the last look, will have a
+   * stale lock: call `takeOverOrphans()` again then (each such spool is hinted once; afterwards it is taken as
+   * a live process's, left to the periodic look).
+   */
+  nextOrphanCheckAt?: number
 
   private constructor(options: SpoolOptions, path: string) {
     this.dir = options.dir
@@ -418,6 +429,8 @@ export class Spool {
         taken += await this.takeOver(orphan)
       } catch (error) {
         this.logger.warn(`usage-hub: could not take over spool ${orphan.path}: ${(error as Error).message}`)
+      } finally {
+        await orphan.release().catch(() => undefined)
       }
     }
     return taken
@@ -432,16 +445,12 @@ export class Spool {
     }
     const host = hostTag()
     const orphans: Orphan[] = []
+    let checkAt: number | undefined
     for (const name of names) {
       const match = NAME.exec(name)
       const path = join(this.dir, name)
       if (!match || path === this.path || HELD.has(path)) continue
-      const pid = Number(match[2])
-      if (match[1] === host && (pid === process.pid || !isAlive(pid))) {
-        // Its process is gone (or it is an earlier life of this pid, not held here): no need to wait for staleness.
-        orphans.push({ path })
-        continue
-      }
+      // Always under its lock: a pid that is not alive here may be alive in another PID namespace.
       try {
         const release = await lockfile.lock(path, {
           stale: this.staleMs,
@@ -450,11 +459,30 @@ export class Spool {
           onCompromised: () => {},
         })
         orphans.push({ path, release })
+        this.hinted.delete(path)
       } catch {
-        // Locked by a live process.
+        // Locked by a live process, or by a dead one whose lock is not stale yet.
+        const pid = Number(match[2])
+        const looksDead = match[1] === host && (pid === process.pid || !isAlive(pid))
+        if (!looksDead || this.hinted.has(path)) continue
+        const at = await this.lockStaleAt(path)
+        if (at === undefined) continue
+        this.hinted.add(path)
+        checkAt = checkAt === undefined ? at : Math.min(checkAt, at)
       }
     }
+    this.nextOrphanCheckAt = checkAt
     return orphans
+  }
+
+  /** When the lock of `path` goes stale if nobody refreshes it (undefined: no lock to read). */
+  private async lockStaleAt(path: string): Promise<number | undefined> {
+    try {
+      const { mtimeMs } = await stat(`${path}.lock`)
+      return Math.ceil(mtimeMs) + this.staleMs + 50
+    } catch {
+      return undefined
+    }
   }
 
   private async takeOver(orphan: Orphan): Promise<number> {
@@ -475,8 +503,6 @@ export class Spool {
       }
       await rename(`${orphan.path}.ack`, `${claim}.ack`).catch(() => undefined)
       await rm(`${orphan.path}.compact`, { force: true })
-      if (orphan.release) await orphan.release().catch(() => undefined)
-      else await rm(`${orphan.path}.lock`, { recursive: true, force: true })
       const ack = await readAck(claim)
       const handle = await open(claim, "r")
       let taken = 0

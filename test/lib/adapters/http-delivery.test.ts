@@ -4,7 +4,7 @@
  * sharing one spool directory. In each, every record whose saveRecord resolved is counted exactly once.
  */
 import { type ChildProcess, spawn } from "node:child_process"
-import { existsSync } from "node:fs"
+import { existsSync, readdirSync, statSync } from "node:fs"
 import { createServer } from "node:net"
 import { join } from "node:path"
 import { expect } from "chai"
@@ -110,6 +110,14 @@ async function serveProcess(db: string, port: number): Promise<ChildProcess> {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+/** Waits until every spool lock in `dir` is stale for a taker with `staleMs` (a killed process's lock stays). */
+async function locksStale(dir: string, staleMs: number): Promise<void> {
+  const mtimes = readdirSync(dir)
+    .filter((n) => n.endsWith(".lock"))
+    .map((n) => statSync(join(dir, n)).mtimeMs)
+  if (mtimes.length > 0) await sleep(Math.max(0, Math.max(...mtimes) + staleMs + 100 - Date.now()))
+}
 
 describe("HttpIngestAdapter against the real service", function () {
   this.timeout(40_000)
@@ -234,6 +242,9 @@ describe("HttpIngestAdapter against the real service", function () {
       first.child.kill("SIGKILL")
       await first.exited
       expect((await store.stats()).records).to.equal(0)
+      // Its lock stays behind; the next process takes the spool over once that lock is stale (2 s in the child),
+      // never on the strength of the pid alone (it could be alive in another PID namespace).
+      await locksStale(dir, 2000)
       const second = nodeProcess({ ENDPOINT: server.url, SPOOL_DIR: dir, COUNT: "0", MODE: "drain", NODE_ID: "n-next" })
       cleanup.push(() => second.child.kill("SIGKILL"))
       expect(await second.exited, second.stderr()).to.equal(0)

@@ -223,6 +223,25 @@ describe("HttpIngestAdapter spool", () => {
     expect(spoolFiles(dir)).to.not.include("spool.otherhost.123.aaaa.ndjson")
   })
 
+  it("takes over a spool whose pid looks dead as soon as its lock goes stale, not at the next periodic look", async function () {
+    this.timeout(20_000)
+    const orphan = join(dir, `spool.${HOST}.${deadPid()}.feed.ndjson`)
+    writeFileSync(orphan, `${wireLine("after-stale")}\n`)
+    mkdirSync(`${orphan}.lock`)
+    const received: string[] = []
+    const up = nock(BASE).post("/ingest/usage").reply(collect(received))
+    const adapter = testAdapter(dir, { endpoint: BASE, logger, staleMs: 2000, takeoverIntervalMs: 600_000 })
+    adapters.push(adapter)
+    await adapter.init()
+    // Its lock is fresh: it may belong to a live process in another PID namespace.
+    expect(adapter.stats().takenOver).to.equal(0)
+    const deadline = Date.now() + 10_000
+    while (received.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
+    up.done()
+    expect(received).to.deep.equal(["after-stale"])
+    expect(adapter.stats().takenOver).to.equal(1)
+  })
+
   it("gives each process its own locked spool, and drains a killed process's spool", async function () {
     this.timeout(30_000)
     // The child cannot reach any service (port 9): its records stay in its own spool.
@@ -239,7 +258,8 @@ describe("HttpIngestAdapter spool", () => {
       expect(childSpools).to.have.length(1)
       const received: string[] = []
       const up = nock(BASE).post("/ingest/usage").times(2).reply(collect(received))
-      const adapter = testAdapter(dir, { endpoint: BASE, logger, takeoverIntervalMs: 100 })
+      // The killed child's lock (staleMs 2000 in the child) goes stale 2 s after its last refresh.
+      const adapter = testAdapter(dir, { endpoint: BASE, logger, takeoverIntervalMs: 100, staleMs: 2000 })
       adapters.push(adapter)
       const mine = makeRecords(3)
       await Promise.all(mine.map((r) => adapter.saveRecord(r)))

@@ -1,7 +1,25 @@
+import { existsSync, mkdirSync, utimesSync, writeFileSync } from "node:fs"
 import type { FileHandle } from "node:fs/promises"
+import { hostname } from "node:os"
+import { join } from "node:path"
 import { expect } from "chai"
 import { Spool } from "../../../src/lib/adapters/spool.js"
 import { type MemoryLogger, memoryLogger, removeDir, tempDir } from "./http-test-helpers.js"
+
+const HOST = hostname()
+  .replace(/[^A-Za-z0-9_-]/g, "_")
+  .slice(0, 64)
+
+/** A pid that is not running in this PID namespace. */
+function deadPid(): number {
+  for (let pid = 4_000_000; ; pid--) {
+    try {
+      process.kill(pid, 0)
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ESRCH") return pid
+    }
+  }
+}
 
 function line(id: string): string {
   return JSON.stringify({ id, provider: "anthropic", note: "x".repeat(40) })
@@ -96,5 +114,48 @@ describe("Spool", () => {
     const { lines } = await spool.read(0, 100)
     expect(lines.map((l) => JSON.parse(l).id)).to.deep.equal(["a1"])
     await spool.close()
+  })
+
+  describe("taking over spools of dead processes", () => {
+    it("leaves a spool of this host whose pid looks dead alone while its lock is fresh (another PID namespace)", async () => {
+      // Containers sharing a hostname and a spool directory: the owner's pid is not visible here, its lock is live.
+      const other = join(dir, `spool.${HOST}.${deadPid()}.c0ffee.ndjson`)
+      writeFileSync(other, `${line("theirs")}\n`)
+      mkdirSync(`${other}.lock`)
+      const spool = await Spool.open({ dir, fsync: false, logger, staleMs: 2000 })
+      expect(await spool.takeOverOrphans()).to.equal(0)
+      expect(existsSync(other)).to.equal(true)
+      expect(existsSync(`${other}.lock`)).to.equal(true)
+      // Once its lock is stale (the owner stopped refreshing it), it is taken over.
+      const old = new Date(Date.now() - 60_000)
+      utimesSync(`${other}.lock`, old, old)
+      expect(await spool.takeOverOrphans()).to.equal(1)
+      expect(existsSync(other)).to.equal(false)
+      const { lines } = await spool.read(0, 10)
+      expect(lines.map((l) => JSON.parse(l).id)).to.deep.equal(["theirs"])
+      await spool.close()
+    })
+
+    it("takes over a dead process's spool at once when its lock was released", async () => {
+      const orphan = join(dir, `spool.${HOST}.${deadPid()}.0dd.ndjson`)
+      writeFileSync(orphan, `${line("left")}\n`)
+      const spool = await Spool.open({ dir, fsync: false, logger, staleMs: 2000 })
+      expect(await spool.takeOverOrphans()).to.equal(1)
+      await spool.close()
+    })
+
+    it("says when the lock of a spool whose pid looks dead goes stale, so it can look again then", async () => {
+      const orphan = join(dir, `spool.${HOST}.${deadPid()}.beef.ndjson`)
+      writeFileSync(orphan, `${line("later")}\n`)
+      mkdirSync(`${orphan}.lock`)
+      const refreshed = new Date(Date.now() - 500)
+      utimesSync(`${orphan}.lock`, refreshed, refreshed)
+      const spool = await Spool.open({ dir, fsync: false, logger, staleMs: 2000 })
+      expect(await spool.takeOverOrphans()).to.equal(0)
+      const at = spool.nextOrphanCheckAt
+      expect(at).to.be.a("number")
+      expect(at! - (refreshed.getTime() + 2000)).to.be.within(0, 1000)
+      await spool.close()
+    })
   })
 })
