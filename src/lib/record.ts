@@ -2,7 +2,6 @@
  * The usage record: its zod schema (the wire format of DESIGN.md), the in-memory type (timestamps as Date),
  * its identity (node, id, instant in UTC ms) and new collision-free ids (`usage_` + UUIDv7).
  */
-import { v7 as uuidv7 } from "uuid"
 import { z } from "zod"
 
 const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}(?::?\d{2})?)$/i
@@ -74,6 +73,24 @@ export interface RecordUsageInput {
   cacheReadTokens?: number
   cacheWriteTokens?: number
   reasoningTokens?: number
+}
+
+/**
+ * A UUIDv7 (RFC 9562): 48 bits of Unix ms, then random bits, so ids sort by time and never collide in practice.
+ * Written here (15 lines) rather than imported: the plugin loads this on every start, under Bun too.
+ */
+export function uuidv7(now = Date.now()): string {
+  const bytes = new Uint8Array(16)
+  globalThis.crypto.getRandomValues(bytes)
+  let ms = now
+  for (let i = 5; i >= 0; i--) {
+    bytes[i] = ms % 256
+    ms = Math.floor(ms / 256)
+  }
+  bytes[6] = (bytes[6] & 0x0f) | 0x70 // version 7
+  bytes[8] = (bytes[8] & 0x3f) | 0x80 // variant 10
+  const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("")
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`
 }
 
 export function newRecordId(): string {

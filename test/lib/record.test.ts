@@ -1,5 +1,5 @@
 import { expect } from "chai"
-import { identityKey, newRecordId, parseRecord, toRecordJson } from "../../src/lib/record.js"
+import { identityKey, newRecordId, parseRecord, toRecordJson, uuidv7 } from "../../src/lib/record.js"
 
 const base = {
   id: "usage_3f9a1c2e",
@@ -79,7 +79,9 @@ describe("usage record", () => {
   it("makes collision-free time-ordered ids", () => {
     const ids = Array.from({ length: 1000 }, newRecordId)
     expect(new Set(ids).size).to.equal(1000)
-    expect(ids[0]).to.match(/^usage_[0-9a-f]{8}-[0-9a-f]{4}-7/)
+    expect(ids[0]).to.match(/^usage_[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/)
+    expect(uuidv7(Date.parse("2026-11-20T10:11:12.345Z")).slice(0, 13)).to.equal("01a1f870-4f59")
+    expect(uuidv7(1) < uuidv7(2)).to.equal(true)
   })
 
   it("serialises with an ISO timestamp and no undefined fields", () => {
