@@ -9,7 +9,7 @@
  * Prints medians and the speed-up. Data sets are cached between runs (delete them with --fresh).
  *
  *   npx tsc -p tsconfig.build.json && node bench/store-rollups.js [--backend sqlite|postgres|both]
- *     [--records 1000000] [--days 60] [--runs 21] [--fresh] [--pg postgres://postgres@127.0.0.1:5432/test]
+ *     [--records 1000000] [--days 60] [--runs 21] [--ref-runs 3] [--fresh] [--pg postgres://postgres@127.0.0.1:5432/test]
  */
 import { existsSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
@@ -33,6 +33,7 @@ const { values: args } = parseArgs({
     records: { type: "string", default: "1000000" },
     days: { type: "string", default: "60" },
     runs: { type: "string", default: "21" },
+    "ref-runs": { type: "string", default: "3" },
     fresh: { type: "boolean", default: false },
     pg: { type: "string", default: process.env.USAGE_TEST_PG ?? "postgres://postgres@127.0.0.1:5432/test" },
   },
@@ -40,6 +41,7 @@ const { values: args } = parseArgs({
 const COUNT = Number(args.records)
 const DAYS = Number(args.days)
 const RUNS = Number(args.runs)
+const REF_RUNS = Number(args["ref-runs"])
 const NOW = new Date(FIXTURE_END_MS)
 const ZONES = ["UTC", "Europe/Paris", "Asia/Kolkata"]
 const TAG = `${COUNT}_${DAYS}d`
@@ -73,8 +75,8 @@ function sqliteReference(path, fullScan) {
   return {
     aggregate: async (filter, groupBy) => {
       const { text, values } = referenceSql(filter, groupBy, () => "?", fullScan)
-      let st = cache.get(text)
-      if (!st) cache.set(text, (st = db.prepare(text)))
+      if (!cache.has(text)) cache.set(text, db.prepare(text))
+      const st = cache.get(text)
       return foldKeyNodeSums(st.all(...values))
     },
     close: async () => db.close(),
@@ -141,7 +143,7 @@ async function measure(name, store, references) {
       const check = JSON.stringify(await runPlan(plan(), store))
       const row = { what: `${what} (${tz})`, rollups: ours.median }
       for (const [refName, ref] of Object.entries(references)) {
-        const theirs = await time(() => runPlan(plan(), ref), Math.min(RUNS, 5))
+        const theirs = await time(() => runPlan(plan(), ref), REF_RUNS)
         if (JSON.stringify(await runPlan(plan(), ref)) !== check) throw new Error(`${refName} disagrees on ${row.what}`)
         row[refName] = theirs.median
       }
