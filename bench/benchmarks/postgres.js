@@ -103,7 +103,7 @@ export default {
 
       // Aggregates.
       const sizes = quick ? SIZES.filter((n) => n <= 100_000) : SIZES.filter((n) => n <= 1_000_000)
-      const curve = { summary: {}, trends: {} }
+      const curve = { summary: {}, trends: {}, fullScan: {} }
       for (const size of sizes) {
         const name = `${prefix}_q${size}`
         const url = await createDatabase(admin, name)
@@ -126,6 +126,7 @@ export default {
         const { summaryMs, trendsMs, more } = await serverQueries(url, quick ? 10 : 30)
         curve.summary[size] = summarize(summaryMs).median
         curve.trends[size] = summarize(trendsMs).median
+        curve.fullScan[size] = summarize(fullScanMs).median
         log(
           `${sizeLabel(size)}: summary ${curve.summary[size].toFixed(2)} ms, trends ${curve.trends[size].toFixed(2)} ms, full scan ${summarize(fullScanMs).median.toFixed(1)} ms`,
         )

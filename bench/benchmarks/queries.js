@@ -40,7 +40,7 @@ export default {
   async run({ quick }) {
     const sizes = quick ? SIZES.filter((n) => n <= 100_000) : SIZES
     const rows = []
-    const curve = { summary: {}, trends: {} }
+    const curve = { summary: {}, trends: {}, fullScan: {} }
     for (const size of sizes) {
       const fixture = await sqliteFixture(size)
       const db = tmpPath(`queries-${size}.db`)
@@ -55,6 +55,7 @@ export default {
         raw.close()
         curve.summary[size] = summarize(summaryMs).median
         curve.trends[size] = summarize(trendsMs).median
+        curve.fullScan[size] = summarize(fullScanMs).median
         log(
           `${sizeLabel(size)}: summary ${curve.summary[size].toFixed(2)} ms, trends ${curve.trends[size].toFixed(2)} ms, full scan ${summarize(fullScanMs).median.toFixed(1)} ms`,
         )

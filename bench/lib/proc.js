@@ -52,19 +52,19 @@ export function sampleRss(pid, intervalMs = 200) {
 }
 
 /**
- * Runs a process to its end. Returns { ms, code, stderr, stdout?, peakRss? } (peakRss in bytes when
- * `peakRss: true`: from GNU time's %M, else from sampling VmHWM). `stdout`: "ignore" (default), "pipe"
- * (captured) or a file descriptor.
+ * Runs a process to its end. Returns { ms, code, stderr, stdout?, peakRss?, cpuMs? }: peakRss in bytes when
+ * `peakRss: true` (GNU time's %M, else sampled VmHWM); cpuMs (user + system, 10 ms resolution) when
+ * `cpu: true` and GNU time is there. `stdout`: "ignore" (default), "pipe" (captured) or a file descriptor.
  */
 export function timeProcess(command, args, options = {}) {
-  const { env = process.env, cwd, stdout = "ignore", peakRss = false, timeoutMs = 120_000 } = options
+  const { env = process.env, cwd, stdout = "ignore", peakRss = false, cpu = false, timeoutMs = 120_000 } = options
   let file = command
   let argv = args
   let timeFile
-  if (peakRss && HAS_GNU_TIME) {
+  if ((peakRss || cpu) && HAS_GNU_TIME) {
     timeFile = join(tmpdir(), `usage-hub-bench-time-${process.pid}-${Math.random().toString(36).slice(2)}`)
     file = GNU_TIME
-    argv = ["-f", "%M", "-o", timeFile, command, ...args]
+    argv = ["-f", "%M %U %S", "-o", timeFile, command, ...args]
   }
   return new Promise((resolve, reject) => {
     const start = performance.now()
@@ -85,17 +85,18 @@ export function timeProcess(command, args, options = {}) {
       if (poll) clearInterval(poll)
       const result = { ms, code, signal, stderr }
       if (stdout === "pipe") result.stdout = out
-      if (peakRss) {
-        if (timeFile) {
-          try {
-            const lines = readFileSync(timeFile, "utf8").trim().split("\n")
-            result.peakRss = Number(lines[lines.length - 1]) * 1024
-          } catch {
-            result.peakRss = Number.NaN
-          }
-          rmSync(timeFile, { force: true })
-        } else result.peakRss = hwm
-      }
+      if (timeFile) {
+        try {
+          const lines = readFileSync(timeFile, "utf8").trim().split("\n")
+          const [kb, user, system] = lines[lines.length - 1].split(" ").map(Number)
+          result.peakRss = kb * 1024
+          result.cpuMs = (user + system) * 1000
+        } catch {
+          result.peakRss = Number.NaN
+          result.cpuMs = Number.NaN
+        }
+        rmSync(timeFile, { force: true })
+      } else if (peakRss) result.peakRss = hwm
       resolve(result)
     })
   })
