@@ -3,7 +3,8 @@
  * lib/adapter-offline-child.js): per-call cost of the synchronous call in bursts of 1000, the amortized cost
  * once every record is fsync'ed in the spool, and memory: the adapter's in-memory queue against
  * localBufferSize, and the heap the adapter adds to a tracker's own (UsageTracker with persist: false as the
- * reference) at 20k and 100k records, which must not grow with the number of records.
+ * reference) at 100k and 300k records, which must not grow with the number of records (at 20k the tracker
+ * still holds a younger heap, which made a smaller first size misleading).
  */
 import { mkdirSync, rmSync } from "node:fs"
 import { fileURLToPath } from "node:url"
@@ -38,8 +39,8 @@ async function child(n, mode, tag) {
 export default {
   title: "recordUsage through HttpIngestAdapter with the service down: µs per call, memory vs localBufferSize",
   async run({ quick }) {
-    const small = quick ? 5_000 : 20_000
-    const large = quick ? 20_000 : 100_000
+    const small = quick ? 20_000 : 100_000
+    const large = quick ? 60_000 : 300_000
     const a1 = await child(small, "adapter", "a1")
     const n1 = await child(small, "none", "n1")
     const a2 = await child(large, "adapter", "a2")
