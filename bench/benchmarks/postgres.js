@@ -8,7 +8,7 @@
  *   VACUUM ANALYZE as autovacuum would), against the full-scan GROUP BY on the same database; the CLI
  *   against the bare oclif import at 1M.
  */
-import { DAY_MS, FIXTURE_END_MS, chunks, generateRecords, toStored } from "../lib/data.js"
+import { chunks, DAY_MS, FIXTURE_END_MS, generateRecords, toStored } from "../lib/data.js"
 import { log, storeApi } from "../lib/fixtures.js"
 import { FULL_SCAN_SQL, trendScan } from "../lib/full-scan.js"
 import { compareIngestion } from "../lib/ingest-run.js"
