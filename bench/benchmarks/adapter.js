@@ -39,8 +39,8 @@ async function child(n, mode, tag) {
 export default {
   title: "recordUsage through HttpIngestAdapter with the service down: µs per call, memory vs localBufferSize",
   async run({ quick }) {
-    const small = quick ? 20_000 : 100_000
-    const large = quick ? 60_000 : 300_000
+    const small = quick ? 60_000 : 100_000
+    const large = quick ? 120_000 : 300_000
     const a1 = await child(small, "adapter", "a1")
     const n1 = await child(small, "none", "n1")
     const a2 = await child(large, "adapter", "a2")
