@@ -7,9 +7,12 @@
  *   - the same plans answered by a reference without rollups: GROUP BY over the records table (using
  *     its timestamp index), and a forced full scan.
  * Prints medians and the speed-up. Data sets are cached between runs (delete them with --fresh).
+ * With --ingest, measures writes instead: 100k live records (20 ms apart) in 1000-record batches into a new
+ * store, one batch per transaction and five per transaction (group commit), against inserting the same rows
+ * into the same records table without rollups.
  *
  *   npx tsc -p tsconfig.build.json && node bench/store-rollups.js [--backend sqlite|postgres|both]
- *     [--records 1000000] [--days 60] [--runs 21] [--ref-runs 3] [--fresh] [--pg postgres://postgres@127.0.0.1:5432/test]
+ *     [--records 1000000] [--days 60] [--runs 21] [--ref-runs 3] [--fresh] [--ingest] [--pg postgres://postgres@127.0.0.1:5432/test]
  */
 import { existsSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
@@ -21,6 +24,7 @@ import { runPlan } from "../dist/lib/query/plan.js"
 import { summaryPlan } from "../dist/lib/query/summary.js"
 import { trendsPlan } from "../dist/lib/query/trends.js"
 import { PostgresStore } from "../dist/lib/store/postgres/store.js"
+import { RECORD_COLUMNS, toRecordRow } from "../dist/lib/store/record-row.js"
 import { foldKeyNodeSums, GROUP_COLUMN } from "../dist/lib/store/rollup.js"
 import { STORE_TABLES } from "../dist/lib/store/sql-query.js"
 import { SqliteStore } from "../dist/lib/store/sqlite/store.js"
@@ -35,6 +39,7 @@ const { values: args } = parseArgs({
     runs: { type: "string", default: "21" },
     "ref-runs": { type: "string", default: "3" },
     fresh: { type: "boolean", default: false },
+    ingest: { type: "boolean", default: false },
     pg: { type: "string", default: process.env.USAGE_TEST_PG ?? "postgres://postgres@127.0.0.1:5432/test" },
   },
 })
@@ -161,6 +166,96 @@ async function measure(name, store, references) {
       ].join(" "),
     )
   }
+}
+
+/** Live traffic: 100k records 20 ms apart, in batches of 1000 (what senders post). */
+function liveBatches() {
+  const startMs = FIXTURE_END_MS - 100_000 * 20
+  const records = generateRecords({ count: 100_000, startMs, endMs: FIXTURE_END_MS, seed: 3 })
+  return [...chunks(records, 1000)].map((batch) => batch.map((r) => toStored(r)))
+}
+
+/** Records per second of three write paths over the same batches: per-batch commits, group commits, raw rows. */
+async function measureIngest(name, open, rawInsert) {
+  const batches = liveBatches()
+  const third = Math.floor(batches.length / 3)
+  const rate = async (label, fn) => {
+    const t = performance.now()
+    const n = await fn()
+    console.log(`  ${label.padEnd(48)} ${fmt(n / ((performance.now() - t) / 1000), "records/s")}`)
+  }
+  console.log(`\n${name} ingestion, 1000-record batches of live records`)
+  const store = await open()
+  await rate("store, one batch per transaction", async () => {
+    for (const batch of batches.slice(0, third)) await store.insert(batch)
+    return third * 1000
+  })
+  await rate("store, five batches per transaction", async () => {
+    for (let i = third; i < 2 * third; i += 5) await store.insertBatches(batches.slice(i, Math.min(i + 5, 2 * third)))
+    return third * 1000
+  })
+  await store.close()
+  await rate("records table alone (no rollups), one per txn", async () => {
+    for (const batch of batches.slice(2 * third, 3 * third)) await rawInsert(batch.map(toRecordRow))
+    return third * 1000
+  })
+}
+
+if (args.ingest) {
+  if (args.backend !== "postgres") {
+    const path = join(tmpdir(), `usage-hub-bench-ingest-${process.pid}.db`)
+    const store = await SqliteStore.open(path)
+    const db = new Database(path)
+    db.pragma("synchronous = FULL")
+    const insert = db.prepare(
+      `INSERT INTO usage_records (${RECORD_COLUMNS.join(", ")}) VALUES (${RECORD_COLUMNS.map((c) => `@${c}`).join(", ")}) ON CONFLICT DO NOTHING`,
+    )
+    const rawTx = db.transaction((rows) => {
+      for (const row of rows) insert.run(row)
+    })
+    await measureIngest(
+      "SQLite",
+      async () => store,
+      async (rows) => rawTx(rows),
+    )
+    db.close()
+    for (const suffix of ["", "-wal", "-shm"]) rmSync(path + suffix, { force: true })
+  }
+  if (args.backend !== "sqlite") {
+    const schema = `usage_hub_bench_ingest_${process.pid}`
+    const store = await PostgresStore.open(args.pg, { schema })
+    const pool = new pg.Pool({ connectionString: args.pg, max: 2, options: `-c search_path=${schema}` })
+    const types = [
+      "text",
+      "text",
+      "bigint",
+      "text",
+      "text",
+      "text",
+      "text",
+      "bigint",
+      "bigint",
+      "bigint",
+      "bigint",
+      "bigint",
+      "bigint",
+      "smallint",
+    ]
+    const text = `INSERT INTO usage_records (${RECORD_COLUMNS.join(", ")}) SELECT * FROM unnest(${types.map((t, i) => `$${i + 1}::${t}[]`).join(", ")}) ON CONFLICT DO NOTHING`
+    await measureIngest(
+      "PostgreSQL",
+      async () => store,
+      async (rows) => {
+        await pool.query(
+          text,
+          RECORD_COLUMNS.map((c) => rows.map((r) => r[c])),
+        )
+      },
+    )
+    await pool.query(`DROP SCHEMA ${schema} CASCADE`)
+    await pool.end()
+  }
+  process.exit(0)
 }
 
 if (args.backend === "sqlite" || args.backend === "both") {
