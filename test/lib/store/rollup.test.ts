@@ -19,12 +19,20 @@ describe("rollup range plans", () => {
       const since = base + Math.floor((rand() * 300 * 24 * HOUR) / grid) * grid
       const until = since + Math.max(grid, Math.floor((rand() * 100 * 24 * HOUR) / grid) * grid)
       const pieces = planRange({ since: new Date(since), until: new Date(until) })
-      const probes = [since, until - 1, until, since - 1, ...pieces.flatMap((p) => [p.from, p.to - 1, p.to, p.from - 1])]
-      for (let j = 0; j < 30; j++) probes.push(since - 40 * 24 * HOUR + Math.floor(rand() * (until - since + 80 * 24 * HOUR)))
+      const probes = [
+        since,
+        until - 1,
+        until,
+        since - 1,
+        ...pieces.flatMap((p) => [p.from, p.to - 1, p.to, p.from - 1]),
+      ]
+      for (let j = 0; j < 30; j++)
+        probes.push(since - 40 * 24 * HOUR + Math.floor(rand() * (until - since + 80 * 24 * HOUR)))
       for (const t of probes) {
-        expect(coverage(pieces, t), `${new Date(since).toISOString()}..${new Date(until).toISOString()} at ${t}`).to.equal(
-          t >= since && t < until ? 1 : 0,
-        )
+        expect(
+          coverage(pieces, t),
+          `${new Date(since).toISOString()}..${new Date(until).toISOString()} at ${t}`,
+        ).to.equal(t >= since && t < until ? 1 : 0)
       }
     }
   })

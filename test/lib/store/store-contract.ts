@@ -258,6 +258,23 @@ export function describeStoreContract(
       )
     })
 
+    it("leaves out groups and nodes whose records all lie just outside the range", async () => {
+      // A day in Asia/Kolkata is [18:30Z the day before, 18:30Z): records at 18:45Z are in the UTC day but not in it.
+      const inside = record({ id: "usage_in", timestamp: at("2026-11-20T12:00:00Z"), node: "kept", model: "m-in" })
+      const after = record({ id: "usage_out", timestamp: at("2026-11-20T18:45:00Z"), node: "gone", model: "m-out" })
+      const before = record({ id: "usage_early", timestamp: at("2026-11-19T18:15:00Z"), node: "gone", model: "m-out" })
+      const oracle = await withOracle([inside, after, before])
+      const day = { since: at("2026-11-19T18:30:00Z"), until: at("2026-11-20T18:30:00Z") }
+      const [row] = await store.aggregate(day, "provider")
+      expect(row).to.include({ calls: 1, costNanos: toNanos(inside.estimatedCost) })
+      expect(row.nodes).to.deep.equal(["kept"])
+      expect((await store.aggregate(day, "model")).map((r) => r.key)).to.deep.equal(["m-in"])
+      expect(await store.aggregate({ ...day, node: "gone" }, "node")).to.deep.equal([])
+      for (const groupBy of GROUP_BY_VALUES) {
+        expect(byKey(await store.aggregate(day, groupBy))).to.deep.equal(byKey(oracle.aggregateSync(day, groupBy)))
+      }
+    })
+
     it("iterates in (timestamp, node, id) order in chunks of at most the requested size", async () => {
       const records = generateRecords(250, 3, SPAN_FROM, SPAN_TO)
       // Ties on the timestamp: order falls to node, then id.
