@@ -4,9 +4,10 @@
  * holds the same `usage` object as the plugin's config (either `{"usage": {...}}` or the object itself).
  */
 import { existsSync, readFileSync } from "node:fs"
-import { homedir, hostname } from "node:os"
-import { join, resolve } from "node:path"
+import { hostname } from "node:os"
+import { resolve } from "node:path"
 import { parseUsageConfig, type UsageConfig } from "./config.js"
+import { defaultConfigPath, type Env, expandHome } from "./paths.js"
 import { UsageHubError } from "./errors.js"
 
 export interface ResolvedSettings {
@@ -20,34 +21,15 @@ export interface ResolvedSettings {
   nodeId: string
 }
 
-export type Env = Record<string, string | undefined>
-
-export function expandHome(path: string, env: Env = process.env): string {
-  if (path === "~") return env.HOME ?? homedir()
-  if (path.startsWith("~/")) return join(env.HOME ?? homedir(), path.slice(2))
-  return path
-}
-
-export function xdgConfigHome(env: Env = process.env): string {
-  return env.XDG_CONFIG_HOME || join(env.HOME ?? homedir(), ".config")
-}
-
-export function xdgDataHome(env: Env = process.env): string {
-  return env.XDG_DATA_HOME || join(env.HOME ?? homedir(), ".local", "share")
-}
-
-export function xdgStateHome(env: Env = process.env): string {
-  return env.XDG_STATE_HOME || join(env.HOME ?? homedir(), ".local", "state")
-}
-
-/** The default SQLite store of this machine: `$XDG_DATA_HOME/usage-hub/usage.db`. */
-export function defaultDbPath(env: Env = process.env): string {
-  return join(xdgDataHome(env), "usage-hub", "usage.db")
-}
-
-export function defaultConfigPath(env: Env = process.env): string {
-  return join(xdgConfigHome(env), "usage-hub", "config.json")
-}
+export {
+  type Env,
+  defaultConfigPath,
+  defaultDbPath,
+  expandHome,
+  xdgConfigHome,
+  xdgDataHome,
+  xdgStateHome,
+} from "./paths.js"
 
 function readConfigFile(path: string, explicit: boolean): unknown {
   if (!existsSync(path)) {

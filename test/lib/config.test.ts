@@ -84,3 +84,16 @@ describe("config resolution", () => {
     expect(() => resolveSettings({ configPath: bad, env: {} })).to.throw(/bad\.json is not valid JSON/)
   })
 })
+
+describe("settings without configuration", () => {
+  it("are what resolveSettings gives when nothing is configured (without loading the schema)", async () => {
+    const { defaultSettings, hasConfigToResolve } = await import("../../src/lib/paths.js")
+    const home = tempDir()
+    const env = { XDG_CONFIG_HOME: home, USAGE_NODE: "n-1", USAGE_DB: "/tmp/d.db" }
+    expect(hasConfigToResolve({ env })).to.equal(false)
+    const json = (v: unknown) => JSON.parse(JSON.stringify(v))
+    expect(json(defaultSettings(env))).to.deep.equal(json(resolveSettings({ env })))
+    expect(hasConfigToResolve({ env: { ...env, USAGE_ENDPOINT: "http://x:1" } })).to.equal(true)
+    expect(hasConfigToResolve({ env, configPath: "/x.json" })).to.equal(true)
+  })
+})

@@ -5,7 +5,7 @@
  */
 import type { Clock } from "../clock.js"
 import { parseUsageConfig, type UsageConfig, type UsageConfigInput } from "../config.js"
-import { expandHome } from "../config-resolution.js"
+import { expandHome } from "../paths.js"
 import { FileAdapter } from "./file-adapter.js"
 import { HttpIngestAdapter, httpAdapterOptions } from "./http-ingest-adapter.js"
 import type { StorageAdapter } from "./storage-adapter.js"

@@ -13,7 +13,7 @@ import { type FetchLike, type SummaryParams, UsageApiClient } from "../client/ap
 import { type IngestOutcome, postIngest } from "../client/ingest-client.js"
 import { type Clock, systemClock } from "../clock.js"
 import type { HttpConfig } from "../config.js"
-import { expandHome, xdgStateHome } from "../config-resolution.js"
+import { expandHome, xdgStateHome } from "../paths.js"
 import { isUsageHubError, UsageHubError } from "../errors.js"
 import type { ResetSchedules } from "../periods.js"
 import { runPlan } from "../query/plan.js"

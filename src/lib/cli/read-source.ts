@@ -4,7 +4,8 @@
  * source opened as a Reader (src/lib/source/). Warnings go to stderr, one line each.
  */
 import { type Clock, systemClock } from "../clock.js"
-import { type ResolvedSettings, resolveSettings } from "../config-resolution.js"
+import type { ResolvedSettings } from "../config-resolution.js"
+import { defaultSettings, hasConfigToResolve } from "../paths.js"
 import { resolveTimeZone } from "../periods.js"
 import type { Reader } from "../source/reader.js"
 import { openReader, resolveSource, type SourceFlagValues } from "../source/resolve-source.js"
@@ -30,7 +31,10 @@ export function warn(message: string): void {
 }
 
 export async function openReadSource(flags: ReadFlags, clock: Clock = systemClock): Promise<ReadContext> {
-  const settings = resolveSettings({ configPath: flags.config })
+  // The config schema (zod) loads only when there is configuration to validate: reads start faster.
+  const settings = hasConfigToResolve({ configPath: flags.config })
+    ? (await import("../config-resolution.js")).resolveSettings({ configPath: flags.config })
+    : defaultSettings()
   const tz = resolveTimeZone(flags.tz)
   const range = parseTimeRange(flags.since, flags.until, tz)
   const spec = resolveSource(flags, settings)
