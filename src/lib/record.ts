@@ -14,6 +14,17 @@ const MAX_EPOCH_MS = 8.64e15
 export const MAX_COST_PER_RECORD = 10_000
 export const MAX_TOKENS_PER_RECORD = 1_000_000_000_000
 
+/**
+ * Text fields: any Unicode, but well-formed (no lone surrogates, which drivers turn into U+FFFD so two ids
+ * would become one) and without NUL (PostgreSQL refuses it).
+ */
+const text = (min: number, max: number) =>
+  z
+    .string()
+    .min(min)
+    .max(max)
+    .refine((v) => v.isWellFormed() && !v.includes("\u0000"), "must be well-formed Unicode without NUL characters")
+
 /** Token counts: integers up to 1e12 per call, so sums over billions of records stay exact. */
 const count = z.number().int().nonnegative().max(MAX_TOKENS_PER_RECORD)
 
@@ -33,10 +44,10 @@ export const timestampSchema = z.union([z.string(), z.number(), z.date()]).trans
 
 /** The wire record (DESIGN.md, "The usage record"). Unknown fields are stripped, not an error. */
 export const usageRecordSchema = z.object({
-  id: z.string().min(1).max(128),
+  id: text(1, 128),
   timestamp: timestampSchema,
-  provider: z.string().min(1).max(128),
-  model: z.string().min(1).max(256),
+  provider: text(1, 128),
+  model: text(1, 256),
   inputTokens: count,
   outputTokens: count,
   estimatedCost: z
@@ -44,9 +55,9 @@ export const usageRecordSchema = z.object({
     .nonnegative()
     .refine(Number.isFinite, "must be a finite number")
     .refine((usd) => usd <= MAX_COST_PER_RECORD, `must be at most ${MAX_COST_PER_RECORD} USD for one call`),
-  taskType: z.string().min(1).max(64),
-  sessionID: z.string().max(256).optional(),
-  node: z.string().min(1).max(128).optional(),
+  taskType: text(1, 64),
+  sessionID: text(0, 256).optional(),
+  node: text(1, 128).optional(),
   cacheReadTokens: count.optional(),
   cacheWriteTokens: count.optional(),
   reasoningTokens: count.optional(),

@@ -60,6 +60,12 @@ describe("usage record", () => {
     ["a timestamp without a zone", { timestamp: "2026-11-20T10:11:12" }, /timestamp/],
     ["a huge provider", { provider: "p".repeat(129) }, /provider/],
     ["an empty id", { id: "" }, /id/],
+    [
+      "a NUL character (PostgreSQL refuses it)",
+      { id: "usage_a\u0000b" },
+      /id: must be well-formed Unicode without NUL/,
+    ],
+    ["a lone surrogate (drivers would merge two ids)", { node: "n\ud800" }, /node: must be well-formed Unicode/],
   ] as const) {
     it(`refuses ${what} with the field named`, () => {
       const r = parseRecord({ ...base, ...patch })
