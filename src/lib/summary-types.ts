@@ -7,6 +7,18 @@ import type { ResetType } from "./periods.js"
 export type GroupBy = "provider" | "model" | "node" | "taskType"
 export const GROUP_BY_VALUES = ["provider", "model", "node", "taskType"] as const
 
+/** The fields of a summary that the legacy tracker wrote and returned (in its order); the others were added. */
+export const LEGACY_SUMMARY_KEYS = [
+  "provider",
+  "periodStart",
+  "nextReset",
+  "resetType",
+  "totalCost",
+  "totalInputTokens",
+  "totalOutputTokens",
+  "callCount",
+] as const
+
 export interface ProviderUsageSummary {
   provider: string
   periodStart: Date

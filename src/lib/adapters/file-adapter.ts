@@ -23,7 +23,7 @@ import { summaryPlan } from "../query/summary.js"
 import { trendsPlan } from "../query/trends.js"
 import { identityKey, type UsageRecord } from "../record.js"
 import { MemoryStore } from "../store/memory/store.js"
-import type { ProviderUsageSummary, TrendData } from "../summary-types.js"
+import { LEGACY_SUMMARY_KEYS, type ProviderUsageSummary, type TrendData } from "../summary-types.js"
 import type { StorageAdapter } from "./storage-adapter.js"
 
 export interface FileAdapterOptions {
@@ -40,17 +40,6 @@ export interface FileAdapterOptions {
   /** Where warnings go (default console.warn). */
   warn?: (message: string) => void
 }
-
-const LEGACY_SUMMARY_KEYS = [
-  "provider",
-  "periodStart",
-  "nextReset",
-  "resetType",
-  "totalCost",
-  "totalInputTokens",
-  "totalOutputTokens",
-  "callCount",
-] as const
 
 function sleepSync(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms)

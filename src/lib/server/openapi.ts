@@ -7,7 +7,7 @@ import { ERROR_TABLE, type ErrorCode } from "../errors.js"
 import { CSV_COLUMNS, EXPORT_FORMATS } from "../export-format.js"
 import { MAX_TREND_DAYS } from "../query/trends.js"
 import { usageRecordSchema } from "../record.js"
-import { GROUP_BY_VALUES } from "../summary-types.js"
+import { GROUP_BY_VALUES, LEGACY_SUMMARY_KEYS } from "../summary-types.js"
 import { DEFAULT_BODY_LIMIT, DEFAULT_MAX_RECORDS } from "./ingest-body.js"
 
 type Json = Record<string, unknown>
@@ -64,16 +64,7 @@ const readErrors = {
 
 const summaryEntry: Json = {
   type: "object",
-  required: [
-    "provider",
-    "periodStart",
-    "nextReset",
-    "resetType",
-    "totalCost",
-    "totalInputTokens",
-    "totalOutputTokens",
-    "callCount",
-  ],
+  required: [...LEGACY_SUMMARY_KEYS],
   properties: {
     provider: { type: "string" },
     periodStart: { type: "string", format: "date-time", description: "Start of the period (or `since`)." },

@@ -15,7 +15,7 @@
  */
 import type { GroupBy } from "../summary-types.js"
 import type { RecordRow } from "./record-row.js"
-import type { AggregateRow, RecordFilter } from "./store.js"
+import { type AggregateRow, emptyAggregate, type RecordFilter } from "./store.js"
 
 const HOUR_MS = 3_600_000
 const DAY_MS = 86_400_000
@@ -294,18 +294,7 @@ export function foldKeyNodeSums(rows: Iterable<KeyNodeSums>): AggregateRow[] {
     if (calls === 0) continue
     let g = groups.get(r.k)
     if (!g) {
-      g = {
-        key: r.k,
-        calls: 0,
-        costNanos: 0,
-        inputTokens: 0,
-        outputTokens: 0,
-        cacheReadTokens: 0,
-        cacheWriteTokens: 0,
-        reasoningTokens: 0,
-        unpricedCalls: 0,
-        nodes: [],
-      }
+      g = emptyAggregate(r.k)
       groups.set(r.k, g)
     }
     g.calls += calls
