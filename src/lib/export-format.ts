@@ -50,9 +50,31 @@ export function csvRow(record: UsageRecord): string[] {
   })
 }
 
-/** CSV text for rows (RFC 4180 quoting by csv-stringify, `\n` line ends). */
-function csvText(rows: string[][]): string {
-  return rows.length === 0 ? "" : stringify(rows)
+/** A cell csv-stringify would quote (it contains the delimiter, the quote or a line break). */
+const NEEDS_QUOTING = /[,"\r\n]/
+
+/**
+ * CSV text for rows (RFC 4180 quoting by csv-stringify, `\n` line ends). A row with no cell to quote is
+ * joined with commas directly, which is exactly what csv-stringify writes for it (default options: no
+ * quoting of empty or plain cells); only rows with a cell to quote go through csv-stringify.
+ */
+export function csvText(rows: readonly (readonly string[])[]): string {
+  let out = ""
+  let pending: string[][] | undefined
+  for (const row of rows) {
+    if (row.some((cell) => NEEDS_QUOTING.test(cell))) {
+      if (!pending) pending = []
+      pending.push(row as string[])
+      continue
+    }
+    if (pending) {
+      out += stringify(pending)
+      pending = undefined
+    }
+    out += `${row.join(",")}\n`
+  }
+  if (pending) out += stringify(pending)
+  return out
 }
 
 export function parseExportFormat(value: string | undefined): ExportFormat {

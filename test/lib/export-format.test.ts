@@ -3,10 +3,12 @@ import {
   CSV_COLUMNS,
   createExportWriter,
   csvRow,
+  csvText,
   defuseCell,
   exportChunks,
   parseExportFormat,
 } from "../../src/lib/export-format.js"
+import { stringify } from "csv-stringify/sync"
 import type { UsageRecord } from "../../src/lib/record.js"
 
 const record = (overrides: Partial<UsageRecord> = {}): UsageRecord => ({
@@ -80,6 +82,35 @@ describe("export formats", () => {
       `${CSV_COLUMNS.join(",")}\nusage_1,2026-11-20T08:11:12.345Z,anthropic,"a,""b""",1200,340,0.0087,primary,,,,,\n`,
     )
     expect(createExportWriter("csv").chunk([])).to.equal("")
+  })
+
+  it("writes exactly what csv-stringify writes for a mix of plain rows and rows with cells to quote or defuse", () => {
+    const awkward = ["a,b", 'say "hi"', "two\nlines", "cr\rhere", "crlf\r\n", "=SUM(A1)", "+1", "-x", "@me", "\tab", ""]
+    const unicode = ["modèle-é", "模型", "emoji 🚀", "\u00a0nbsp", "'quoted'", "semi;colon"]
+    const records: UsageRecord[] = []
+    for (let i = 0; i < 400; i++) {
+      const pick = (list: string[]) => list[(i * 7 + list.length) % list.length]
+      const r = record({ id: `usage_${i}`, timestamp: new Date(Date.UTC(2026, 10, 20, 0, 0, i)), inputTokens: i })
+      if (i % 3 === 0) r.model = pick(awkward)
+      if (i % 5 === 0) r.sessionID = pick(unicode)
+      if (i % 7 === 0) r.taskType = pick(awkward)
+      if (i % 4 === 1) r.node = i % 8 === 1 ? pick(awkward) : pick(unicode)
+      if (i % 6 === 2) r.cacheReadTokens = i
+      if (i % 9 === 3) r.reasoningTokens = 0
+      if (i % 11 === 4) r.provider = pick(unicode)
+      records.push(r)
+    }
+    const rows = records.map(csvRow)
+    const plain = rows.filter((row) => !row.some((cell) => /[,"\r\n]/.test(cell)))
+    expect(plain.length).to.be.within(50, rows.length - 50)
+    expect(csvText(rows)).to.equal(stringify(rows))
+    expect(csvText(plain)).to.equal(stringify(plain))
+    expect(csvText([[...CSV_COLUMNS]])).to.equal(stringify([[...CSV_COLUMNS]]))
+    expect(csvText([])).to.equal("")
+    // Chunk boundaries do not change the output.
+    let chunked = ""
+    for (let i = 0; i < rows.length; i += 37) chunked += csvText(rows.slice(i, i + 37))
+    expect(chunked).to.equal(stringify(rows))
   })
 
   it("parses the format, json by default", () => {

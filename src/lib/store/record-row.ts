@@ -92,3 +92,34 @@ export function fromRecordRow(row: RecordRowOut): UsageRecord {
   if (row.unpriced !== null) record.unpriced = Number(row.unpriced) === 1
   return record
 }
+
+/**
+ * The record of a row selected positionally (`RECORD_COLUMNS` order, e.g. better-sqlite3's `.raw(true)`):
+ * no row object per row, the same record as `fromRecordRow`.
+ */
+const AT = Object.fromEntries(RECORD_COLUMNS.map((column, index) => [column, index])) as Record<RecordColumn, number>
+
+export function fromRawRecordRow(row: readonly unknown[]): UsageRecord {
+  const record: UsageRecord = {
+    id: row[AT.id] as string,
+    timestamp: new Date(Number(row[AT.ts])),
+    provider: row[AT.provider] as string,
+    model: row[AT.model] as string,
+    inputTokens: Number(row[AT.input_tokens]),
+    outputTokens: Number(row[AT.output_tokens]),
+    estimatedCost: fromNanos(Number(row[AT.cost_nanos])),
+    taskType: row[AT.task_type] as string,
+    node: row[AT.node] as string,
+  }
+  const sessionId = row[AT.session_id]
+  if (sessionId !== null) record.sessionID = sessionId as string
+  const cacheRead = row[AT.cache_read_tokens]
+  if (cacheRead !== null) record.cacheReadTokens = Number(cacheRead)
+  const cacheWrite = row[AT.cache_write_tokens]
+  if (cacheWrite !== null) record.cacheWriteTokens = Number(cacheWrite)
+  const reasoning = row[AT.reasoning_tokens]
+  if (reasoning !== null) record.reasoningTokens = Number(reasoning)
+  const unpriced = row[AT.unpriced]
+  if (unpriced !== null) record.unpriced = Number(unpriced) === 1
+  return record
+}

@@ -20,7 +20,7 @@ import type Database from "better-sqlite3"
 import { UsageHubError } from "../../errors.js"
 import type { StoredRecord, UsageRecord } from "../../record.js"
 import type { GroupBy } from "../../summary-types.js"
-import { fromRecordRow, RECORD_COLUMNS, type RecordRow, type RecordRowOut, toRecordRow } from "../record-row.js"
+import { fromRawRecordRow, RECORD_COLUMNS, type RecordRow, toRecordRow } from "../record-row.js"
 import {
   DIMENSION_COLUMNS,
   foldKeyNodeSums,
@@ -44,6 +44,7 @@ export interface SqliteStoreOptions {
 }
 
 const MAX_CACHED_STATEMENTS = 256
+const [TS, NODE, ID] = (["ts", "node", "id"] as const).map((c) => RECORD_COLUMNS.indexOf(c))
 
 export class SqliteStore implements UsageStore {
   readonly kind = "sqlite" as const
@@ -160,6 +161,18 @@ export class SqliteStore implements UsageStore {
     return statement
   }
 
+  /** A cached statement that returns rows as arrays (a separate cache entry: `.raw` is a statement mode). */
+  private rawStatement(text: string): Database.Statement {
+    const key = `raw:${text}`
+    let statement = this.statements.get(key)
+    if (!statement) {
+      if (this.statements.size >= MAX_CACHED_STATEMENTS) this.statements.clear()
+      statement = this.db.prepare(text).raw(true)
+      this.statements.set(key, statement)
+    }
+    return statement
+  }
+
   async insert(records: readonly StoredRecord[]): Promise<InsertResult> {
     return (await this.insertBatches([records]))[0]
   }
@@ -185,14 +198,15 @@ export class SqliteStore implements UsageStore {
     const limit = Math.max(1, Math.floor(chunkSize))
     let after: { ts: number; node: string; id: string } | undefined
     for (;;) {
+      // Rows as arrays (RECORD_COLUMNS order): no row object per row on the export path.
       const rows = this.guard("iterate", () => {
         const query = iteratePageQuery(filter, after, limit, SQLITE_DIALECT)
-        return this.statement(query.text).all(...query.params) as RecordRowOut[]
+        return this.rawStatement(query.text).all(...query.params) as unknown[][]
       })
       if (rows.length === 0) return
       const last = rows[rows.length - 1]
-      after = { ts: Number(last.ts), node: last.node, id: last.id }
-      yield rows.map(fromRecordRow)
+      after = { ts: Number(last[TS]), node: last[NODE] as string, id: last[ID] as string }
+      yield rows.map(fromRawRecordRow)
       if (rows.length < limit) return
     }
   }
