@@ -154,7 +154,7 @@ describe("bad input to the service", () => {
   it("stores SQL metacharacters and Unicode verbatim and finds them again", async () => {
     const odd = [
       wireRecord({ provider: "x'; DROP TABLE records; --", model: 'm" OR 1=1 --', node: "n%_\\" }),
-      wireRecord({ provider: "프로바이더 🚀", model: "模型\u0000zero", node: "ñødé", taskType: "тест" }),
+      wireRecord({ provider: "프로바이더 🚀", model: "模型\u200bzero", node: "ñødé", taskType: "тест" }),
     ]
     const res = await send(svc, JSON.stringify(odd), auth)
     expect(res.status).to.equal(200)
