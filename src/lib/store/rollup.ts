@@ -207,24 +207,39 @@ function compareRollupKeys(a: RollupRow, b: RollupRow): number {
   )
 }
 
-/** The rollup increments of the records one transaction inserted, summed per bucket and dimensions. */
+/** The increments of one (provider, model, node, task type): one map of bucket -> row per level. */
+interface DimensionDeltas {
+  readonly byLevel: Map<number, RollupRow>[]
+}
+
+/**
+ * The rollup increments of the records one transaction inserted, summed per bucket and dimensions. Keyed by
+ * the dimensions once per record (one string), then by bucket (a number) per level.
+ */
 export class RollupDeltas {
-  private readonly byLevel = new Map<RollupLevel, Map<string, RollupRow>>()
+  private readonly byDimensions = new Map<string, DimensionDeltas>()
   private readonly providerSet = new Set<string>()
   records = 0
 
-  constructor(private readonly levels = ROLLUP_LEVELS) {
-    for (const level of levels) this.byLevel.set(level, new Map())
-  }
+  constructor(private readonly levels = ROLLUP_LEVELS) {}
 
   add(row: RecordRow): void {
     this.records += 1
     this.providerSet.add(row.provider)
-    for (const level of this.levels) {
-      const bucket = level.floor(row.ts)
-      const key = `${row.provider}\u0000${bucket}\u0000${row.model}\u0000${row.node}\u0000${row.task_type}`
-      const rows = this.byLevel.get(level)!
-      let delta = rows.get(key)
+    const key = `${row.provider}\u0000${row.model}\u0000${row.node}\u0000${row.task_type}`
+    let dimensions = this.byDimensions.get(key)
+    if (!dimensions) {
+      dimensions = { byLevel: this.levels.map(() => new Map()) }
+      this.byDimensions.set(key, dimensions)
+    }
+    const cacheRead = row.cache_read_tokens ?? 0
+    const cacheWrite = row.cache_write_tokens ?? 0
+    const reasoning = row.reasoning_tokens ?? 0
+    const unpriced = row.unpriced === 1 ? 1 : 0
+    for (let i = 0; i < this.levels.length; i++) {
+      const bucket = this.levels[i].floor(row.ts)
+      const rows = dimensions.byLevel[i]
+      let delta = rows.get(bucket)
       if (!delta) {
         delta = {
           provider: row.provider,
@@ -241,22 +256,26 @@ export class RollupDeltas {
           reasoning_tokens: 0,
           unpriced_calls: 0,
         }
-        rows.set(key, delta)
+        rows.set(bucket, delta)
       }
       delta.calls += 1
       delta.cost_nanos += row.cost_nanos
       delta.input_tokens += row.input_tokens
       delta.output_tokens += row.output_tokens
-      delta.cache_read_tokens += row.cache_read_tokens ?? 0
-      delta.cache_write_tokens += row.cache_write_tokens ?? 0
-      delta.reasoning_tokens += row.reasoning_tokens ?? 0
-      if (row.unpriced === 1) delta.unpriced_calls += 1
+      delta.cache_read_tokens += cacheRead
+      delta.cache_write_tokens += cacheWrite
+      delta.reasoning_tokens += reasoning
+      delta.unpriced_calls += unpriced
     }
   }
 
   /** The increments of one level in primary-key order (concurrent writers lock rows in the same order). */
   rows(level: RollupLevel): RollupRow[] {
-    return [...this.byLevel.get(level)!.values()].sort(compareRollupKeys)
+    const index = this.levels.indexOf(level)
+    const out: RollupRow[] = []
+    for (const dimensions of this.byDimensions.values())
+      for (const row of dimensions.byLevel[index].values()) out.push(row)
+    return out.sort(compareRollupKeys)
   }
 
   providers(): string[] {

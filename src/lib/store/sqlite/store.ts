@@ -99,16 +99,17 @@ export class SqliteStore implements UsageStore {
     private readonly db: Database.Database,
     readonly label: string,
   ) {
-    const names = RECORD_COLUMNS.map((c) => `@${c}`).join(", ")
+    // Positional parameters (bound in column order by insertInTransaction): cheaper than named ones.
+    const places = (n: number) => Array.from({ length: n }, () => "?").join(", ")
     this.insertRecord = db.prepare(
-      `INSERT INTO usage_records (${RECORD_COLUMNS.join(", ")}) VALUES (${names}) ON CONFLICT DO NOTHING`,
+      `INSERT INTO usage_records (${RECORD_COLUMNS.join(", ")}) VALUES (${places(RECORD_COLUMNS.length)}) ON CONFLICT DO NOTHING`,
     )
     const rollupColumns = [...DIMENSION_COLUMNS, ...SUM_COLUMNS]
     this.upsertRollup = new Map(
       ROLLUP_LEVELS.map((level) => [
         level.table,
         db.prepare(
-          `INSERT INTO ${level.table} (${rollupColumns.join(", ")}) VALUES (${rollupColumns.map((c) => `@${c}`).join(", ")})
+          `INSERT INTO ${level.table} (${rollupColumns.join(", ")}) VALUES (${places(rollupColumns.length)})
            ON CONFLICT (${DIMENSION_COLUMNS.join(", ")}) DO UPDATE SET ${rollupIncrementSet(level.table)}`,
         ),
       ]),
@@ -123,10 +124,27 @@ export class SqliteStore implements UsageStore {
     const results = batches.map((batch) => {
       let accepted = 0
       for (const record of batch) {
-        const row: RecordRow = toRecordRow(record)
-        if (this.insertRecord.run(row).changes === 1) {
+        const r: RecordRow = toRecordRow(record)
+        // RECORD_COLUMNS order.
+        const { changes } = this.insertRecord.run(
+          r.node,
+          r.id,
+          r.ts,
+          r.provider,
+          r.model,
+          r.task_type,
+          r.session_id,
+          r.input_tokens,
+          r.output_tokens,
+          r.cache_read_tokens,
+          r.cache_write_tokens,
+          r.reasoning_tokens,
+          r.cost_nanos,
+          r.unpriced,
+        )
+        if (changes === 1) {
           accepted += 1
-          deltas.add(row)
+          deltas.add(r)
         }
       }
       return { accepted, duplicates: batch.length - accepted }
@@ -134,7 +152,24 @@ export class SqliteStore implements UsageStore {
     if (deltas.records > 0) {
       for (const level of ROLLUP_LEVELS) {
         const upsert = this.upsertRollup.get(level.table)!
-        for (const row of deltas.rows(level)) upsert.run(row)
+        // DIMENSION_COLUMNS then SUM_COLUMNS order.
+        for (const d of deltas.rows(level)) {
+          upsert.run(
+            d.provider,
+            d.bucket,
+            d.model,
+            d.node,
+            d.task_type,
+            d.calls,
+            d.cost_nanos,
+            d.input_tokens,
+            d.output_tokens,
+            d.cache_read_tokens,
+            d.cache_write_tokens,
+            d.reasoning_tokens,
+            d.unpriced_calls,
+          )
+        }
       }
       for (const provider of deltas.providers()) this.addProvider.run(provider)
       this.addCount.run(deltas.records)
