@@ -1,6 +1,6 @@
 import { Flags } from "@oclif/core"
 import { UsageCommand } from "../lib/cli/base-command.js"
-import { LOG_LEVELS } from "../lib/server/settings.js"
+import { LOG_LEVELS, SYNCHRONOUS_MODES } from "../lib/server/settings.js"
 import { runService, type ServeResult } from "../lib/server/run.js"
 
 export default class Serve extends UsageCommand {
@@ -12,6 +12,7 @@ export default class Serve extends UsageCommand {
     "<%= config.bin %> <%= command.id %> --db /var/lib/usage-hub/usage.db --host 0.0.0.0 --ingest-token /etc/usage-hub/ingest.tokens --read-token /etc/usage-hub/read.tokens",
     '<%= config.bin %> <%= command.id %> --db postgres://usage@db.internal/usage --host 0.0.0.0 --ingest-token "$NEW,$OLD"',
     "<%= config.bin %> <%= command.id %> --db :memory: --port 0",
+    "<%= config.bin %> <%= command.id %> --db /var/lib/usage-hub/usage.db --synchronous full",
   ]
 
   static override flags = {
@@ -37,6 +38,11 @@ export default class Serve extends UsageCommand {
     config: Flags.string({
       description: "Config file (env USAGE_CONFIG; default $XDG_CONFIG_HOME/usage-hub/config.json).",
     }),
+    synchronous: Flags.option({
+      description:
+        "SQLite durability (env USAGE_SQLITE_SYNCHRONOUS; default normal): normal = a 2xx survives a crash or kill -9 of the service, the last commits may be lost on a power loss; full = fsync every commit, a 2xx also survives a power loss. Ignored for PostgreSQL.",
+      options: SYNCHRONOUS_MODES,
+    })(),
     "log-level": Flags.option({
       description: "Log level (request logs at info).",
       options: LOG_LEVELS,

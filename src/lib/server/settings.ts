@@ -1,6 +1,7 @@
 /**
  * The settings of `usage serve`, resolved once from its flags, the environment and the config file:
- * address, store location (default `$XDG_DATA_HOME/usage-hub/usage.db`), time zone, tokens, TLS. Refuses a
+ * address, store location (default `$XDG_DATA_HOME/usage-hub/usage.db`), SQLite `synchronous` (default
+ * NORMAL: a 2xx survives kill -9 of the service; FULL on request: also a power loss), time zone, tokens, TLS. Refuses a
  * non-loopback address without an ingest token unless `--insecure`, and says what is open to the network.
  */
 import { readFileSync } from "node:fs"
@@ -23,15 +24,36 @@ export interface ServeFlags {
   insecure?: boolean
   config?: string
   "log-level"?: string
+  /** SQLite `synchronous`: full or normal (case-insensitive); env USAGE_SQLITE_SYNCHRONOUS; default normal. */
+  synchronous?: string
 }
 
 export interface ServeSettings {
-  start: StartOptions & { host: string; port: number; db: string }
+  start: StartOptions & { host: string; port: number; db: string; synchronous: "FULL" | "NORMAL" }
   /** Lines to print as warnings before starting. */
   warnings: string[]
 }
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const
+
+export const SYNCHRONOUS_MODES = ["full", "normal"] as const
+
+/**
+ * The service's SQLite `synchronous`: NORMAL unless told FULL. In WAL mode NORMAL keeps every committed
+ * insert across kill -9 of the process (DESIGN's promise) but may lose the last commits on a power loss;
+ * FULL fsyncs every commit (docs/operations.md, "Durability").
+ */
+export function resolveSynchronous(flag: string | undefined, env: Env): "FULL" | "NORMAL" {
+  const value = flag ?? env.USAGE_SQLITE_SYNCHRONOUS
+  if (value === undefined || value.trim() === "") return "NORMAL"
+  const mode = value.trim().toLowerCase()
+  if (mode === "full") return "FULL"
+  if (mode === "normal") return "NORMAL"
+  throw new UsageHubError(
+    "BAD_USAGE",
+    `--synchronous (USAGE_SQLITE_SYNCHRONOUS) must be full or normal, got ${JSON.stringify(value)}`,
+  )
+}
 
 /** Whether a listen address only reaches this machine (127.0.0.0/8, ::1, localhost). */
 export function isLoopback(host: string): boolean {
@@ -59,6 +81,7 @@ export function resolveServeSettings(flags: ServeFlags, env: Env = process.env):
   const port = flags.port ?? DEFAULT_PORT
   const db = normaliseStoreLocation(flags.db ?? resolved.db ?? defaultDbPath(env), env)
   const tz = resolveTimeZone(flags.tz)
+  const synchronous = resolveSynchronous(flags.synchronous, env)
   const ingestToken: TokenSource | undefined = parseTokenOption(
     flags["ingest-token"] ?? env.USAGE_INGEST_TOKEN,
     "--ingest-token",
@@ -90,6 +113,7 @@ export function resolveServeSettings(flags: ServeFlags, env: Env = process.env):
       host,
       port,
       db,
+      synchronous,
       tz,
       ingestToken,
       readToken,

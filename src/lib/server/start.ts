@@ -20,6 +20,8 @@ export interface StartOptions extends Omit<AppOptions, "store"> {
   port?: number
   /** How long close() lets requests in flight finish before it cuts their connections (default 10 s). */
   shutdownTimeoutMs?: number
+  /** SQLite `synchronous` for a store opened from `db` (default: the store's, FULL; `usage serve`: NORMAL). */
+  synchronous?: "FULL" | "NORMAL"
 }
 
 export interface RunningServer {
@@ -47,11 +49,12 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     host = DEFAULT_HOST,
     port = DEFAULT_PORT,
     shutdownTimeoutMs = 10_000,
+    synchronous,
     ...appOptions
   } = options
   if (!given && !db) throw new UsageHubError("BAD_USAGE", "startServer needs a store or a db location")
   const location = db === undefined ? undefined : normaliseStoreLocation(db)
-  const store = given ?? (await openStoreAt(location!, { create: true }))
+  const store = given ?? (await openStoreAt(location!, { create: true, synchronous }))
   const ownsStore = !given
   let app: UsageHubApp
   try {

@@ -8,10 +8,13 @@ import { isUsageHubError, UsageHubError } from "../errors.js"
 import type { UsageStore } from "../store/store.js"
 import { redactLocation } from "./resolve-source.js"
 
-export async function openStoreAt(location: string, options: { create: boolean }): Promise<UsageStore> {
+export async function openStoreAt(
+  location: string,
+  options: { create: boolean; synchronous?: "FULL" | "NORMAL" },
+): Promise<UsageStore> {
   try {
     const { openStore } = await import("../store/index.js")
-    return await openStore(location, { create: options.create })
+    return await openStore(location, { create: options.create, synchronous: options.synchronous })
   } catch (error) {
     if (isUsageHubError(error)) throw error
     throw new UsageHubError(

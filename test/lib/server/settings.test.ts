@@ -16,6 +16,18 @@ describe("usage serve settings", () => {
     expect(resolveServeSettings({ db: "/x/y.db" }, env({ USAGE_DB: ":memory:" })).start.db).to.equal("/x/y.db")
   })
 
+  it("opens SQLite with synchronous NORMAL unless --synchronous or USAGE_SQLITE_SYNCHRONOUS says full", () => {
+    expect(resolveServeSettings({}, env()).start.synchronous).to.equal("NORMAL")
+    expect(resolveServeSettings({ synchronous: "full" }, env()).start.synchronous).to.equal("FULL")
+    expect(resolveServeSettings({}, env({ USAGE_SQLITE_SYNCHRONOUS: "FULL" })).start.synchronous).to.equal("FULL")
+    expect(
+      resolveServeSettings({ synchronous: "normal" }, env({ USAGE_SQLITE_SYNCHRONOUS: "full" })).start.synchronous,
+    ).to.equal("NORMAL")
+    expect(() => resolveServeSettings({}, env({ USAGE_SQLITE_SYNCHRONOUS: "off" }))).to.throw(
+      /--synchronous \(USAGE_SQLITE_SYNCHRONOUS\) must be full or normal, got "off"/,
+    )
+  })
+
   it("knows loopback addresses", () => {
     for (const h of ["127.0.0.1", "127.3.2.1", "localhost", "::1", "[::1]"]) expect(isLoopback(h), h).to.equal(true)
     for (const h of ["0.0.0.0", "::", "10.0.0.5", "build-01.local"]) expect(isLoopback(h), h).to.equal(false)

@@ -1,12 +1,13 @@
 /**
  * The SQLite store (better-sqlite3): the default store of `usage serve` and of the CLI.
  *
- * Durability: WAL journal, `synchronous = FULL` by default. A commit returns only after the WAL is fsynced,
- * so a committed insert (a 2xx from the service) survives a crash of the process (kill -9) AND a power loss
- * or kernel crash. `synchronous: "NORMAL"` (option) fsyncs only at checkpoints: a committed insert still
- * survives kill -9 of the process (the WAL frames are in the OS page cache when the commit returns), and
- * the database is never corrupted, but the last commits before a power loss may be rolled back. The service
- * groups concurrent requests into one transaction (insertBatches), which pays the fsync once per group.
+ * Durability: WAL journal, `synchronous = FULL` by default (the CLI's writes). A commit returns only after
+ * the WAL is fsynced, so a committed insert survives a crash of the process (kill -9) AND a power loss or
+ * kernel crash. `synchronous: "NORMAL"` (option; the default of `usage serve`, which `--synchronous full`
+ * overrides) fsyncs only at checkpoints: a committed insert (a 2xx from the service) still survives kill -9
+ * of the process (the WAL frames are in the OS page cache when the commit returns), which is DESIGN's
+ * promise, and the database is never corrupted, but the last commits before a power loss may be rolled
+ * back. The service groups concurrent requests into one transaction (insertBatches), one commit per group.
  *
  * Each insert transaction checks identity (primary key (ts, node, id): ON CONFLICT DO NOTHING), stores the
  * new rows and adds them to the rollups (30 minutes, 3 hours, day, month: src/lib/store/rollup.ts) in ONE
