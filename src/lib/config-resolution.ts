@@ -7,8 +7,8 @@ import { existsSync, readFileSync } from "node:fs"
 import { hostname } from "node:os"
 import { resolve } from "node:path"
 import { parseUsageConfig, type UsageConfig } from "./config.js"
-import { defaultConfigPath, type Env, expandHome } from "./paths.js"
 import { UsageHubError } from "./errors.js"
+import { defaultConfigPath, type Env, expandHome } from "./paths.js"
 
 export interface ResolvedSettings {
   /** The validated `usage` config after environment overrides. */
@@ -22,9 +22,9 @@ export interface ResolvedSettings {
 }
 
 export {
-  type Env,
   defaultConfigPath,
   defaultDbPath,
+  type Env,
   expandHome,
   xdgConfigHome,
   xdgDataHome,

@@ -4,8 +4,8 @@
  * writer that turns a stream of record chunks into json, ndjson or csv text with bounded memory.
  */
 import { stringify } from "csv-stringify/sync"
-import { toRecordJson, type UsageRecord } from "./record.js"
 import { UsageHubError } from "./errors.js"
+import { toRecordJson, type UsageRecord } from "./record.js"
 
 export const EXPORT_FORMATS = ["json", "ndjson", "csv"] as const
 export type ExportFormat = (typeof EXPORT_FORMATS)[number]

@@ -4,9 +4,25 @@
  * `usage-hub/store`, the service behind `usage-hub/server`.
  */
 
+export { type CreateStorageAdapterOptions, createStorageAdapter } from "./adapters/create-storage-adapter.js"
 export { FileAdapter, type FileAdapterOptions } from "./adapters/file-adapter.js"
+export {
+  type AdapterLogger,
+  defaultSpoolDir,
+  HttpIngestAdapter,
+  type HttpIngestAdapterOptions,
+  type HttpIngestStats,
+} from "./adapters/http-ingest-adapter.js"
 export type { FlushOptions, StorageAdapter } from "./adapters/storage-adapter.js"
 export { StoreAdapter, type StoreAdapterOptions } from "./adapters/store-adapter.js"
+export { UsageApiClient } from "./client/api-client.js"
+export {
+  createUsageClient,
+  type QuerySource,
+  type Sourced,
+  type UsageClient,
+  type UsageClientOptions,
+} from "./client/usage-client.js"
 export * from "./clock.js"
 export * from "./config.js"
 export * from "./errors.js"
@@ -15,8 +31,8 @@ export {
   createEmptyStorage,
   getDefaultStoragePath,
   loadUsageStorage,
-  saveUsageStorage,
   STORAGE_FILENAME,
+  saveUsageStorage,
   type UsageStorage,
 } from "./legacy-storage.js"
 export * from "./money.js"
@@ -40,19 +56,3 @@ export {
   type UsageTrackerConfig,
   type UsageTrackerOptions,
 } from "./tracker.js"
-export { type CreateStorageAdapterOptions, createStorageAdapter } from "./adapters/create-storage-adapter.js"
-export {
-  type AdapterLogger,
-  defaultSpoolDir,
-  HttpIngestAdapter,
-  type HttpIngestAdapterOptions,
-  type HttpIngestStats,
-} from "./adapters/http-ingest-adapter.js"
-export {
-  createUsageClient,
-  type UsageClient,
-  type UsageClientOptions,
-  type QuerySource,
-  type Sourced,
-} from "./client/usage-client.js"
-export { UsageApiClient } from "./client/api-client.js"

@@ -10,8 +10,8 @@ import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { parseRecord, type StoredRecord } from "../../src/lib/record.js"
 import type { UsageStore } from "../../src/lib/store/store.js"
-import { tempDir } from "../helpers/tmp.js"
 import { LEGACY_FIXTURES } from "../helpers/fixtures.js"
+import { tempDir } from "../helpers/tmp.js"
 
 export const ROOT = fileURLToPath(new URL("../../", import.meta.url))
 export const BIN = join(ROOT, "bin", "run.js")

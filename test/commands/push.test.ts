@@ -7,8 +7,8 @@ import type { StoredRecord } from "../../src/lib/record.js"
 import { type RunningServer, startServer } from "../../src/lib/server/start.js"
 import { openStoreAt } from "../../src/lib/source/open-store.js"
 import type { UsageStore } from "../../src/lib/store/store.js"
-import { tempDir } from "../helpers/tmp.js"
 import { LEGACY_FIXTURES } from "../helpers/fixtures.js"
+import { tempDir } from "../helpers/tmp.js"
 
 const ROOT = join(import.meta.dirname, "..", "..")
 const BIN = join(ROOT, "bin", "run.js")

@@ -1,4 +1,5 @@
 import { expect } from "chai"
+import { stringify } from "csv-stringify/sync"
 import {
   CSV_COLUMNS,
   createExportWriter,
@@ -8,7 +9,6 @@ import {
   exportChunks,
   parseExportFormat,
 } from "../../src/lib/export-format.js"
-import { stringify } from "csv-stringify/sync"
 import type { UsageRecord } from "../../src/lib/record.js"
 
 const record = (overrides: Partial<UsageRecord> = {}): UsageRecord => ({

@@ -3,8 +3,9 @@
  * receives their rows; `runPlan` drives it against any async store, `runPlanSync` against the in-memory one
  * (the tracker's synchronous API). One piece of query code, every backend.
  */
-import type { GroupBy } from "../summary-types.js"
+
 import type { AggregateRow, RecordFilter, SyncAggregator, UsageStore } from "../store/store.js"
+import type { GroupBy } from "../summary-types.js"
 
 export interface AggregateRequest {
   filter: RecordFilter

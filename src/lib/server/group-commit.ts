@@ -4,8 +4,9 @@
  * after the commit that holds its batch, with that batch's own result. If a shared commit fails, each batch
  * of it is retried alone so one bad batch cannot fail the others.
  */
-import type { InsertResult, UsageStore } from "../store/store.js"
+
 import type { StoredRecord } from "../record.js"
+import type { InsertResult, UsageStore } from "../store/store.js"
 
 interface Pending {
   batch: readonly StoredRecord[]

@@ -6,14 +6,15 @@
  * store of a kind loads that kind's driver. Errors are UsageHubError("STORE_ERROR"), one line naming the
  * location (never a password).
  */
-import { expandHome } from "../paths.js"
+
 import { UsageHubError } from "../errors.js"
+import { expandHome } from "../paths.js"
 import { PostgresStore, type PostgresStoreOptions } from "./postgres/store.js"
 import { SqliteStore, type SqliteStoreOptions } from "./sqlite/store.js"
 import type { UsageStore } from "./store.js"
 
 export type { AggregateRow, InsertResult, RecordFilter, StoreStats, UsageStore } from "./store.js"
-export { PostgresStore, SqliteStore, type PostgresStoreOptions, type SqliteStoreOptions }
+export { PostgresStore, type PostgresStoreOptions, SqliteStore, type SqliteStoreOptions }
 
 export type OpenStoreOptions = SqliteStoreOptions & PostgresStoreOptions
 

@@ -4,9 +4,9 @@ import { join } from "node:path"
 import { expect } from "chai"
 import { FileAdapter } from "../../../src/lib/adapters/file-adapter.js"
 import { fixedClock } from "../../../src/lib/clock.js"
+import { LEGACY_FIXTURES } from "../../helpers/fixtures.js"
 import { tempDir } from "../../helpers/tmp.js"
 import { describeStorageAdapterContract } from "./storage-adapter-contract.js"
-import { LEGACY_FIXTURES } from "../../helpers/fixtures.js"
 
 const FIXTURES = LEGACY_FIXTURES
 const NOW = fixedClock("2026-11-20T12:00:00.000Z")

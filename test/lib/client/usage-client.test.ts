@@ -8,8 +8,8 @@ import { readAllUsageRecords } from "../../../src/lib/import/read-usage-file.js"
 import { type RunningServer, startServer } from "../../../src/lib/server/start.js"
 import { openStoreAt } from "../../../src/lib/source/open-store.js"
 import type { UsageStore } from "../../../src/lib/store/store.js"
-import { tempDir } from "../../helpers/tmp.js"
 import { LEGACY_FIXTURES } from "../../helpers/fixtures.js"
+import { tempDir } from "../../helpers/tmp.js"
 
 const LEGACY = LEGACY_FIXTURES
 const NOW = new Date("2026-11-10T18:00:00.000Z")

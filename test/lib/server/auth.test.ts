@@ -1,6 +1,6 @@
-import { expect } from "chai"
 import { utimesSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
+import { expect } from "chai"
 import { parseTokenOption, tokenMatches } from "../../../src/lib/server/auth.js"
 import { tempDir } from "../../helpers/tmp.js"
 import { startTestService, type TestService, wireRecord } from "./helpers.js"

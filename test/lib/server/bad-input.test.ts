@@ -1,5 +1,5 @@
-import { expect } from "chai"
 import { gzipSync } from "node:zlib"
+import { expect } from "chai"
 import { startTestService, type TestService, wireRecord } from "./helpers.js"
 
 /** Posts raw bytes with headers; returns status and parsed JSON body. */

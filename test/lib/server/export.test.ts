@@ -1,8 +1,8 @@
 import { expect } from "chai"
 import { UsageHubError } from "../../../src/lib/errors.js"
 import type { UsageRecord } from "../../../src/lib/record.js"
-import type { RecordFilter } from "../../../src/lib/store/store.js"
 import { MemoryStore } from "../../../src/lib/store/memory/store.js"
+import type { RecordFilter } from "../../../src/lib/store/store.js"
 import { startTestService, type TestService, wireRecord } from "./helpers.js"
 
 /** A store that generates `chunks` chunks of 1000 records on demand and counts how many were pulled. */
@@ -37,6 +37,7 @@ class EndlessStore extends MemoryStore {
 /** A store whose export fails on the first pull, before any record. */
 class FailingExportStore extends MemoryStore {
   pulls = 0
+  // biome-ignore lint/correctness/useYield: it fails on the first pull, before yielding anything, on purpose
   override async *iterate(): AsyncIterable<UsageRecord[]> {
     this.pulls += 1
     throw new UsageHubError("STORE_ERROR", "SQLITE_IOERR: disk I/O error reading /var/lib/usage-hub/usage.db")

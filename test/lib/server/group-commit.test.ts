@@ -1,8 +1,8 @@
 import { expect } from "chai"
 import type { StoredRecord } from "../../../src/lib/record.js"
 import { GroupCommitter } from "../../../src/lib/server/group-commit.js"
-import type { InsertResult } from "../../../src/lib/store/store.js"
 import { MemoryStore } from "../../../src/lib/store/memory/store.js"
+import type { InsertResult } from "../../../src/lib/store/store.js"
 
 const rec = (id: string): StoredRecord => ({
   id,

@@ -1,7 +1,8 @@
 /** Shared helpers of the service tests: record factories, a real service on a loopback port, JSON posts. */
-import { openStoreAt } from "../../../src/lib/source/open-store.js"
+
 import type { UsageRecordJson } from "../../../src/lib/record.js"
 import { type RunningServer, type StartOptions, startServer } from "../../../src/lib/server/start.js"
+import { openStoreAt } from "../../../src/lib/source/open-store.js"
 import type { UsageStore } from "../../../src/lib/store/store.js"
 
 export const NOW = new Date("2026-11-20T12:00:00.000Z")

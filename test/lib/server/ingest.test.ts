@@ -1,5 +1,5 @@
-import { expect } from "chai"
 import { gzipSync } from "node:zlib"
+import { expect } from "chai"
 import { UsageHubError } from "../../../src/lib/errors.js"
 import type { StoredRecord } from "../../../src/lib/record.js"
 import { MemoryStore } from "../../../src/lib/store/memory/store.js"

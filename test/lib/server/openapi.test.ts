@@ -1,9 +1,9 @@
 import { readFileSync } from "node:fs"
 import { join } from "node:path"
 import { expect } from "chai"
+import { usageRecordSchema } from "../../../src/lib/record.js"
 import { renderApiMarkdown } from "../../../src/lib/server/api-doc.js"
 import { openApiDocument } from "../../../src/lib/server/openapi.js"
-import { usageRecordSchema } from "../../../src/lib/record.js"
 import { startTestService, type TestService, wireRecord } from "./helpers.js"
 
 const ROOT = join(import.meta.dirname, "..", "..", "..")

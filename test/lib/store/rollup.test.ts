@@ -1,5 +1,5 @@
 import { expect } from "chai"
-import { planRange, ROLLUP_LEVELS, type RangePiece } from "../../../src/lib/store/rollup.js"
+import { planRange, type RangePiece, ROLLUP_LEVELS } from "../../../src/lib/store/rollup.js"
 import { seededRandom } from "./store-contract.js"
 
 const HOUR = 3_600_000

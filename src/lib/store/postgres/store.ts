@@ -35,8 +35,8 @@ import {
   SUM_COLUMNS,
 } from "../rollup.js"
 import { aggregateQuery, iteratePageQuery, POSTGRES_DIALECT, rollupIncrementSet, STORE_TABLES } from "../sql-query.js"
-import { redactUrl, storeError } from "../store-error.js"
 import type { AggregateRow, InsertResult, RecordFilter, StoreStats, UsageStore } from "../store.js"
+import { redactUrl, storeError } from "../store-error.js"
 import { COUNTER_SLOTS, migrate } from "./schema.js"
 
 export interface PostgresStoreOptions {

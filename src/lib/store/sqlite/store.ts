@@ -31,8 +31,8 @@ import {
   SUM_COLUMNS,
 } from "../rollup.js"
 import { aggregateQuery, iteratePageQuery, rollupIncrementSet, SQLITE_DIALECT } from "../sql-query.js"
-import { storeError } from "../store-error.js"
 import type { AggregateRow, InsertResult, RecordFilter, StoreStats, UsageStore } from "../store.js"
+import { storeError } from "../store-error.js"
 import { migrate } from "./schema.js"
 
 export interface SqliteStoreOptions {
