@@ -16,7 +16,7 @@ import { registerDashboard } from "./dashboard.js"
 import { errorServerOptions, installErrorHandlers } from "./error-handler.js"
 import { GroupCommitter } from "./group-commit.js"
 import { DEFAULT_BODY_LIMIT, DEFAULT_MAX_RECORDS } from "./ingest-body.js"
-import { createMetrics } from "./metrics.js"
+import { createMetrics, durationObserver } from "./metrics.js"
 import { registerRoutes } from "./routes.js"
 import { SseHub } from "./sse.js"
 
@@ -120,20 +120,26 @@ export async function createApp(options: AppOptions): Promise<UsageHubApp> {
   installErrorHandlers(app)
   // While closing, answers to requests still in flight close their keep-alive connection, so close() ends.
   let closing = false
-  app.addHook("onRequest", async (request) => {
-    if (closing) throw new UsageHubError("UNREACHABLE", "the service is shutting down; retry shortly")
+  // Hooks in callback style (no promise per request per hook): they run on every request.
+  app.addHook("onRequest", (request, _reply, done) => {
+    if (closing) return done(new UsageHubError("UNREACHABLE", "the service is shutting down; retry shortly"))
     const config = request.routeOptions.config
-    if (config.auth === "ingest") checkToken(ingestTokens, request, "ingest")
-    else if (config.auth === "read") checkToken(readTokens, request, "read", config.queryToken === true)
+    try {
+      if (config.auth === "ingest") checkToken(ingestTokens, request, "ingest")
+      else if (config.auth === "read") checkToken(readTokens, request, "read", config.queryToken === true)
+    } catch (error) {
+      return done(error as Error)
+    }
+    done()
   })
-  app.addHook("onResponse", async (request, reply) => {
-    metrics.requestDuration.observe(
-      { method: request.method, route: request.routeOptions.url ?? "unmatched", status_code: String(reply.statusCode) },
-      reply.elapsedTime / 1000,
-    )
+  const observeDuration = durationObserver(metrics)
+  app.addHook("onResponse", (request, reply, done) => {
+    observeDuration(request.method, request.routeOptions.url, reply.statusCode, reply.elapsedTime / 1000)
+    done()
   })
-  app.addHook("onSend", async (_request, reply) => {
+  app.addHook("onSend", (_request, reply, _payload, done) => {
     if (closing) reply.header("connection", "close")
+    done()
   })
   app.addHook("preClose", async () => {
     closing = true

@@ -87,3 +87,22 @@ export function createMetrics(
   })
   return metrics
 }
+
+/**
+ * Records request durations through one labelled child per (method, route, status), made on first use:
+ * `observe(labels, value)` would hash the label object on every request.
+ */
+export function durationObserver(
+  metrics: Pick<ServiceMetrics, "requestDuration">,
+): (method: string, route: string | undefined, statusCode: number, seconds: number) => void {
+  const children = new Map<string, { observe(value: number): void }>()
+  return (method, route = "unmatched", statusCode, seconds) => {
+    const key = `${method} ${statusCode} ${route}`
+    let child = children.get(key)
+    if (!child) {
+      child = metrics.requestDuration.labels({ method, route, status_code: String(statusCode) })
+      children.set(key, child)
+    }
+    child.observe(seconds)
+  }
+}
