@@ -20,6 +20,9 @@ import { createMetrics, durationObserver } from "./metrics.js"
 import { registerRoutes } from "./routes.js"
 import { SseHub } from "./sse.js"
 
+/** Groups the committer runs at once on a PostgreSQL store (its pool holds 10 connections by default). */
+const POSTGRES_COMMIT_CONCURRENCY = 3
+
 export interface AppOptions {
   store: UsageStore
   /** Close the store when the app closes (default false: the caller owns it). */
@@ -107,6 +110,9 @@ export async function createApp(options: AppOptions): Promise<UsageHubApp> {
     onError: (error) => app.log.error({ err: error }, "SSE summary failed"),
   })
   const committer = new GroupCommitter(store, {
+    // PostgreSQL commits wait on the network and lock rollup rows in key order: overlap a few. SQLite has one
+    // writer, and its commits run on this thread anyway.
+    concurrency: store.kind === "postgres" ? POSTGRES_COMMIT_CONCURRENCY : 1,
     onCommit: () => {
       metrics.commits.inc()
       hub.notify()

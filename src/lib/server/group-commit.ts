@@ -2,7 +2,9 @@
  * Group commit: concurrent ingest requests share one store transaction (`insertBatches`). While one commit
  * runs, the batches that arrive queue up and go together in the next; each caller's promise settles only
  * after the commit that holds its batch, with that batch's own result. If a shared commit fails, each batch
- * of it is retried alone so one bad batch cannot fail the others.
+ * of it is retried alone so one bad batch cannot fail the others. `concurrency` > 1 lets that many groups
+ * commit at once (for a store whose commits wait on the network and that takes its locks in key order:
+ * PostgreSQL); a new group starts as soon as batches are waiting and fewer commits than that run.
  */
 
 import type { StoredRecord } from "../record.js"
@@ -23,33 +25,71 @@ export interface CommitEvent {
 export interface GroupCommitOptions {
   /** Most records one commit takes (further batches wait for the next commit). Default 200,000. */
   maxRecords?: number
+  /** Groups committed at once (default 1: one commit at a time). */
+  concurrency?: number
   /** Called after every successful commit. */
   onCommit?: (event: CommitEvent) => void
 }
 
 export class GroupCommitter {
   private queue: Pending[] = []
-  private running: Promise<void> | undefined
+  /** Commit lanes running (each commits groups until the queue is empty). */
+  private active = 0
+  /** A start of lanes is scheduled for the next turn of the event loop. */
+  private scheduled = false
+  private idleWaiters: Array<() => void> = []
   private readonly maxRecords: number
+  private readonly concurrency: number
 
   constructor(
     private readonly store: Pick<UsageStore, "insertBatches">,
     private readonly options: GroupCommitOptions = {},
   ) {
     this.maxRecords = options.maxRecords ?? 200_000
+    this.concurrency = Math.max(1, Math.floor(options.concurrency ?? 1))
   }
 
   /** Stores one batch; resolves after the commit that holds it. */
   submit(batch: readonly StoredRecord[]): Promise<InsertResult> {
     return new Promise<InsertResult>((resolve, reject) => {
       this.queue.push({ batch, resolve, reject })
-      this.running ??= this.drain()
+      this.schedule()
     })
   }
 
   /** Resolves once everything submitted so far is committed (or failed). */
-  async idle(): Promise<void> {
-    while (this.running) await this.running
+  idle(): Promise<void> {
+    if (this.isIdle()) return Promise.resolve()
+    return new Promise<void>((resolve) => this.idleWaiters.push(resolve))
+  }
+
+  private isIdle(): boolean {
+    return this.active === 0 && !this.scheduled && this.queue.length === 0
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.active >= this.concurrency) return
+    this.scheduled = true
+    // Let requests that arrive in the same turn of the event loop join the group.
+    setImmediate(() => {
+      this.scheduled = false
+      while (this.active < this.concurrency && this.queue.length > 0) void this.lane()
+      this.settleIdle()
+    })
+  }
+
+  private async lane(): Promise<void> {
+    this.active += 1
+    try {
+      while (this.queue.length > 0) await this.commit(this.takeGroup())
+    } finally {
+      this.active -= 1
+      this.settleIdle()
+    }
+  }
+
+  private settleIdle(): void {
+    if (this.isIdle()) for (const resolve of this.idleWaiters.splice(0)) resolve()
   }
 
   private takeGroup(): Pending[] {
@@ -60,16 +100,6 @@ export class GroupCommitter {
       n += 1
     }
     return this.queue.splice(0, n)
-  }
-
-  private async drain(): Promise<void> {
-    // Let requests that arrive in the same turn of the event loop join the first commit.
-    await new Promise<void>((resolve) => setImmediate(resolve))
-    try {
-      while (this.queue.length > 0) await this.commit(this.takeGroup())
-    } finally {
-      this.running = undefined
-    }
   }
 
   private async commit(group: Pending[]): Promise<void> {

@@ -106,4 +106,53 @@ describe("GroupCommitter", () => {
     await all
     expect(store.transactions).to.deep.equal([1, 2])
   })
+
+  it("commits up to `concurrency` groups at once, later batches waiting for a free lane", async () => {
+    const store = new GatedStore()
+    const committer = new GroupCommitter(store, { concurrency: 2 })
+    const a = committer.submit([rec("a")])
+    await store.waitForGate()
+    const b = committer.submit([rec("b"), rec("c")])
+    while (store.transactions.length < 2) await new Promise((r) => setImmediate(r))
+    let cDone = false
+    const c = committer.submit([rec("d")]).then((result) => {
+      cDone = true
+      return result
+    })
+    for (let i = 0; i < 3; i++) await new Promise((r) => setImmediate(r))
+    expect(store.transactions, "two commits run, the third batch waits").to.deep.equal([1, 1])
+    expect(cDone).to.equal(false)
+    store.release()
+    expect(await a).to.deep.equal({ accepted: 1, duplicates: 0 })
+    expect(await b).to.deep.equal({ accepted: 2, duplicates: 0 })
+    await store.waitForGate()
+    store.release()
+    expect(await c).to.deep.equal({ accepted: 1, duplicates: 0 })
+    expect(store.transactions).to.deep.equal([1, 1, 1])
+    await committer.idle()
+  })
+
+  it("idle() waits for every running lane", async () => {
+    const store = new GatedStore()
+    const committer = new GroupCommitter(store, { concurrency: 3 })
+    const submitted = [committer.submit([rec("a")])]
+    await store.waitForGate()
+    submitted.push(committer.submit([rec("b")]))
+    while (store.transactions.length < 2) await new Promise((r) => setImmediate(r))
+    let idle = false
+    const done = committer.idle().then(() => {
+      idle = true
+    })
+    for (let i = 0; i < 3; i++) await new Promise((r) => setImmediate(r))
+    expect(idle).to.equal(false)
+    store.release()
+    await done
+    expect(await Promise.all(submitted)).to.have.length(2)
+    expect(
+      store
+        .all()
+        .map((r) => r.id)
+        .sort(),
+    ).to.deep.equal(["a", "b"])
+  })
 })
