@@ -15,11 +15,19 @@ export interface AggregateRequest {
 /** Yields batches of requests (answered together, in order), returns the result. */
 export type QueryPlan<T> = Generator<AggregateRequest[], T, AggregateRow[][]>
 
-export async function runPlan<T>(plan: QueryPlan<T>, store: Pick<UsageStore, "aggregate">): Promise<T> {
+/** Runs a plan; a store with `aggregateMany` answers each step at once, otherwise requests go one by one. */
+export async function runPlan<T>(
+  plan: QueryPlan<T>,
+  store: Pick<UsageStore, "aggregate" | "aggregateMany">,
+): Promise<T> {
   let step = plan.next(undefined as never)
   while (!step.done) {
-    const answers: AggregateRow[][] = []
-    for (const request of step.value) answers.push(await store.aggregate(request.filter, request.groupBy))
+    let answers: AggregateRow[][]
+    if (store.aggregateMany && step.value.length > 1) answers = await store.aggregateMany(step.value)
+    else {
+      answers = []
+      for (const request of step.value) answers.push(await store.aggregate(request.filter, request.groupBy))
+    }
     step = plan.next(answers)
   }
   return step.value

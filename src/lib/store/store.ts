@@ -55,6 +55,11 @@ export interface UsageStore {
   insertBatches(batches: readonly (readonly StoredRecord[])[]): Promise<InsertResult[]>
   /** Sums per value of `groupBy` over the records matching `filter`. Groups with no calls are absent. */
   aggregate(filter: RecordFilter, groupBy: GroupBy): Promise<AggregateRow[]>
+  /**
+   * Optional: answers several aggregates at once (e.g. in one statement); answer i equals
+   * `aggregate(requests[i].filter, requests[i].groupBy)`. `runPlan` uses it for each plan step when present.
+   */
+  aggregateMany?(requests: readonly { filter: RecordFilter; groupBy: GroupBy }[]): Promise<AggregateRow[][]>
   /** The matching records in (timestamp, node, id) order, in chunks of about `chunkSize`. */
   iterate(filter: RecordFilter, chunkSize?: number): AsyncIterable<UsageRecord[]>
   stats(): Promise<StoreStats>

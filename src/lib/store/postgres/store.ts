@@ -10,7 +10,8 @@
  * returns after the WAL is flushed, so a committed insert survives a crash of the service or of the server.
  *
  * The aggregate and iterate queries are the same SQL as SQLite (src/lib/store/sql-query.ts), sent as named
- * prepared statements. `pg` is imported when a store is opened, so loading this module loads no driver.
+ * prepared statements; `aggregateMany` sends a whole plan step's aggregates as one statement (one round
+ * trip). Sessions run without parallel query workers (a rollup read is too small to gain from them). `pg` is imported when a store is opened, so loading this module loads no driver.
  */
 import { createHash } from "node:crypto"
 import type { Pool, PoolClient, QueryResultRow } from "pg"
@@ -145,7 +146,11 @@ export class PostgresStore implements UsageStore {
         connectionString: location,
         max: options.poolSize ?? 10,
         connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
-        ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
+        // Reads sum a few rollup rows: parallel workers only add their start-up (a 30-day trend in one
+        // statement: 16 -> 6 ms at 1M records). A URL's own `options` parameter replaces these.
+        options: [options.schema ? `-c search_path=${options.schema}` : "", "-c max_parallel_workers_per_gather=0"]
+          .filter(Boolean)
+          .join(" "),
       })
       // An idle connection dropped by the server: the next query reports it; do not crash the process.
       pool.on("error", () => {})
@@ -253,6 +258,30 @@ export class PostgresStore implements UsageStore {
       const query = aggregateQuery(filter, groupBy, POSTGRES_DIALECT)
       if (!query) return []
       return foldKeyNodeSums(await this.query<KeyNodeSums & QueryResultRow>(query.text, query.params))
+    })
+  }
+
+  /**
+   * Several aggregates in ONE statement (one round trip): each request's aggregate query, tagged with its
+   * index, `UNION ALL`ed; the rows are then folded per request exactly as `aggregate` folds them.
+   */
+  async aggregateMany(requests: readonly { filter: RecordFilter; groupBy: GroupBy }[]): Promise<AggregateRow[][]> {
+    return this.guard("aggregate", async () => {
+      const parts: string[] = []
+      const params: (string | number)[] = []
+      requests.forEach((request, i) => {
+        const offset = params.length
+        const query = aggregateQuery(request.filter, request.groupBy, { param: (n) => `$${offset + n}` })
+        if (!query) return
+        parts.push(`SELECT ${i} AS r, q.* FROM (${query.text}) AS q`)
+        params.push(...query.params)
+      })
+      const perRequest: (KeyNodeSums & { r: number })[][] = requests.map(() => [])
+      if (parts.length > 0) {
+        const rows = await this.query<KeyNodeSums & { r: number } & QueryResultRow>(parts.join(" UNION ALL "), params)
+        for (const row of rows) perRequest[row.r].push(row)
+      }
+      return perRequest.map((rows) => foldKeyNodeSums(rows))
     })
   }
 

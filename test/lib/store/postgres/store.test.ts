@@ -2,6 +2,9 @@ import { expect } from "chai"
 import pg from "pg"
 import { StoreAdapter } from "../../../../src/lib/adapters/store-adapter.js"
 import { UsageHubError } from "../../../../src/lib/errors.js"
+import { type AggregateRequest, type QueryPlan, runPlan } from "../../../../src/lib/query/plan.js"
+import { summaryPlan } from "../../../../src/lib/query/summary.js"
+import { trendsPlan } from "../../../../src/lib/query/trends.js"
 import { SCHEMA_VERSION } from "../../../../src/lib/store/postgres/schema.js"
 import { PostgresStore } from "../../../../src/lib/store/postgres/store.js"
 import { describeStorageAdapterContract } from "../../adapters/storage-adapter-contract.js"
@@ -97,6 +100,60 @@ describe("PostgreSQL store", function () {
         expect((await b.stats()).records).to.equal(400)
       } finally {
         await Promise.all([a.close(), b.close()])
+      }
+    })
+
+    it("answers aggregateMany exactly as the per-request aggregates, in every zone", async () => {
+      const store = await openIn(newSchema())
+      try {
+        const records = generateRecords(
+          3000,
+          21,
+          Date.parse("2026-09-20T00:00:00Z"),
+          Date.parse("2026-11-25T00:00:00Z"),
+        )
+        await store.insert(records)
+        const now = new Date("2026-11-24T17:45:00Z")
+        const plans: (() => QueryPlan<unknown>)[] = []
+        for (const tz of ["UTC", "Asia/Kolkata", "Asia/Kathmandu"]) {
+          plans.push(() => summaryPlan({ tz }, now))
+          plans.push(() => summaryPlan({ tz, by: "model", node: records[0].node }, now))
+          plans.push(() => trendsPlan({ provider: records[0].provider, rangeDays: 30, tz }, now))
+        }
+        // The per-request path (aggregate only) records every step's requests and answers.
+        const steps: { requests: AggregateRequest[]; answers: unknown[] }[] = []
+        const oneByOne = {
+          aggregate: async (filter: AggregateRequest["filter"], groupBy: AggregateRequest["groupBy"]) => {
+            const answer = await store.aggregate(filter, groupBy)
+            steps[steps.length - 1].answers.push(answer)
+            return answer
+          },
+        }
+        for (const plan of plans) {
+          const generator = plan()
+          const driven: QueryPlan<unknown> = (function* () {
+            let step = generator.next(undefined as never)
+            while (!step.done) {
+              steps.push({ requests: step.value, answers: [] })
+              step = generator.next(yield step.value)
+            }
+            return step.value
+          })()
+          const expected = await runPlan(driven, oneByOne)
+          expect(await runPlan(plan(), store)).to.deep.equal(expected)
+        }
+        const sortRows = (rows: unknown) => [...(rows as { key: string }[])].sort((a, b) => (a.key < b.key ? -1 : 1))
+        let compared = 0
+        for (const { requests, answers } of steps) {
+          const many = await store.aggregateMany(requests)
+          expect(many).to.have.length(requests.length)
+          for (const [i, rows] of many.entries()) expect(sortRows(rows)).to.deep.equal(sortRows(answers[i]))
+          compared += requests.length
+        }
+        expect(compared).to.be.greaterThan(90)
+        expect(steps.flatMap((s) => s.answers).some((rows) => (rows as unknown[]).length > 0)).to.equal(true)
+      } finally {
+        await store.close()
       }
     })
 
