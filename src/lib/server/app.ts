@@ -113,8 +113,10 @@ export async function createApp(options: AppOptions): Promise<UsageHubApp> {
     // PostgreSQL commits wait on the network and lock rollup rows in key order: overlap a few. SQLite has one
     // writer, and its commits run on this thread anyway.
     concurrency: store.kind === "postgres" ? POSTGRES_COMMIT_CONCURRENCY : 1,
-    onCommit: () => {
+    onCommit: (event) => {
       metrics.commits.inc()
+      if (event.accepted > 0) metrics.recordsAccepted.inc(event.accepted)
+      if (event.duplicates > 0) metrics.recordsDuplicate.inc(event.duplicates)
       hub.notify()
     },
   })

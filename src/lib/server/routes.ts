@@ -98,11 +98,10 @@ export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
       },
       async (request, reply) => {
         const { records, rejected } = prepareBatch(request.body, headerNode(request.headers["x-usage-node"]))
-        ctx.metrics.recordsRejected.inc(rejected.length)
+        if (rejected.length > 0) ctx.metrics.recordsRejected.inc(rejected.length)
         if (records.length === 0) throw noValidRecord(rejected)
+        // Accepted and duplicate records are counted once per commit (app.ts, onCommit).
         const result = await ctx.committer.submit(records)
-        ctx.metrics.recordsAccepted.inc(result.accepted)
-        ctx.metrics.recordsDuplicate.inc(result.duplicates)
         return reply.send({ accepted: result.accepted, duplicates: result.duplicates, rejected })
       },
     )
