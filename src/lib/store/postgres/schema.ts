@@ -3,7 +3,7 @@
  * PostgreSQL types (BIGINT for ms and nano-dollars, text COLLATE "C" so ordering and keys are byte-wise as
  * in SQLite). Several `usage serve` replicas may open the same database at once: migrations run in one
  * transaction holding a transaction-scoped advisory lock, so exactly one replica applies each migration and
- * the others wait, then see it applied. `usage_counters` has 16 slots (a writer adds to a random one) so
+ * the others wait, then see it applied. An open that finds the current version (one SELECT) takes no lock. `usage_counters` has 16 slots (a writer adds to a random one) so
  * concurrent replicas do not queue on one counter row.
  */
 import type { PoolClient } from "pg"
@@ -75,10 +75,25 @@ export function quoteIdent(name: string): string {
 }
 
 /**
+ * The schema version, read without a transaction or lock (one SELECT); undefined when the version table is
+ * missing or unreadable. Lets an open of an up-to-date database (every open but the first) skip the locked
+ * migration transaction.
+ */
+async function currentVersion(client: PoolClient): Promise<number | undefined> {
+  try {
+    const { rows } = await client.query("SELECT MAX(version) AS version FROM usage_schema_version")
+    return rows[0].version === null ? undefined : Number(rows[0].version)
+  } catch {
+    return undefined
+  }
+}
+
+/**
  * Applies the missing migrations under the advisory lock (creating `schema` first when given); returns the
  * versions applied.
  */
 export async function migrate(client: PoolClient, label: string, schema?: string): Promise<number[]> {
+  if ((await currentVersion(client)) === SCHEMA_VERSION) return []
   await client.query("BEGIN")
   try {
     await client.query("SELECT pg_advisory_xact_lock($1, hashtext($2))", [MIGRATION_LOCK, schema ?? ""])

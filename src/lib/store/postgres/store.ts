@@ -119,6 +119,22 @@ const UPDATE_ROLLUPS = (() => {
 UPDATE usage_counters SET records = records + $${next + 1} WHERE slot = $${next + 2}`
 })()
 
+/**
+ * Imports pg. When loaded, pg asks whether it runs in Cloudflare Workers: without a global `navigator`
+ * (Node 20) it constructs a `Response`, which loads Node's fetch (~20 ms of a CLI run). A `navigator` with a
+ * Node user agent, present only during the import, gives the same answer (not Workers) without it.
+ */
+async function loadDriver(): Promise<typeof import("pg").default> {
+  const global = globalThis as { navigator?: unknown }
+  if (global.navigator !== undefined) return (await import("pg")).default
+  global.navigator = { userAgent: `Node.js/${process.versions.node}` }
+  try {
+    return (await import("pg")).default
+  } finally {
+    delete global.navigator
+  }
+}
+
 const compareText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
 
 export class PostgresStore implements UsageStore {
@@ -136,7 +152,7 @@ export class PostgresStore implements UsageStore {
     }
     let Driver: typeof import("pg").default
     try {
-      Driver = (await import("pg")).default
+      Driver = await loadDriver()
     } catch (error) {
       throw storeError("cannot load the PostgreSQL driver (pg)", error)
     }
