@@ -40,8 +40,11 @@ export function localTimeZone(): string {
 }
 
 /** Throws BAD_USAGE for a zone the runtime does not know; returns the zone otherwise (local zone when omitted). */
+const knownZones = new Set<string>()
+
 export function resolveTimeZone(tz: string | undefined): string {
   if (!tz) return localTimeZone()
+  if (knownZones.has(tz)) return tz
   try {
     new Intl.DateTimeFormat("en-US", { timeZone: tz })
   } catch {
@@ -50,6 +53,7 @@ export function resolveTimeZone(tz: string | undefined): string {
       `unknown time zone ${JSON.stringify(tz)} (use an IANA name such as Europe/Paris or UTC)`,
     )
   }
+  knownZones.add(tz)
   return tz
 }
 

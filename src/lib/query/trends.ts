@@ -20,9 +20,11 @@ export function* trendsPlan(query: TrendsQuery, now: Date): QueryPlan<TrendData>
   const tz = resolveTimeZone(query.tz)
   const rangeDays = query.rangeDays ?? 7
   const today = startOfDay(now, tz)
-  const starts = Array.from({ length: rangeDays }, (_, i) => addDays(today, i - rangeDays + 1, tz))
-  const answers = yield starts.map((start) => ({
-    filter: { provider: query.provider, node: query.node, since: start, until: addDays(start, 1, tz) },
+  // rangeDays + 1 midnights: day i runs from bounds[i] to bounds[i + 1] (23 or 25 hours across DST).
+  const bounds = Array.from({ length: rangeDays + 1 }, (_, i) => addDays(today, i - rangeDays + 1, tz))
+  const starts = bounds.slice(0, rangeDays)
+  const answers = yield starts.map((start, i) => ({
+    filter: { provider: query.provider, node: query.node, since: start, until: bounds[i + 1] },
     groupBy: "provider" as const,
   }))
   let totalNanos = 0
