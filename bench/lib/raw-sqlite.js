@@ -6,22 +6,10 @@
  */
 import Database from "better-sqlite3"
 
-export const RECORD_COLUMNS = [
-  "node",
-  "id",
-  "ts",
-  "provider",
-  "model",
-  "task_type",
-  "session_id",
-  "input_tokens",
-  "output_tokens",
-  "cache_read_tokens",
-  "cache_write_tokens",
-  "reasoning_tokens",
-  "cost_nanos",
-  "unpriced",
-]
+/** The records table's columns, in bind order: the store's own list (the reference writes the same table). */
+export { RECORD_COLUMNS } from "../../dist/lib/store/record-row.js"
+
+import { RECORD_COLUMNS } from "../../dist/lib/store/record-row.js"
 
 /** A generated record (data.js) as the positional row of usage_records. */
 export function toRow(r) {
