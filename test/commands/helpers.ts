@@ -11,12 +11,13 @@ import { fileURLToPath } from "node:url"
 import { parseRecord, type StoredRecord } from "../../src/lib/record.js"
 import type { UsageStore } from "../../src/lib/store/store.js"
 import { LEGACY_FIXTURES } from "../helpers/fixtures.js"
+import { PG_TEST_URL } from "../helpers/postgres.js"
 import { tempDir } from "../helpers/tmp.js"
 
 export const ROOT = fileURLToPath(new URL("../../", import.meta.url))
 export const BIN = join(ROOT, "bin", "run.js")
 export const FIXTURES = LEGACY_FIXTURES
-export const PG_URL = process.env.USAGE_TEST_PG ?? "postgres://postgres@127.0.0.1:5432/test"
+export const PG_URL = PG_TEST_URL
 /** Pinned "now" of the command tests: Thursday 2026-11-12 12:00 UTC. */
 export const NOW = "2026-11-12T12:00:00.000Z"
 

@@ -1,9 +1,10 @@
 import { expect } from "chai"
 import pg from "pg"
 import { PostgresStore } from "../../../src/lib/store/postgres/store.js"
+import { PG_TEST_URL, skipWithoutPostgres } from "../../helpers/postgres.js"
 import { startTestService, sumNanos, type TestService, wireRecord } from "./helpers.js"
 
-const URL = process.env.USAGE_TEST_PG ?? "postgres://postgres@127.0.0.1:5432/test"
+const URL = PG_TEST_URL
 const SCHEMA = `uh_server_test_${process.pid}_${Date.now().toString(36)}`
 
 describe("ingest into a PostgreSQL store (several group commits at once)", function () {
@@ -12,14 +13,7 @@ describe("ingest into a PostgreSQL store (several group commits at once)", funct
   let svc: TestService | undefined
 
   before(async function () {
-    const client = new pg.Client({ connectionString: URL, connectionTimeoutMillis: 3000 })
-    try {
-      await client.connect()
-      await client.end()
-    } catch (error) {
-      console.log(`    (PostgreSQL not reachable at ${URL}: ${(error as Error).message || error}; skipping)`)
-      this.skip()
-    }
+    await skipWithoutPostgres(this)
     store = await PostgresStore.open(URL, { schema: SCHEMA, poolSize: 6 })
     svc = await startTestService({ store })
   })

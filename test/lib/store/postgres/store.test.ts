@@ -7,10 +7,11 @@ import { summaryPlan } from "../../../../src/lib/query/summary.js"
 import { trendsPlan } from "../../../../src/lib/query/trends.js"
 import { SCHEMA_VERSION } from "../../../../src/lib/store/postgres/schema.js"
 import { PostgresStore } from "../../../../src/lib/store/postgres/store.js"
+import { PG_TEST_URL, skipWithoutPostgres } from "../../../helpers/postgres.js"
 import { describeStorageAdapterContract } from "../../adapters/storage-adapter-contract.js"
 import { collect, describeStoreContract, generateRecords } from "../store-contract.js"
 
-const URL = process.env.USAGE_TEST_PG ?? "postgres://postgres@127.0.0.1:5432/test"
+const URL = PG_TEST_URL
 /** Every store of this run lives in its own schema, dropped at the end. */
 const RUN = `uh_test_${process.pid}_${Date.now().toString(36)}`
 const schemas: string[] = []
@@ -25,14 +26,7 @@ describe("PostgreSQL store", function () {
   this.timeout(30_000)
 
   before(async function () {
-    const client = new pg.Client({ connectionString: URL, connectionTimeoutMillis: 3000 })
-    try {
-      await client.connect()
-      await client.end()
-    } catch (error) {
-      console.log(`    (PostgreSQL not reachable at ${URL}: ${(error as Error).message || error}; skipping)`)
-      this.skip()
-    }
+    await skipWithoutPostgres(this)
   })
 
   after(async () => {
