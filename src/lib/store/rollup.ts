@@ -1,7 +1,8 @@
 /**
  * The rollup design shared by the SQL stores. Besides the records, a store keeps sums per UTC bucket of
- * 30 minutes, 3 hours, a day and a month x provider x model x node x task type, updated in the insert
- * transaction. An aggregate over [since, until) is answered from a few buckets plus the records of the
+ * 30 minutes, 3 hours, a day and a month x provider x model x node x task type: PostgreSQL updates them in
+ * the insert transaction; SQLite appends the increments to a pending table there and folds them into the
+ * rollups in bulk, always before a read (src/lib/store/sqlite/store.ts). An aggregate over [since, until) is answered from a few buckets plus the records of the
  * edges that no bucket boundary matches (instants mid-bucket, zones at :45), so it is exact for any range
  * while reading a few hundred rows per call. Sums per (group, node) are additive, so a range may also be
  * written with signed pieces: a day in Europe/Paris (winter: [23:00 the day before, 23:00)) is the UTC day,
@@ -213,8 +214,9 @@ interface DimensionDeltas {
 }
 
 /**
- * The rollup increments of the records one transaction inserted, summed per bucket and dimensions. Keyed by
- * the dimensions once per record (one string), then by bucket (a number) per level.
+ * The rollup increments of the records one transaction inserted (or of the rollup rows a fold reads), summed
+ * per bucket and dimensions. Keyed by the dimensions once per record (one string), then by bucket (a number)
+ * per level. `records` counts the calls added.
  */
 export class RollupDeltas {
   private readonly byDimensions = new Map<string, DimensionDeltas>()
@@ -223,30 +225,72 @@ export class RollupDeltas {
 
   constructor(private readonly levels = ROLLUP_LEVELS) {}
 
+  /** Adds one new record to every level. */
   add(row: RecordRow): void {
-    this.records += 1
-    this.providerSet.add(row.provider)
-    const key = `${row.provider}\u0000${row.model}\u0000${row.node}\u0000${row.task_type}`
+    this.accumulate(
+      row,
+      row.ts,
+      1,
+      row.cost_nanos,
+      row.input_tokens,
+      row.output_tokens,
+      row.cache_read_tokens ?? 0,
+      row.cache_write_tokens ?? 0,
+      row.reasoning_tokens ?? 0,
+      row.unpriced === 1 ? 1 : 0,
+    )
+  }
+
+  /**
+   * Adds the sums of a row of a finer level (or of the same one) to every level: its bucket lies within one
+   * bucket of each level, since each level's boundaries are boundaries of the finer ones.
+   */
+  addRollup(row: RollupRow): void {
+    this.accumulate(
+      row,
+      row.bucket,
+      row.calls,
+      row.cost_nanos,
+      row.input_tokens,
+      row.output_tokens,
+      row.cache_read_tokens,
+      row.cache_write_tokens,
+      row.reasoning_tokens,
+      row.unpriced_calls,
+    )
+  }
+
+  private accumulate(
+    dims: Pick<RollupRow, "provider" | "model" | "node" | "task_type">,
+    ts: number,
+    calls: number,
+    costNanos: number,
+    inputTokens: number,
+    outputTokens: number,
+    cacheRead: number,
+    cacheWrite: number,
+    reasoning: number,
+    unpriced: number,
+  ): void {
+    this.records += calls
+    this.providerSet.add(dims.provider)
+    const key = `${dims.provider}\u0000${dims.model}\u0000${dims.node}\u0000${dims.task_type}`
     let dimensions = this.byDimensions.get(key)
     if (!dimensions) {
       dimensions = { byLevel: this.levels.map(() => new Map()) }
       this.byDimensions.set(key, dimensions)
     }
-    const cacheRead = row.cache_read_tokens ?? 0
-    const cacheWrite = row.cache_write_tokens ?? 0
-    const reasoning = row.reasoning_tokens ?? 0
-    const unpriced = row.unpriced === 1 ? 1 : 0
     for (let i = 0; i < this.levels.length; i++) {
-      const bucket = this.levels[i].floor(row.ts)
+      const bucket = this.levels[i].floor(ts)
       const rows = dimensions.byLevel[i]
       let delta = rows.get(bucket)
       if (!delta) {
         delta = {
-          provider: row.provider,
+          provider: dims.provider,
           bucket,
-          model: row.model,
-          node: row.node,
-          task_type: row.task_type,
+          model: dims.model,
+          node: dims.node,
+          task_type: dims.task_type,
           calls: 0,
           cost_nanos: 0,
           input_tokens: 0,
@@ -258,10 +302,10 @@ export class RollupDeltas {
         }
         rows.set(bucket, delta)
       }
-      delta.calls += 1
-      delta.cost_nanos += row.cost_nanos
-      delta.input_tokens += row.input_tokens
-      delta.output_tokens += row.output_tokens
+      delta.calls += calls
+      delta.cost_nanos += costNanos
+      delta.input_tokens += inputTokens
+      delta.output_tokens += outputTokens
       delta.cache_read_tokens += cacheRead
       delta.cache_write_tokens += cacheWrite
       delta.reasoning_tokens += reasoning

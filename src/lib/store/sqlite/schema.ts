@@ -3,7 +3,8 @@
  * applies the missing ones in one IMMEDIATE transaction (so two processes opening a new file at once do not
  * both migrate), refuses a database written by a newer usage-hub, and refuses a SQLite file that holds other
  * tables but no version table (not a usage-hub store). Tables are STRICT; keyed tables are WITHOUT ROWID, so
- * the records are clustered by (ts, node, id) and each rollup by (provider, bucket, …).
+ * the records are clustered by (ts, node, id) and each rollup by (provider, bucket, …); the pending rollup
+ * increments are a rowid table, appended to and emptied as a whole.
  */
 import type Database from "better-sqlite3"
 import { UsageHubError } from "../../errors.js"
@@ -14,8 +15,8 @@ export interface Migration {
   sql: string
 }
 
-const rollupTable = (name: string) => `
-CREATE TABLE ${name} (
+/** The columns of a rollup row: its dimensions, then its sums. */
+const ROLLUP_COLUMNS = `
   provider TEXT NOT NULL,
   bucket INTEGER NOT NULL,
   model TEXT NOT NULL,
@@ -28,7 +29,10 @@ CREATE TABLE ${name} (
   cache_read_tokens INTEGER NOT NULL,
   cache_write_tokens INTEGER NOT NULL,
   reasoning_tokens INTEGER NOT NULL,
-  unpriced_calls INTEGER NOT NULL,
+  unpriced_calls INTEGER NOT NULL`
+
+const rollupTable = (name: string) => `
+CREATE TABLE ${name} (${ROLLUP_COLUMNS},
   PRIMARY KEY (provider, bucket, model, node, task_type)
 ) STRICT, WITHOUT ROWID;`
 
@@ -62,6 +66,12 @@ CREATE TABLE usage_providers (provider TEXT PRIMARY KEY) STRICT, WITHOUT ROWID;
 CREATE TABLE usage_counters (slot INTEGER PRIMARY KEY, records INTEGER NOT NULL) STRICT;
 INSERT INTO usage_counters (slot, records) VALUES (0, 0);
 `,
+  },
+  {
+    version: 2,
+    description: "pending rollup increments (30-minute rows appended by inserts, folded into every level before reads)",
+    // A rowid table: appends land on its last page. Rows written by version 1 are already in the rollups.
+    sql: `CREATE TABLE usage_rollup_pending (${ROLLUP_COLUMNS}) STRICT;`,
   },
 ]
 

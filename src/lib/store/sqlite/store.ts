@@ -10,9 +10,15 @@
  * back. The service groups concurrent requests into one transaction (insertBatches), one commit per group.
  *
  * Each insert transaction checks identity (primary key (ts, node, id): ON CONFLICT DO NOTHING), stores the
- * new rows and adds them to the rollups (30 minutes, 3 hours, day, month: src/lib/store/rollup.ts) in ONE
- * IMMEDIATE transaction. Aggregates read a few rollup buckets plus the records of edges off every bucket
- * boundary; `iterate` pages by keyset.
+ * new rows and appends their sums per 30-minute bucket and dimensions to `usage_rollup_pending`, in ONE
+ * IMMEDIATE transaction. The pending increments are folded into the rollups (30 minutes, 3 hours, day,
+ * month: src/lib/store/rollup.ts) in bulk: by the insert transaction that takes them past `foldAfterRows`,
+ * before every aggregate (whichever connection wrote them), and on close. A commit thus writes a few
+ * appended pages instead of one rollup row per level and key, many commits' increments to the same key
+ * become one upsert (an insert of history spread over many buckets skips the pending table), and a read still sees every commit: folding is a transaction of its own, so a crash
+ * between an insert and its fold leaves the increments pending, to be folded by the next reader.
+ * Aggregates read a few rollup buckets plus the records of edges off every bucket boundary; `iterate`
+ * pages by keyset.
  * The driver is imported when a store is opened, so loading this module loads no native addon.
  */
 import { existsSync, mkdirSync } from "node:fs"
@@ -28,6 +34,7 @@ import {
   type KeyNodeSums,
   ROLLUP_LEVELS,
   RollupDeltas,
+  type RollupRow,
   SUM_COLUMNS,
 } from "../rollup.js"
 import { aggregateQuery, iteratePageQuery, rollupIncrementSet, SQLITE_DIALECT } from "../sql-query.js"
@@ -42,10 +49,44 @@ export interface SqliteStoreOptions {
   create?: boolean
   /** How long to wait for another process's write lock before failing. Default 5000 ms. */
   busyTimeoutMs?: number
+  /**
+   * Pending rollup rows this connection lets accumulate before an insert transaction folds them into the
+   * rollups. Default 10,000 (about a second of single-record POSTs at full speed).
+   */
+  foldAfterRows?: number
 }
+
+const FOLD_AFTER_ROWS = 10_000
+/**
+ * An insert whose increments make this many 30-minute rows or more (history spread over many buckets, as
+ * `migrate-file` writes) folds them straight into the rollups: few of them would share a row with the next
+ * commits', so a pending row would only be written, read and deleted on top of the same upserts.
+ */
+const DIRECT_ROLLUP_ROWS = 1000
+/** The level whose increments are appended to the pending table (the finest). */
+const PENDING_LEVELS = ROLLUP_LEVELS.slice(0, 1)
 
 const MAX_CACHED_STATEMENTS = 256
 const [TS, NODE, ID] = (["ts", "node", "id"] as const).map((c) => RECORD_COLUMNS.indexOf(c))
+
+/** A rollup row's values in DIMENSION_COLUMNS then SUM_COLUMNS order (positional parameters). */
+function rollupValues(d: RollupRow): (string | number)[] {
+  return [
+    d.provider,
+    d.bucket,
+    d.model,
+    d.node,
+    d.task_type,
+    d.calls,
+    d.cost_nanos,
+    d.input_tokens,
+    d.output_tokens,
+    d.cache_read_tokens,
+    d.cache_write_tokens,
+    d.reasoning_tokens,
+    d.unpriced_calls,
+  ]
+}
 
 export class SqliteStore implements UsageStore {
   readonly kind = "sqlite" as const
@@ -53,6 +94,14 @@ export class SqliteStore implements UsageStore {
   private readonly statements = new Map<string, Database.Statement>()
   private readonly insertRecord: Database.Statement
   private readonly upsertRollup: Map<string, Database.Statement>
+  private readonly appendPending: Database.Statement
+  private readonly sumPending: Database.Statement
+  private readonly anyPending: Database.Statement
+  private readonly clearPending: Database.Statement
+  private readonly foldTransaction: Database.Transaction<() => void>
+  /** Pending rows this connection appended since it last folded (other writers' are found by reads). */
+  private pendingRows = 0
+  private readonly foldAfterRows: number
   private readonly addProvider: Database.Statement
   private readonly addCount: Database.Statement
   private readonly insertTransaction: Database.Transaction<
@@ -86,7 +135,7 @@ export class SqliteStore implements UsageStore {
       db.pragma("journal_mode = WAL")
       db.pragma(`synchronous = ${options.synchronous ?? "FULL"}`)
       migrate(db, label)
-      return new SqliteStore(db, label)
+      return new SqliteStore(db, label, options.foldAfterRows ?? FOLD_AFTER_ROWS)
     } catch (error) {
       db?.close()
       if (error instanceof UsageHubError) throw error
@@ -99,7 +148,9 @@ export class SqliteStore implements UsageStore {
   private constructor(
     private readonly db: Database.Database,
     readonly label: string,
+    foldAfterRows: number,
   ) {
+    this.foldAfterRows = Math.max(1, Math.floor(foldAfterRows))
     // Positional parameters (bound in column order by insertInTransaction): cheaper than named ones.
     const places = (n: number) => Array.from({ length: n }, () => "?").join(", ")
     this.insertRecord = db.prepare(
@@ -115,13 +166,23 @@ export class SqliteStore implements UsageStore {
         ),
       ]),
     )
+    this.appendPending = db.prepare(
+      `INSERT INTO usage_rollup_pending (${rollupColumns.join(", ")}) VALUES (${places(rollupColumns.length)})`,
+    )
+    this.sumPending = db.prepare(
+      `SELECT ${DIMENSION_COLUMNS.join(", ")}, ${SUM_COLUMNS.map((c) => `SUM(${c}) AS ${c}`).join(", ")}
+       FROM usage_rollup_pending GROUP BY ${DIMENSION_COLUMNS.join(", ")}`,
+    )
+    this.anyPending = db.prepare("SELECT EXISTS (SELECT 1 FROM usage_rollup_pending)").pluck()
+    this.clearPending = db.prepare("DELETE FROM usage_rollup_pending")
+    this.foldTransaction = db.transaction(() => this.foldInTransaction())
     this.addProvider = db.prepare("INSERT INTO usage_providers (provider) VALUES (?) ON CONFLICT DO NOTHING")
     this.addCount = db.prepare("UPDATE usage_counters SET records = records + ? WHERE slot = 0")
     this.insertTransaction = db.transaction((batches) => this.insertInTransaction(batches))
   }
 
   private insertInTransaction(batches: readonly (readonly StoredRecord[])[]): InsertResult[] {
-    const deltas = new RollupDeltas()
+    const deltas = new RollupDeltas(PENDING_LEVELS)
     const results = batches.map((batch) => {
       let accepted = 0
       for (const record of batch) {
@@ -151,31 +212,39 @@ export class SqliteStore implements UsageStore {
       return { accepted, duplicates: batch.length - accepted }
     })
     if (deltas.records > 0) {
-      for (const level of ROLLUP_LEVELS) {
-        const upsert = this.upsertRollup.get(level.table)!
-        // DIMENSION_COLUMNS then SUM_COLUMNS order.
-        for (const d of deltas.rows(level)) {
-          upsert.run(
-            d.provider,
-            d.bucket,
-            d.model,
-            d.node,
-            d.task_type,
-            d.calls,
-            d.cost_nanos,
-            d.input_tokens,
-            d.output_tokens,
-            d.cache_read_tokens,
-            d.cache_write_tokens,
-            d.reasoning_tokens,
-            d.unpriced_calls,
-          )
-        }
+      const increments = deltas.rows(PENDING_LEVELS[0])
+      if (increments.length >= DIRECT_ROLLUP_ROWS || this.pendingRows + increments.length >= this.foldAfterRows) {
+        this.foldInTransaction(increments)
+      } else {
+        for (const d of increments) this.appendPending.run(...rollupValues(d))
+        this.pendingRows += increments.length
       }
       for (const provider of deltas.providers()) this.addProvider.run(provider)
       this.addCount.run(deltas.records)
     }
     return results
+  }
+
+  /**
+   * Adds every pending increment, and `increments` (30-minute rows of the running insert), to every rollup
+   * level and empties the pending table. Runs inside a transaction.
+   */
+  private foldInTransaction(increments: readonly RollupRow[] = []): void {
+    const deltas = new RollupDeltas()
+    for (const row of this.sumPending.iterate() as IterableIterator<RollupRow>) deltas.addRollup(row)
+    for (const row of increments) deltas.addRollup(row)
+    for (const level of ROLLUP_LEVELS) {
+      const upsert = this.upsertRollup.get(level.table)!
+      for (const d of deltas.rows(level)) upsert.run(...rollupValues(d))
+    }
+    this.clearPending.run()
+    this.pendingRows = 0
+  }
+
+  /** Folds the pending increments, whoever wrote them, so the rollups are complete for a read. */
+  private foldPending(): void {
+    if (this.anyPending.get() === 1) this.foldTransaction.immediate()
+    else this.pendingRows = 0
   }
 
   private guard<T>(action: string, fn: () => T): T {
@@ -220,6 +289,7 @@ export class SqliteStore implements UsageStore {
   /** Synchronous aggregate (the SQLite driver is synchronous). */
   aggregateSync(filter: RecordFilter, groupBy: GroupBy): AggregateRow[] {
     return this.guard("aggregate", () => {
+      this.foldPending()
       const query = aggregateQuery(filter, groupBy, SQLITE_DIALECT)
       if (!query) return []
       return foldKeyNodeSums(this.statement(query.text).all(...query.params) as KeyNodeSums[])
@@ -261,6 +331,11 @@ export class SqliteStore implements UsageStore {
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true
+    try {
+      this.foldPending()
+    } catch {
+      // Best effort: increments left pending are folded by the next reader.
+    }
     try {
       this.db.pragma("optimize")
     } catch {

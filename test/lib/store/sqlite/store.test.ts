@@ -5,7 +5,7 @@ import Database from "better-sqlite3"
 import { expect } from "chai"
 import { StoreAdapter } from "../../../../src/lib/adapters/store-adapter.js"
 import { UsageHubError } from "../../../../src/lib/errors.js"
-import { SCHEMA_VERSION } from "../../../../src/lib/store/sqlite/schema.js"
+import { MIGRATIONS, SCHEMA_VERSION } from "../../../../src/lib/store/sqlite/schema.js"
 import { SqliteStore } from "../../../../src/lib/store/sqlite/store.js"
 import type { UsageStore } from "../../../../src/lib/store/store.js"
 import { tempDir } from "../../../helpers/tmp.js"
@@ -49,7 +49,7 @@ describe("SqliteStore", () => {
     const db = new Database(path, { readonly: true })
     try {
       const versions = db.prepare("SELECT version FROM usage_schema_version").all()
-      expect(versions).to.deep.equal([{ version: SCHEMA_VERSION }])
+      expect(versions).to.deep.equal(MIGRATIONS.map(({ version }) => ({ version })))
       expect(db.pragma("journal_mode", { simple: true })).to.equal("wal")
     } finally {
       db.close()
@@ -128,6 +128,81 @@ describe("SqliteStore", () => {
       expect(db.prepare("SELECT COUNT(*) AS n FROM usage_rollup_month").get()).to.have.property("n").below(300)
     } finally {
       db.close()
+    }
+  })
+
+  it("upgrades a version-1 store in place, keeping its records and rollups", async () => {
+    const path = newPath()
+    const store = await SqliteStore.open(path)
+    await store.insert(generateRecords(40, 3, Date.parse("2026-11-01T00:00:00Z"), Date.parse("2026-11-20T00:00:00Z")))
+    await store.close()
+    // What version 1 left: no pending table.
+    const db = new Database(path)
+    db.exec("DROP TABLE usage_rollup_pending; DELETE FROM usage_schema_version WHERE version > 1")
+    db.close()
+    const upgraded = await SqliteStore.open(path)
+    try {
+      await upgraded.insert([record({ id: "usage_new", timestamp: new Date("2026-11-21T10:00:00Z") })])
+      expect((await upgraded.aggregate({}, "provider")).reduce((sum, row) => sum + row.calls, 0)).to.equal(41)
+    } finally {
+      await upgraded.close()
+    }
+  })
+
+  it("folds the rollup increments another connection left pending before it answers", async () => {
+    const path = newPath()
+    const writer = await SqliteStore.open(path)
+    const reader = await SqliteStore.open(path)
+    try {
+      const at = Date.parse("2026-11-20T10:00:00Z")
+      await writer.insert([record({ id: "usage_1", timestamp: new Date(at) })])
+      expect((await reader.aggregate({}, "provider"))[0].calls).to.equal(1)
+      await writer.insert([record({ id: "usage_2", timestamp: new Date(at + 60_000) })])
+      // A month-wide range: answered from the month rollup alone, which only a fold brings up to date.
+      const november = { since: new Date("2026-11-01T00:00:00Z"), until: new Date("2026-12-01T00:00:00Z") }
+      expect((await reader.aggregate(november, "provider"))[0].calls).to.equal(2)
+      expect((await writer.aggregate(november, "provider"))[0].calls).to.equal(2)
+    } finally {
+      await reader.close()
+      await writer.close()
+    }
+  })
+
+  it("folds in bulk, inside an insert, once the pending increments reach foldAfterRows", async () => {
+    const path = newPath()
+    const store = await SqliteStore.open(path, { foldAfterRows: 5 })
+    const db = new Database(path, { readonly: true })
+    const count = (table: string) => (db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n
+    // Records 30 minutes apart: one pending row each.
+    const at = (i: number) => new Date(Date.parse("2026-11-20T00:00:00Z") + i * 1_800_000)
+    try {
+      await store.insert([0, 1, 2].map((i) => record({ id: `usage_${i}`, timestamp: at(i) })))
+      expect(count("usage_rollup_pending")).to.equal(3)
+      expect(count("usage_rollup_30m")).to.equal(0)
+      await store.insert([3, 4].map((i) => record({ id: `usage_${i}`, timestamp: at(i) })))
+      expect(count("usage_rollup_pending")).to.equal(0)
+      expect(count("usage_rollup_30m")).to.equal(5)
+      expect(db.prepare("SELECT calls FROM usage_rollup_day").all()).to.deep.equal([{ calls: 5 }])
+    } finally {
+      db.close()
+      await store.close()
+    }
+  })
+
+  it("writes an insert of history spread over a thousand buckets straight into the rollups", async () => {
+    const path = newPath()
+    const store = await SqliteStore.open(path)
+    const start = Date.parse("2026-09-01T00:00:00Z")
+    await store.insert(
+      Array.from({ length: 1200 }, (_, i) => record({ id: `usage_${i}`, timestamp: new Date(start + i * 1_800_000) })),
+    )
+    const db = new Database(path, { readonly: true })
+    try {
+      expect(db.prepare("SELECT COUNT(*) AS n FROM usage_rollup_pending").get()).to.deep.equal({ n: 0 })
+      expect(db.prepare("SELECT SUM(calls) AS n FROM usage_rollup_month").get()).to.deep.equal({ n: 1200 })
+    } finally {
+      db.close()
+      await store.close()
     }
   })
 
