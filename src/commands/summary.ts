@@ -39,11 +39,11 @@ export default class Summary extends UsageCommand {
 
   async run(): Promise<UsageSummaryResult> {
     const { flags } = await this.parse(Summary)
+    // The table code (cli-table3) loads while the source answers: it overlaps a server's round trips.
+    const view = this.jsonEnabled() ? undefined : import("../lib/cli/summary-view.js")
+    view?.catch(() => {})
     const result = await runSummary({ ...flags, by: flags.by as (typeof GROUP_BY_VALUES)[number] | undefined })
-    if (!this.jsonEnabled()) {
-      const { renderSummary } = await import("../lib/cli/summary-view.js")
-      this.log(renderSummary(result))
-    }
+    if (view) this.log((await view).renderSummary(result))
     return result
   }
 }

@@ -38,11 +38,11 @@ export default class Trends extends UsageCommand {
     }
     const provider = args.provider ?? flags.provider
     if (!provider) this.badUsage("which provider? usage trends PROVIDER (or --provider PROVIDER)")
+    // The table code (cli-table3) loads while the source answers: it overlaps a server's round trips.
+    const view = this.jsonEnabled() ? undefined : import("../lib/cli/trends-view.js")
+    view?.catch(() => {})
     const result = await runTrends({ ...flags, provider })
-    if (!this.jsonEnabled()) {
-      const { renderTrends } = await import("../lib/cli/trends-view.js")
-      this.log(renderTrends(result))
-    }
+    if (view) this.log((await view).renderTrends(result))
     return result
   }
 }

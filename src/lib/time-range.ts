@@ -3,9 +3,9 @@
  * of that day in the query's time zone; a date-time without a zone is that wall-clock time in the zone; an
  * instant with `Z` or an offset is taken as written. One parser for the service and the read commands.
  */
-import { TZDate } from "@date-fns/tz"
 import { UsageHubError } from "./errors.js"
 import { resolveTimeZone } from "./periods.js"
+import { fromWallClock } from "./zoned-date.js"
 
 const BOUND =
   /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}(?::?\d{2})?)?)?$/i
@@ -38,8 +38,7 @@ export function parseTimeBound(value: string, tz: string | undefined, name = "va
     if (Number.isNaN(date.getTime())) throw invalid(name, value)
     return date
   }
-  const zoned = new TZDate(year, month - 1, day, hour, minute, second, ms, resolveTimeZone(tz))
-  return new Date(zoned.getTime())
+  return fromWallClock(resolveTimeZone(tz), year, month - 1, day, hour, minute, second, ms)
 }
 
 /** Parses optional since/until and checks that since < until. */

@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process"
 import { expect } from "chai"
 import {
   addDays,
@@ -9,6 +10,7 @@ import {
   getDaysInPeriod,
   getDaysRemaining,
   getResetSchedule,
+  localTimeZone,
   resolveTimeZone,
   startOfDay,
 } from "../../src/lib/periods.js"
@@ -90,5 +92,30 @@ describe("billing periods", () => {
   it("refuses an unknown time zone with a clear message", () => {
     expect(() => resolveTimeZone("Mars/Olympus")).to.throw(/unknown time zone "Mars\/Olympus"/)
     expect(resolveTimeZone("UTC")).to.equal("UTC")
+  })
+
+  it("accepts the UTC aliases as given, and names the local zone as Intl does when TZ is one of them", () => {
+    for (const tz of ["UTC", "Etc/UTC", "GMT", "Etc/GMT"]) {
+      expect(resolveTimeZone(tz)).to.equal(tz)
+      const intl = execFileSync(process.execPath, ["-p", "Intl.DateTimeFormat().resolvedOptions().timeZone"], {
+        env: { ...process.env, TZ: tz },
+      })
+      expect(localTimeZone({ TZ: tz }), `TZ=${tz}`).to.equal(intl.toString().trim())
+    }
+  })
+
+  it("asks Intl for the local zone when TZ is unset or not a UTC name", () => {
+    const intl = Intl.DateTimeFormat().resolvedOptions().timeZone
+    expect(localTimeZone({ TZ: undefined })).to.equal(intl)
+    expect(localTimeZone({ TZ: "utc" })).to.equal(intl)
+  })
+
+  it("counts days in UTC with the same midnights whatever the UTC alias", () => {
+    const at = new Date("2026-11-20T23:59:59.999Z")
+    for (const tz of ["UTC", "Etc/UTC", "GMT", "Etc/GMT"]) {
+      expect(iso(startOfDay(at, tz)), tz).to.equal("2026-11-20T00:00:00.000Z")
+      expect(iso(addDays(at, -29, tz)), tz).to.equal("2026-10-22T00:00:00.000Z")
+      expect(dayKey(at, tz), tz).to.equal("2026-11-20")
+    }
   })
 })

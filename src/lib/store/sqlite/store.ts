@@ -40,6 +40,7 @@ import {
 import { aggregateQuery, iteratePageQuery, rollupIncrementSet, SQLITE_DIALECT } from "../sql-query.js"
 import type { AggregateRow, InsertResult, RecordFilter, StoreStats, UsageStore } from "../store.js"
 import { storeError } from "../store-error.js"
+import { sqliteNativeBinding } from "./native-binding.js"
 import { migrate } from "./schema.js"
 
 export interface SqliteStoreOptions {
@@ -131,7 +132,7 @@ export class SqliteStore implements UsageStore {
     }
     let db: Database.Database | undefined
     try {
-      db = new Driver(path, { timeout: options.busyTimeoutMs ?? 5000 })
+      db = new Driver(path, { timeout: options.busyTimeoutMs ?? 5000, nativeBinding: sqliteNativeBinding() })
       db.pragma("journal_mode = WAL")
       db.pragma(`synchronous = ${options.synchronous ?? "FULL"}`)
       migrate(db, label)
