@@ -13,7 +13,7 @@ export async function openStoreAt(
   options: { create: boolean; synchronous?: "FULL" | "NORMAL" },
 ): Promise<UsageStore> {
   try {
-    const { openStore } = await import("../store/index.js")
+    const { openStore } = await import("../store/open.js")
     return await openStore(location, { create: options.create, synchronous: options.synchronous })
   } catch (error) {
     if (isUsageHubError(error)) throw error

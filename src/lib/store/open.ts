@@ -1,0 +1,36 @@
+/**
+ * Opens a store by location: `:memory:` or a path -> SQLite, `postgres://` or `postgresql://` -> PostgreSQL.
+ * Each backend's module (and, inside its `open()`, its driver) is imported only when a store of that kind is
+ * opened, so a SQLite run of the CLI never loads the PostgreSQL store (nor `node:crypto`), and importing this
+ * module loads neither.
+ */
+import { UsageHubError } from "../errors.js"
+import { expandHome } from "../paths.js"
+import type { PostgresStoreOptions } from "./postgres/store.js"
+import type { SqliteStoreOptions } from "./sqlite/store.js"
+import type { UsageStore } from "./store.js"
+
+export type OpenStoreOptions = SqliteStoreOptions & PostgresStoreOptions
+
+export type StoreKind = "sqlite" | "postgres"
+
+export function isPostgresLocation(location: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(location)
+}
+
+/** Which backend a location names. */
+export function storeKindOf(location: string): StoreKind {
+  return isPostgresLocation(location) ? "postgres" : "sqlite"
+}
+
+/** Opens (creating and migrating when needed) the store at `location`. */
+export async function openStore(location: string, options: OpenStoreOptions = {}): Promise<UsageStore> {
+  if (location.trim() === "")
+    throw new UsageHubError("STORE_ERROR", "no store location given (a path, :memory: or postgres://…)")
+  if (isPostgresLocation(location)) {
+    const { PostgresStore } = await import("./postgres/store.js")
+    return PostgresStore.open(location, options)
+  }
+  const { SqliteStore } = await import("./sqlite/store.js")
+  return SqliteStore.open(location === ":memory:" ? location : expandHome(location), options)
+}
