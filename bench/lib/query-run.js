@@ -31,15 +31,25 @@ export async function serverQueries(db, gets) {
   }
 }
 
-/** Whole-process times of the oclif import, `usage summary --db` and `usage trends --db`, interleaved. */
+/**
+ * Whole-process times of the oclif import, `usage --version` (oclif's own start: config, manifest, hooks,
+ * no command code), `usage summary --db` and `usage trends --db`, interleaved.
+ */
 export async function cliTimes(db, reps) {
   const env = childEnv({ USAGE_NOW: FIXTURE_END_ISO })
   const commands = {
     oclif: [process.execPath, ["--input-type=module", "-e", 'await import("@oclif/core")']],
+    version: [process.execPath, [BIN, "--version"]],
     summary: [process.execPath, [BIN, "summary", "--db", db]],
     trends: [process.execPath, [BIN, "trends", "--db", db, "--provider", "anthropic", "--days", "30"]],
   }
-  const samples = { oclif: [], summary: [], trends: [], cpu: { oclif: [], summary: [], trends: [] } }
+  const samples = {
+    oclif: [],
+    version: [],
+    summary: [],
+    trends: [],
+    cpu: { oclif: [], version: [], summary: [], trends: [] },
+  }
   for (let i = -1; i < reps; i++) {
     for (const [name, [cmd, args]] of Object.entries(commands)) {
       const result = await timeProcess(cmd, args, { env, cwd: ROOT, cpu: true })
@@ -133,6 +143,15 @@ export function cliRows({ makeRow, backend, size, cli, command }) {
       ref: oclif,
       compare: "delta",
       goals,
+      command,
+    }),
+    makeRow({
+      id: `cli.${backend}.oclif-start.${n}`,
+      target: `usage --version (whole process): what oclif's own start (config, manifest, hooks) adds to its import, of the same budget`,
+      unit: "ms",
+      samples: cli.version,
+      ref: oclif,
+      compare: "delta",
       command,
     }),
     ...cpuRows,
