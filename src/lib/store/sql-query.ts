@@ -12,9 +12,15 @@ import type { RecordFilter } from "./store.js"
 export interface Dialect {
   /** The placeholder of the n-th parameter (1-based). */
   param(n: number): string
+  /**
+   * A table of 30-minute rollup increments not yet folded into the rollup levels (SQLite), read with every
+   * rollup piece: every piece boundary is a 30-minute boundary, so the piece's pending rows are exactly
+   * those with `from <= bucket < to`, and the one statement sees rollups and pending rows in one state.
+   */
+  pendingTable?: string
 }
 
-export const SQLITE_DIALECT: Dialect = { param: () => "?" }
+export const SQLITE_DIALECT: Dialect = { param: () => "?", pendingTable: "usage_rollup_pending" }
 export const POSTGRES_DIALECT: Dialect = { param: (n) => `$${n}` }
 
 export interface SqlQuery {
@@ -49,31 +55,52 @@ function pieceSums(onRecords: boolean, sign: 1 | -1): string {
   return SUM_COLUMNS.map((c, i) => `${minus}${onRecords ? RECORD_SUMS[i] : c} AS ${c}`).join(", ")
 }
 
-function pieceQuery(piece: RangePiece, filter: RecordFilter, groupBy: GroupBy, params: Params): string {
-  const onRecords = piece.level === "records"
+/** The SELECT of one table's part of a piece: its rows of [piece.from, piece.to) that match the filter. */
+function tableQuery(
+  table: string,
+  piece: RangePiece,
+  filter: RecordFilter,
+  groupBy: GroupBy,
+  params: Params,
+  seekProviders: boolean,
+): string {
+  const onRecords = table === "usage_records"
   const timeColumn = onRecords ? "ts" : "bucket"
   const where: string[] = []
   if (filter.provider !== undefined) where.push(`provider = ${params.add(filter.provider)}`)
   // Rollup keys start with the provider: without a provider filter, seek each known provider's range.
-  else if (!onRecords) where.push("provider IN (SELECT provider FROM usage_providers)")
+  else if (seekProviders) where.push("provider IN (SELECT provider FROM usage_providers)")
   if (Number.isFinite(piece.from)) where.push(`${timeColumn} >= ${params.add(piece.from)}`)
   if (Number.isFinite(piece.to)) where.push(`${timeColumn} < ${params.add(piece.to)}`)
   if (filter.node !== undefined) where.push(`node = ${params.add(filter.node)}`)
-  const table = piece.level === "records" ? "usage_records" : piece.level.table
   const conditions = where.length > 0 ? ` WHERE ${where.join(" AND ")}` : ""
   return `SELECT ${GROUP_COLUMN[groupBy]} AS k, node, ${pieceSums(onRecords, piece.sign)} FROM ${table}${conditions}`
 }
 
+function pieceQuery(
+  piece: RangePiece,
+  filter: RecordFilter,
+  groupBy: GroupBy,
+  params: Params,
+  dialect: Dialect,
+): string {
+  if (piece.level === "records") return tableQuery("usage_records", piece, filter, groupBy, params, false)
+  const rollup = tableQuery(piece.level.table, piece, filter, groupBy, params, true)
+  if (!dialect.pendingTable) return rollup
+  // The pending table is a small heap, emptied by folds: scanned, not sought.
+  return `${rollup} UNION ALL ${tableQuery(dialect.pendingTable, piece, filter, groupBy, params, false)}`
+}
+
 /**
  * Sums per (group key, node) over the records matching `filter`, added and subtracted from the rollup
- * buckets and record edges `planRange` chose. Undefined when the range is empty. A (key, node) whose calls
+ * buckets (with the pending increments, where the dialect has them) and record edges `planRange` chose. Undefined when the range is empty. A (key, node) whose calls
  * sum to zero had no record in the range (foldKeyNodeSums drops it).
  */
 export function aggregateQuery(filter: RecordFilter, groupBy: GroupBy, dialect: Dialect): SqlQuery | undefined {
   const pieces = planRange(filter)
   if (pieces.length === 0) return undefined
   const params = new Params(dialect)
-  const union = pieces.map((piece) => pieceQuery(piece, filter, groupBy, params)).join(" UNION ALL ")
+  const union = pieces.map((piece) => pieceQuery(piece, filter, groupBy, params, dialect)).join(" UNION ALL ")
   const sums = SUM_COLUMNS.map((c) => `SUM(${c}) AS ${c}`).join(", ")
   return { text: `SELECT k, node, ${sums} FROM (${union}) AS pieces GROUP BY k, node`, params: params.values }
 }

@@ -13,10 +13,13 @@
  * new rows and appends their sums per 30-minute bucket and dimensions to `usage_rollup_pending`, in ONE
  * IMMEDIATE transaction. The pending increments are folded into the rollups (30 minutes, 3 hours, day,
  * month: src/lib/store/rollup.ts) in bulk: by the insert transaction that takes them past `foldAfterRows`,
- * before every aggregate (whichever connection wrote them), and on close. A commit thus writes a few
- * appended pages instead of one rollup row per level and key, many commits' increments to the same key
- * become one upsert (an insert of history spread over many buckets skips the pending table), and a read still sees every commit: folding is a transaction of its own, so a crash
- * between an insert and its fold leaves the increments pending, to be folded by the next reader.
+ * before an aggregate when the write lock is free at once (whichever connection wrote them), and on close.
+ * A commit thus writes a few appended pages instead of one rollup row per level and key, and many commits'
+ * increments to the same key become one upsert (an insert of history spread over many buckets skips the
+ * pending table). Reads never depend on a fold: each aggregate reads the pending rows with the rollups in
+ * ONE statement, so it sees one committed state (inserts and folds keep rollups + pending = records in
+ * every state), needs no write access, and never waits for a writer. A crash between an insert and its
+ * fold leaves the increments pending, read as they are and folded later.
  * Aggregates read a few rollup buckets plus the records of edges off every bucket boundary; `iterate`
  * pages by keyset.
  * The driver is imported when a store is opened, so loading this module loads no native addon.
@@ -103,6 +106,7 @@ export class SqliteStore implements UsageStore {
   /** Pending rows this connection appended since it last folded (other writers' are found by reads). */
   private pendingRows = 0
   private readonly foldAfterRows: number
+  private readonly busyTimeoutMs: number
   private readonly addProvider: Database.Statement
   private readonly addCount: Database.Statement
   private readonly insertTransaction: Database.Transaction<
@@ -136,7 +140,10 @@ export class SqliteStore implements UsageStore {
       db.pragma("journal_mode = WAL")
       db.pragma(`synchronous = ${options.synchronous ?? "FULL"}`)
       migrate(db, label)
-      return new SqliteStore(db, label, options.foldAfterRows ?? FOLD_AFTER_ROWS)
+      return new SqliteStore(db, label, {
+        foldAfterRows: options.foldAfterRows ?? FOLD_AFTER_ROWS,
+        busyTimeoutMs: options.busyTimeoutMs ?? 5000,
+      })
     } catch (error) {
       db?.close()
       if (error instanceof UsageHubError) throw error
@@ -149,9 +156,10 @@ export class SqliteStore implements UsageStore {
   private constructor(
     private readonly db: Database.Database,
     readonly label: string,
-    foldAfterRows: number,
+    settings: { foldAfterRows: number; busyTimeoutMs: number },
   ) {
-    this.foldAfterRows = Math.max(1, Math.floor(foldAfterRows))
+    this.foldAfterRows = Math.max(1, Math.floor(settings.foldAfterRows))
+    this.busyTimeoutMs = settings.busyTimeoutMs
     // Positional parameters (bound in column order by insertInTransaction): cheaper than named ones.
     const places = (n: number) => Array.from({ length: n }, () => "?").join(", ")
     this.insertRecord = db.prepare(
@@ -242,10 +250,25 @@ export class SqliteStore implements UsageStore {
     this.pendingRows = 0
   }
 
-  /** Folds the pending increments, whoever wrote them, so the rollups are complete for a read. */
-  private foldPending(): void {
-    if (this.anyPending.get() === 1) this.foldTransaction.immediate()
-    else this.pendingRows = 0
+  /**
+   * Folds the pending increments, whoever wrote them, if the write lock is free at once. Reads do not depend
+   * on it: every aggregate reads the pending rows with the rollups in one statement (sql-query.ts), so a
+   * fold only keeps them few. A reader never waits here for another process's writer, and a connection that
+   * cannot write (a read-only file) reads the pending rows as they are.
+   */
+  private foldPendingIfFree(): void {
+    if (this.anyPending.get() !== 1) {
+      this.pendingRows = 0
+      return
+    }
+    this.db.pragma("busy_timeout = 0")
+    try {
+      this.foldTransaction.immediate()
+    } catch {
+      // Busy or read-only: the rows stay pending, and reads include them.
+    } finally {
+      this.db.pragma(`busy_timeout = ${this.busyTimeoutMs}`)
+    }
   }
 
   private guard<T>(action: string, fn: () => T): T {
@@ -290,7 +313,7 @@ export class SqliteStore implements UsageStore {
   /** Synchronous aggregate (the SQLite driver is synchronous). */
   aggregateSync(filter: RecordFilter, groupBy: GroupBy): AggregateRow[] {
     return this.guard("aggregate", () => {
-      this.foldPending()
+      this.foldPendingIfFree()
       const query = aggregateQuery(filter, groupBy, SQLITE_DIALECT)
       if (!query) return []
       return foldKeyNodeSums(this.statement(query.text).all(...query.params) as KeyNodeSums[])
@@ -333,9 +356,9 @@ export class SqliteStore implements UsageStore {
     if (this.closed) return
     this.closed = true
     try {
-      this.foldPending()
+      this.foldPendingIfFree()
     } catch {
-      // Best effort: increments left pending are folded by the next reader.
+      // Best effort: increments left pending are read as they are and folded later.
     }
     try {
       this.db.pragma("optimize")

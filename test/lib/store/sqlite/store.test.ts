@@ -149,22 +149,76 @@ describe("SqliteStore", () => {
     }
   })
 
-  it("folds the rollup increments another connection left pending before it answers", async () => {
+  it("folds the increments another connection left pending when it reads and the write lock is free", async () => {
     const path = newPath()
     const writer = await SqliteStore.open(path)
     const reader = await SqliteStore.open(path)
+    const db = new Database(path, { readonly: true })
+    const pending = () => (db.prepare("SELECT COUNT(*) AS n FROM usage_rollup_pending").get() as { n: number }).n
     try {
       const at = Date.parse("2026-11-20T10:00:00Z")
       await writer.insert([record({ id: "usage_1", timestamp: new Date(at) })])
-      expect((await reader.aggregate({}, "provider"))[0].calls).to.equal(1)
       await writer.insert([record({ id: "usage_2", timestamp: new Date(at + 60_000) })])
-      // A month-wide range: answered from the month rollup alone, which only a fold brings up to date.
+      expect(pending()).to.equal(2)
       const november = { since: new Date("2026-11-01T00:00:00Z"), until: new Date("2026-12-01T00:00:00Z") }
       expect((await reader.aggregate(november, "provider"))[0].calls).to.equal(2)
-      expect((await writer.aggregate(november, "provider"))[0].calls).to.equal(2)
+      expect(pending(), "folded by the reader").to.equal(0)
+      expect(db.prepare("SELECT calls FROM usage_rollup_month").all()).to.deep.equal([{ calls: 2 }])
     } finally {
+      db.close()
       await reader.close()
       await writer.close()
+    }
+  })
+
+  it("reads pending increments with the rollups, without waiting, while another process holds the write lock", async () => {
+    const path = newPath()
+    const writer = await SqliteStore.open(path)
+    const reader = await SqliteStore.open(path, { busyTimeoutMs: 5000 })
+    const lock = new Database(path)
+    try {
+      const at = Date.parse("2026-11-20T10:05:00Z")
+      await writer.insert([0, 1, 2].map((i) => record({ id: `usage_${i}`, timestamp: new Date(at + i * 1_800_000) })))
+      lock.exec("BEGIN IMMEDIATE") // as a long migrate-file insert would: no fold can run
+      const started = Date.now()
+      // Answered from the month, day and 30-minute rollups, edges from the records: all but the records
+      // are still pending.
+      const calls = async (since: string, until: string) =>
+        (await reader.aggregate({ since: new Date(since), until: new Date(until) }, "provider"))[0]?.calls ?? 0
+      expect(await calls("2026-11-01T00:00:00Z", "2026-12-01T00:00:00Z"), "a month").to.equal(3)
+      expect(await calls("2026-11-20T00:00:00Z", "2026-11-21T00:00:00Z"), "a day").to.equal(3)
+      expect(await calls("2026-11-20T10:30:00Z", "2026-11-20T12:00:00Z"), "half hours").to.equal(2)
+      expect(await calls("2026-11-20T10:10:00Z", "2026-11-20T11:20:00Z"), "with edges").to.equal(2)
+      expect(Date.now() - started, "no wait for the lock").to.be.below(2000)
+    } finally {
+      lock.exec("ROLLBACK")
+      lock.close()
+      await reader.close()
+      await writer.close()
+    }
+  })
+
+  it("counts what is pending when an insert of history folds straight in, and folds the rest on close", async () => {
+    const path = newPath()
+    const store = await SqliteStore.open(path)
+    const db = new Database(path, { readonly: true })
+    const sum = (sql: string) => (db.prepare(sql).get() as { n: number | null }).n
+    try {
+      await store.insert([record({ id: "live_1", timestamp: new Date("2026-11-20T10:00:00Z") })])
+      expect(sum("SELECT COUNT(*) AS n FROM usage_rollup_pending")).to.equal(1)
+      const start = Date.parse("2026-09-01T00:00:00Z")
+      await store.insert(
+        Array.from({ length: 1200 }, (_, i) => record({ id: `old_${i}`, timestamp: new Date(start + i * 1_800_000) })),
+      )
+      expect(sum("SELECT COUNT(*) AS n FROM usage_rollup_pending")).to.equal(0)
+      expect(sum("SELECT SUM(calls) AS n FROM usage_rollup_month")).to.equal(1201)
+      await store.insert([record({ id: "live_2", timestamp: new Date("2026-11-20T10:01:00Z") })])
+      await store.close()
+      expect(sum("SELECT COUNT(*) AS n FROM usage_rollup_pending"), "folded on close").to.equal(0)
+      expect(sum("SELECT SUM(calls) AS n FROM usage_rollup_3h")).to.equal(1202)
+    } finally {
+      db.close()
+      await store.close()
     }
   })
 
@@ -183,23 +237,6 @@ describe("SqliteStore", () => {
       expect(count("usage_rollup_pending")).to.equal(0)
       expect(count("usage_rollup_30m")).to.equal(5)
       expect(db.prepare("SELECT calls FROM usage_rollup_day").all()).to.deep.equal([{ calls: 5 }])
-    } finally {
-      db.close()
-      await store.close()
-    }
-  })
-
-  it("writes an insert of history spread over a thousand buckets straight into the rollups", async () => {
-    const path = newPath()
-    const store = await SqliteStore.open(path)
-    const start = Date.parse("2026-09-01T00:00:00Z")
-    await store.insert(
-      Array.from({ length: 1200 }, (_, i) => record({ id: `usage_${i}`, timestamp: new Date(start + i * 1_800_000) })),
-    )
-    const db = new Database(path, { readonly: true })
-    try {
-      expect(db.prepare("SELECT COUNT(*) AS n FROM usage_rollup_pending").get()).to.deep.equal({ n: 0 })
-      expect(db.prepare("SELECT SUM(calls) AS n FROM usage_rollup_month").get()).to.deep.equal({ n: 1200 })
     } finally {
       db.close()
       await store.close()
