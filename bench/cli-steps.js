@@ -12,8 +12,8 @@
  */
 import { parseArgs } from "node:util"
 import { FIXTURE_END_ISO } from "./lib/data.js"
-import { timeProcess } from "./lib/proc.js"
-import { BIN, childEnv, ROOT } from "./lib/service.js"
+import { interleavedTimes, OCLIF_IMPORT } from "./lib/query-run.js"
+import { BIN, childEnv } from "./lib/service.js"
 import { summarize } from "./lib/stats.js"
 
 const { values } = parseArgs({
@@ -32,32 +32,21 @@ const node = process.execPath
 const trends = [BIN, "trends", values.provider, "--days", "30", "--db", values.db]
 const summary = [BIN, "summary", "--db", values.db]
 const steps = {
-  "bare oclif import": ["--input-type=module", "-e", 'await import("@oclif/core")'],
-  "usage --version": [BIN, "--version"],
-  "trends --json": [...trends, "--json"],
-  "trends (table)": trends,
-  "summary --json": [...summary, "--json"],
-  "summary (table)": summary,
+  "bare oclif import": OCLIF_IMPORT,
+  "usage --version": [node, [BIN, "--version"]],
+  "trends --json": [node, [...trends, "--json"]],
+  "trends (table)": [node, trends],
+  "summary --json": [node, [...summary, "--json"]],
+  "summary (table)": [node, summary],
 }
-const env = childEnv({ USAGE_NOW: FIXTURE_END_ISO })
-const wall = Object.fromEntries(Object.keys(steps).map((k) => [k, []]))
-const cpu = Object.fromEntries(Object.keys(steps).map((k) => [k, []]))
 const runs = Number(values.runs)
-for (let i = -1; i < runs; i++) {
-  for (const [name, args] of Object.entries(steps)) {
-    const result = await timeProcess(node, args, { env, cwd: ROOT, cpu: true })
-    if (result.code !== 0) throw new Error(`${name} exited ${result.code}: ${result.stderr.slice(0, 300)}`)
-    if (i < 0) continue
-    wall[name].push(result.ms)
-    if (Number.isFinite(result.cpuMs)) cpu[name].push(result.cpuMs)
-  }
-}
-const median = (samples) => (samples.length > 0 ? summarize(samples).median : Number.NaN)
-const base = { wall: median(wall["bare oclif import"]), cpu: median(cpu["bare oclif import"]) }
+const samples = await interleavedTimes(steps, runs, childEnv({ USAGE_NOW: FIXTURE_END_ISO }))
+const median = (list) => (list.length > 0 ? summarize(list).median : Number.NaN)
+const base = { wall: median(samples["bare oclif import"]), cpu: median(samples.cpu["bare oclif import"]) }
 process.stdout.write(`medians of ${runs} interleaved runs (ms)\n`)
 for (const name of Object.keys(steps)) {
-  const w = median(wall[name])
-  const c = median(cpu[name])
+  const w = median(samples[name])
+  const c = median(samples.cpu[name])
   process.stdout.write(
     `${name.padEnd(18)} wall ${w.toFixed(0).padStart(4)}  Δ ${(w - base.wall).toFixed(0).padStart(4)}   cpu ${c.toFixed(0).padStart(4)}  Δ ${(c - base.cpu).toFixed(0).padStart(4)}\n`,
   )

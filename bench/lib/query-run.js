@@ -32,23 +32,14 @@ export async function serverQueries(db, gets) {
 }
 
 /**
- * Whole-process times of the oclif import, `usage --version` (oclif's own start: config, manifest, hooks,
- * no command code), `usage summary --db` and `usage trends --db`, interleaved.
+ * Whole-process times of `commands` ({ name: [command, args] }), run in turn `reps` times after one
+ * warm-up round: { name: [ms…], cpu: { name: [ms…] } } (CPU time when GNU time is there).
  */
-export async function cliTimes(db, reps) {
-  const env = childEnv({ USAGE_NOW: FIXTURE_END_ISO })
-  const commands = {
-    oclif: [process.execPath, ["--input-type=module", "-e", 'await import("@oclif/core")']],
-    version: [process.execPath, [BIN, "--version"]],
-    summary: [process.execPath, [BIN, "summary", "--db", db]],
-    trends: [process.execPath, [BIN, "trends", "--db", db, "--provider", "anthropic", "--days", "30"]],
-  }
+export async function interleavedTimes(commands, reps, env) {
+  const names = Object.keys(commands)
   const samples = {
-    oclif: [],
-    version: [],
-    summary: [],
-    trends: [],
-    cpu: { oclif: [], version: [], summary: [], trends: [] },
+    ...Object.fromEntries(names.map((n) => [n, []])),
+    cpu: Object.fromEntries(names.map((n) => [n, []])),
   }
   for (let i = -1; i < reps; i++) {
     for (const [name, [cmd, args]] of Object.entries(commands)) {
@@ -61,6 +52,26 @@ export async function cliTimes(db, reps) {
     }
   }
   return samples
+}
+
+/** The bare oclif import: reference (4). */
+export const OCLIF_IMPORT = [process.execPath, ["--input-type=module", "-e", 'await import("@oclif/core")']]
+
+/**
+ * Whole-process times of the oclif import, `usage --version` (oclif's own start: config, manifest, hooks,
+ * no command code), `usage summary --db` and `usage trends --db`, interleaved.
+ */
+export function cliTimes(db, reps) {
+  return interleavedTimes(
+    {
+      oclif: OCLIF_IMPORT,
+      version: [process.execPath, [BIN, "--version"]],
+      summary: [process.execPath, [BIN, "summary", "--db", db]],
+      trends: [process.execPath, [BIN, "trends", "--db", db, "--provider", "anthropic", "--days", "30"]],
+    },
+    reps,
+    childEnv({ USAGE_NOW: FIXTURE_END_ISO }),
+  )
 }
 
 export const sizeLabel = (n) => (n >= 1e6 ? `${n / 1e6}M` : `${n / 1e3}k`)

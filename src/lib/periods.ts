@@ -38,20 +38,12 @@ export interface PeriodOptions {
 }
 
 /**
- * Values of the TZ variable under which Intl names the local zone without asking it, by what Intl answers:
- * resolving the local zone through Intl costs ~10 ms of a CLI start (ICU's time-zone data).
+ * The process's local zone, named as Intl names it. When TZ names UTC (UTC, Etc/UTC, GMT, Etc/GMT), Intl
+ * answers "UTC": said without asking it, since resolving the local zone costs ~10 ms of a CLI start (ICU's
+ * time-zone data).
  */
-const TZ_NAMED_BY_INTL: Readonly<Record<string, string>> = {
-  UTC: "UTC",
-  "Etc/UTC": "UTC",
-  GMT: "UTC",
-  "Etc/GMT": "UTC",
-}
-
-/** The process's local zone, named as Intl names it. */
 export function localTimeZone(env: Env = process.env): string {
-  const named = env.TZ === undefined ? undefined : TZ_NAMED_BY_INTL[env.TZ]
-  return named ?? Intl.DateTimeFormat().resolvedOptions().timeZone
+  return env.TZ !== undefined && isUtcZone(env.TZ) ? "UTC" : Intl.DateTimeFormat().resolvedOptions().timeZone
 }
 
 /** Throws BAD_USAGE for a zone the runtime does not know; returns the zone otherwise (local zone when omitted). */

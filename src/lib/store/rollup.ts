@@ -180,6 +180,9 @@ export const SUM_COLUMNS = [
 /** The dimension columns of a rollup row: its primary key is (provider, bucket, model, node, task_type). */
 export const DIMENSION_COLUMNS = ["provider", "bucket", "model", "node", "task_type"] as const
 
+/** Every column of a rollup row, in table order: the dimensions, then the sums. */
+export const ROLLUP_COLUMNS = [...DIMENSION_COLUMNS, ...SUM_COLUMNS] as const
+
 export interface RollupRow {
   provider: string
   bucket: number
@@ -194,6 +197,11 @@ export interface RollupRow {
   cache_write_tokens: number
   reasoning_tokens: number
   unpriced_calls: number
+}
+
+/** A rollup row's values in ROLLUP_COLUMNS order (positional statement parameters). */
+export function rollupValues(row: RollupRow): (string | number)[] {
+  return ROLLUP_COLUMNS.map((column) => row[column])
 }
 
 const compareText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)

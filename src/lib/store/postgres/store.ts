@@ -30,10 +30,10 @@ import {
   DIMENSION_COLUMNS,
   foldKeyNodeSums,
   type KeyNodeSums,
+  ROLLUP_COLUMNS,
   ROLLUP_LEVELS,
   RollupDeltas,
   type RollupRow,
-  SUM_COLUMNS,
 } from "../rollup.js"
 import { aggregateQuery, iteratePageQuery, POSTGRES_DIALECT, rollupIncrementSet, STORE_TABLES } from "../sql-query.js"
 import type { AggregateRow, InsertResult, RecordFilter, StoreStats, UsageStore } from "../store.js"
@@ -68,7 +68,6 @@ const RECORD_TYPES: Record<(typeof RECORD_COLUMNS)[number], string> = {
   unpriced: "smallint",
 }
 
-const ROLLUP_COLUMNS = [...DIMENSION_COLUMNS, ...SUM_COLUMNS] as const
 const ROLLUP_TYPES: Record<(typeof ROLLUP_COLUMNS)[number], string> = {
   provider: "text",
   bucket: "bigint",

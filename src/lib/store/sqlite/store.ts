@@ -35,9 +35,11 @@ import {
   DIMENSION_COLUMNS,
   foldKeyNodeSums,
   type KeyNodeSums,
+  ROLLUP_COLUMNS,
   ROLLUP_LEVELS,
   RollupDeltas,
   type RollupRow,
+  rollupValues,
   SUM_COLUMNS,
 } from "../rollup.js"
 import { aggregateQuery, iteratePageQuery, rollupIncrementSet, SQLITE_DIALECT } from "../sql-query.js"
@@ -72,25 +74,6 @@ const PENDING_LEVELS = ROLLUP_LEVELS.slice(0, 1)
 
 const MAX_CACHED_STATEMENTS = 256
 const [TS, NODE, ID] = (["ts", "node", "id"] as const).map((c) => RECORD_COLUMNS.indexOf(c))
-
-/** A rollup row's values in DIMENSION_COLUMNS then SUM_COLUMNS order (positional parameters). */
-function rollupValues(d: RollupRow): (string | number)[] {
-  return [
-    d.provider,
-    d.bucket,
-    d.model,
-    d.node,
-    d.task_type,
-    d.calls,
-    d.cost_nanos,
-    d.input_tokens,
-    d.output_tokens,
-    d.cache_read_tokens,
-    d.cache_write_tokens,
-    d.reasoning_tokens,
-    d.unpriced_calls,
-  ]
-}
 
 export class SqliteStore implements UsageStore {
   readonly kind = "sqlite" as const
@@ -165,18 +148,17 @@ export class SqliteStore implements UsageStore {
     this.insertRecord = db.prepare(
       `INSERT INTO usage_records (${RECORD_COLUMNS.join(", ")}) VALUES (${places(RECORD_COLUMNS.length)}) ON CONFLICT DO NOTHING`,
     )
-    const rollupColumns = [...DIMENSION_COLUMNS, ...SUM_COLUMNS]
     this.upsertRollup = new Map(
       ROLLUP_LEVELS.map((level) => [
         level.table,
         db.prepare(
-          `INSERT INTO ${level.table} (${rollupColumns.join(", ")}) VALUES (${places(rollupColumns.length)})
+          `INSERT INTO ${level.table} (${ROLLUP_COLUMNS.join(", ")}) VALUES (${places(ROLLUP_COLUMNS.length)})
            ON CONFLICT (${DIMENSION_COLUMNS.join(", ")}) DO UPDATE SET ${rollupIncrementSet(level.table)}`,
         ),
       ]),
     )
     this.appendPending = db.prepare(
-      `INSERT INTO usage_rollup_pending (${rollupColumns.join(", ")}) VALUES (${places(rollupColumns.length)})`,
+      `INSERT INTO usage_rollup_pending (${ROLLUP_COLUMNS.join(", ")}) VALUES (${places(ROLLUP_COLUMNS.length)})`,
     )
     this.sumPending = db.prepare(
       `SELECT ${DIMENSION_COLUMNS.join(", ")}, ${SUM_COLUMNS.map((c) => `SUM(${c}) AS ${c}`).join(", ")}
@@ -310,18 +292,32 @@ export class SqliteStore implements UsageStore {
     return this.guard("insert", () => this.insertTransaction.immediate(batches))
   }
 
-  /** Synchronous aggregate (the SQLite driver is synchronous). */
-  aggregateSync(filter: RecordFilter, groupBy: GroupBy): AggregateRow[] {
+  /**
+   * Synchronous aggregates (the SQLite driver is synchronous), answer i for request i. Pending rollup
+   * increments are folded (when the write lock is free) once for all of them: a plan step of 30 requests
+   * checks once, not 30 times.
+   */
+  aggregateManySync(requests: readonly { filter: RecordFilter; groupBy: GroupBy }[]): AggregateRow[][] {
     return this.guard("aggregate", () => {
       this.foldPendingIfFree()
-      const query = aggregateQuery(filter, groupBy, SQLITE_DIALECT)
-      if (!query) return []
-      return foldKeyNodeSums(this.statement(query.text).all(...query.params) as KeyNodeSums[])
+      return requests.map(({ filter, groupBy }) => {
+        const query = aggregateQuery(filter, groupBy, SQLITE_DIALECT)
+        if (!query) return []
+        return foldKeyNodeSums(this.statement(query.text).all(...query.params) as KeyNodeSums[])
+      })
     })
+  }
+
+  aggregateSync(filter: RecordFilter, groupBy: GroupBy): AggregateRow[] {
+    return this.aggregateManySync([{ filter, groupBy }])[0]
   }
 
   async aggregate(filter: RecordFilter, groupBy: GroupBy): Promise<AggregateRow[]> {
     return this.aggregateSync(filter, groupBy)
+  }
+
+  async aggregateMany(requests: readonly { filter: RecordFilter; groupBy: GroupBy }[]): Promise<AggregateRow[][]> {
+    return this.aggregateManySync(requests)
   }
 
   async *iterate(filter: RecordFilter, chunkSize = 1000): AsyncIterable<UsageRecord[]> {
