@@ -29,6 +29,7 @@ import { foldKeyNodeSums, GROUP_COLUMN } from "../dist/lib/store/rollup.js"
 import { STORE_TABLES } from "../dist/lib/store/sql-query.js"
 import { SqliteStore } from "../dist/lib/store/sqlite/store.js"
 import { chunks, DAY_MS, FIXTURE_END_MS, generateRecords, toStored } from "./lib/data.js"
+import { INSERT as RAW_PG_INSERT } from "./lib/raw-postgres.js"
 import { fmt, summarize } from "./lib/stats.js"
 
 const { values: args } = parseArgs({
@@ -225,29 +226,12 @@ if (args.ingest) {
     const schema = `usage_hub_bench_ingest_${process.pid}`
     const store = await PostgresStore.open(args.pg, { schema })
     const pool = new pg.Pool({ connectionString: args.pg, max: 2, options: `-c search_path=${schema}` })
-    const types = [
-      "text",
-      "text",
-      "bigint",
-      "text",
-      "text",
-      "text",
-      "text",
-      "bigint",
-      "bigint",
-      "bigint",
-      "bigint",
-      "bigint",
-      "bigint",
-      "smallint",
-    ]
-    const text = `INSERT INTO usage_records (${RECORD_COLUMNS.join(", ")}) SELECT * FROM unnest(${types.map((t, i) => `$${i + 1}::${t}[]`).join(", ")}) ON CONFLICT DO NOTHING`
     await measureIngest(
       "PostgreSQL",
       async () => store,
       async (rows) => {
         await pool.query(
-          text,
+          RAW_PG_INSERT,
           RECORD_COLUMNS.map((c) => rows.map((r) => r[c])),
         )
       },

@@ -24,7 +24,8 @@ const TYPES = [
   "bigint",
   "smallint",
 ]
-const INSERT = `INSERT INTO usage_records (${RECORD_COLUMNS.join(", ")})
+/** The reference's statement: one multi-row insert of column arrays (RECORD_COLUMNS order). */
+export const INSERT = `INSERT INTO usage_records (${RECORD_COLUMNS.join(", ")})
 SELECT * FROM unnest(${TYPES.map((t, i) => `$${i + 1}::${t}[]`).join(", ")}) ON CONFLICT DO NOTHING`
 
 export const PG_ADMIN_URL =
