@@ -9,6 +9,7 @@ import {
   usageRecordSchema,
   uuidv7,
 } from "../../src/lib/record.js"
+import { seededRandom } from "../helpers/records.js"
 
 const base = {
   id: "usage_3f9a1c2e",
@@ -108,18 +109,7 @@ describe("usage record", () => {
   })
 
   describe("the validation fast path", () => {
-    /** Deterministic PRNG (mulberry32) so a failure reproduces. */
-    function seeded(seed: number): () => number {
-      let a = seed >>> 0
-      return () => {
-        a = (a + 0x6d2b79f5) >>> 0
-        let t = a
-        t = Math.imul(t ^ (t >>> 15), t | 1)
-        t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-        return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-      }
-    }
-    const rand = seeded(20261120)
+    const rand = seededRandom(20261120)
     const pick = <T>(values: readonly T[]): T => values[Math.floor(rand() * values.length)]
 
     const TEXTS = [

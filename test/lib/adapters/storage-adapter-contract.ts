@@ -6,6 +6,7 @@ import { expect } from "chai"
 import type { StorageAdapter } from "../../../src/lib/adapters/storage-adapter.js"
 import { toNanos } from "../../../src/lib/money.js"
 import type { UsageRecord } from "../../../src/lib/record.js"
+import { record } from "../../helpers/records.js"
 
 export interface AdapterFixture {
   adapter: StorageAdapter
@@ -15,19 +16,6 @@ export interface AdapterFixture {
 }
 
 export const CONTRACT_NOW = "2026-11-18T12:00:00.000Z"
-
-function rec(over: Partial<UsageRecord> & { id: string; timestamp: Date }): UsageRecord {
-  return {
-    provider: "anthropic",
-    model: "claude-sonnet-4-5",
-    inputTokens: 1000,
-    outputTokens: 100,
-    estimatedCost: 0.0045,
-    taskType: "primary",
-    node: "node-a",
-    ...over,
-  }
-}
 
 export function describeStorageAdapterContract(name: string, open: () => Promise<AdapterFixture>): void {
   describe(`StorageAdapter contract: ${name}`, () => {
@@ -48,7 +36,7 @@ export function describeStorageAdapterContract(name: string, open: () => Promise
     })
 
     it("returns a saved record with its fields and a Date timestamp", async () => {
-      const r = rec({ id: "usage_c0ffee01", timestamp: new Date("2026-11-18T10:00:00.000Z"), sessionID: "ses_1" })
+      const r = record({ id: "usage_c0ffee01", timestamp: new Date("2026-11-18T10:00:00.000Z"), sessionID: "ses_1" })
       await fixture.adapter.saveRecord(r)
       await settle()
       const all = await fixture.adapter.getAllRecords()
@@ -67,7 +55,7 @@ export function describeStorageAdapterContract(name: string, open: () => Promise
     })
 
     it("counts a redelivered record once", async () => {
-      const r = rec({ id: "usage_dup00001", timestamp: new Date("2026-11-18T09:00:00.000Z") })
+      const r = record({ id: "usage_dup00001", timestamp: new Date("2026-11-18T09:00:00.000Z") })
       await fixture.adapter.saveRecord(r)
       await fixture.adapter.saveRecord({ ...r, timestamp: new Date(r.timestamp.getTime()) })
       await settle()
@@ -76,8 +64,12 @@ export function describeStorageAdapterContract(name: string, open: () => Promise
     })
 
     it("counts two events sharing a legacy id twice", async () => {
-      await fixture.adapter.saveRecord(rec({ id: "usage_5a5a5a5a", timestamp: new Date("2026-11-17T09:00:00.000Z") }))
-      await fixture.adapter.saveRecord(rec({ id: "usage_5a5a5a5a", timestamp: new Date("2026-11-17T09:00:01.000Z") }))
+      await fixture.adapter.saveRecord(
+        record({ id: "usage_5a5a5a5a", timestamp: new Date("2026-11-17T09:00:00.000Z") }),
+      )
+      await fixture.adapter.saveRecord(
+        record({ id: "usage_5a5a5a5a", timestamp: new Date("2026-11-17T09:00:01.000Z") }),
+      )
       await settle()
       const summaries = await fixture.adapter.getAllSummaries()
       expect(summaries.anthropic.callCount).to.equal(2)
@@ -88,7 +80,7 @@ export function describeStorageAdapterContract(name: string, open: () => Promise
       let i = 0
       for (const c of costs) {
         await fixture.adapter.saveRecord(
-          rec({
+          record({
             id: `usage_sum0000${i}`,
             provider: "openai",
             model: "gpt-5.2",
@@ -100,7 +92,7 @@ export function describeStorageAdapterContract(name: string, open: () => Promise
       }
       // Before openai's current period (monthly from the 1st): not counted.
       await fixture.adapter.saveRecord(
-        rec({
+        record({
           id: "usage_oct00001",
           provider: "openai",
           estimatedCost: 5,
@@ -121,10 +113,10 @@ export function describeStorageAdapterContract(name: string, open: () => Promise
 
     it("gives rangeDays daily points ending today, today included, zeros on empty days", async () => {
       await fixture.adapter.saveRecord(
-        rec({ id: "usage_today001", estimatedCost: 0.5, timestamp: new Date("2026-11-18T11:00:00.000Z") }),
+        record({ id: "usage_today001", estimatedCost: 0.5, timestamp: new Date("2026-11-18T11:00:00.000Z") }),
       )
       await fixture.adapter.saveRecord(
-        rec({ id: "usage_older001", estimatedCost: 0.25, timestamp: new Date("2026-11-16T11:00:00.000Z") }),
+        record({ id: "usage_older001", estimatedCost: 0.25, timestamp: new Date("2026-11-16T11:00:00.000Z") }),
       )
       await settle()
       const trends = await fixture.adapter.getProviderTrends("anthropic", 7)

@@ -12,35 +12,13 @@ import { parseRecord, type StoredRecord, type UsageRecord } from "../../../src/l
 import { MemoryStore } from "../../../src/lib/store/memory/store.js"
 import type { AggregateRow, RecordFilter, UsageStore } from "../../../src/lib/store/store.js"
 import { GROUP_BY_VALUES } from "../../../src/lib/summary-types.js"
+import { record, seededRandom } from "../../helpers/records.js"
+
+export { record, seededRandom }
 
 export interface StoreContractOptions {
   /** Closes the store and opens the same data again (stores that persist). */
   reopen?: (store: UsageStore) => Promise<UsageStore>
-}
-
-/** A small deterministic PRNG (mulberry32), so failures reproduce. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
-export function record(over: Partial<StoredRecord> & { id: string; timestamp: Date }): StoredRecord {
-  return {
-    provider: "anthropic",
-    model: "claude-sonnet-4-5",
-    inputTokens: 1000,
-    outputTokens: 100,
-    estimatedCost: 0.0045,
-    taskType: "primary",
-    node: "node-a",
-    ...over,
-  }
 }
 
 const PROVIDERS = ["anthropic", "openai", "google", "zai-coding-plan"]
