@@ -7,7 +7,7 @@ import * as fs from "node:fs"
 import { homedir } from "node:os"
 import * as path from "node:path"
 import { type ParsedRecord, parseRecord, toRecordJson, type UsageRecord } from "./record.js"
-import type { ProviderUsageSummary } from "./summary-types.js"
+import { LEGACY_SUMMARY_KEYS, type ProviderUsageSummary } from "./summary-types.js"
 
 export const STORAGE_FILENAME = "oh-my-opencode-usage.json"
 export const CURRENT_VERSION = 1
@@ -50,6 +50,17 @@ function reviveSummary(value: unknown): ProviderUsageSummary | undefined {
     periodStart: new Date(s.periodStart as string),
     nextReset: new Date(s.nextReset as string),
   }
+}
+
+/** Summaries cut to the fields the legacy tracker kept (and wrote to its file), in its order. */
+export function legacySummaries(summaries: Record<string, ProviderUsageSummary>): Record<string, ProviderUsageSummary> {
+  const out: Record<string, ProviderUsageSummary> = {}
+  for (const [provider, summary] of Object.entries(summaries)) {
+    out[provider] = Object.fromEntries(
+      LEGACY_SUMMARY_KEYS.map((k) => [k, summary[k]]),
+    ) as unknown as ProviderUsageSummary
+  }
+  return out
 }
 
 /** Parses the text of a legacy file. Throws (with a one-line reason) when it is not a legacy usage file. */

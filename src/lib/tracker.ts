@@ -2,11 +2,13 @@
  * UsageTracker: the legacy tracker's public surface, kept whole, on top of a StorageAdapter. It keeps its local
  * view in memory (synchronous queries, as before) and hands each record to its adapter: a FileAdapter on the
  * legacy file when none is given (nothing changes for users who configure nothing), or any other adapter
- * such as the HttpIngestAdapter. One deliberate fix: trends include today.
+ * such as the HttpIngestAdapter. Deliberate fixes: trends include today, and key days in the tracker's zone
+ * (the legacy tracker keyed them in UTC). `storage` answers the legacy private field's shape, built on read.
  */
 import { FileAdapter } from "./adapters/file-adapter.js"
 import type { StorageAdapter } from "./adapters/storage-adapter.js"
 import { type Clock, systemClock } from "./clock.js"
+import { CURRENT_VERSION, legacySummaries, type UsageStorage } from "./legacy-storage.js"
 import { fromNanos, toNanos } from "./money.js"
 import { billingPeriod, type ResetSchedules } from "./periods.js"
 import { costOf, lookupPricing, type ModelPricing } from "./pricing/pricing.js"
@@ -119,6 +121,10 @@ export class UsageTracker {
   private readonly clock: Clock
   private readonly storageAdapter: StorageAdapter | undefined
   private view: MemoryStore
+  /** Counts changes to the view (records, clears): `storage` is rebuilt only when it moved. */
+  private changes = 0
+  private lastChange: Date
+  private storageCache: { changes: number; storage: UsageStorage } | undefined
 
   constructor(options: UsageTrackerOptions = {}) {
     this.options = options
@@ -139,6 +145,25 @@ export class UsageTracker {
         }))
       : undefined
     this.view = new MemoryStore(this.storageAdapter instanceof FileAdapter ? this.storageAdapter.records() : [])
+    this.lastChange = this.now()
+  }
+
+  /**
+   * The legacy tracker's `storage` field, read-only, for code (the plugin's tests) that read it: `version`,
+   * `lastUpdated` (the last change seen here), `records` (this view's, in recording order) and `summaries`
+   * (the legacy fields). Built when read and kept until the next change, so recording stays cheap; frozen.
+   */
+  get storage(): UsageStorage {
+    if (this.storageCache?.changes !== this.changes) {
+      const storage: UsageStorage = {
+        version: CURRENT_VERSION,
+        lastUpdated: new Date(this.lastChange.getTime()),
+        records: Object.freeze([...this.view.all()]) as UsageRecord[],
+        summaries: Object.freeze(legacySummaries(this.getAllSummaries())),
+      }
+      this.storageCache = { changes: this.changes, storage: Object.freeze(storage) }
+    }
+    return this.storageCache.storage
   }
 
   /** The adapter records are handed to (undefined when disabled or `persist: false`). */
@@ -154,7 +179,7 @@ export class UsageTracker {
   recordUsage(input: RecordUsageInput): UsageRecord {
     const record = this.createRecord(input)
     if (!this.config.enabled) return record
-    this.view.add(record)
+    if (this.view.add(record)) this.changed(record.timestamp)
     this.storageAdapter?.saveRecord(record).catch((error: unknown) => {
       console.warn(`[usage-hub] could not save usage record ${record.id}: ${(error as Error).message}`)
     })
@@ -376,8 +401,14 @@ export class UsageTracker {
     this.clearWhere((r) => r.provider === provider)
   }
 
+  private changed(at: Date): void {
+    this.changes += 1
+    this.lastChange = at
+  }
+
   private clearWhere(predicate: (r: UsageRecord) => boolean): void {
     this.view = new MemoryStore(this.view.all().filter((r) => !predicate(r)))
+    this.changed(this.now())
     if (this.storageAdapter instanceof FileAdapter) this.storageAdapter.removeWhere(predicate)
   }
 

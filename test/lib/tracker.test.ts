@@ -181,6 +181,104 @@ describe("UsageTracker (the legacy surface)", () => {
     expect(trends.avgDailyCost).to.be.closeTo(trends.totalCost / 7, 1e-15)
   })
 
+  describe("storage (the legacy tracker's field, read by the plugin's tests)", () => {
+    it("holds the records recorded so far, in recording order, with their token fields", () => {
+      const tracker = new UsageTracker({ enabled: true, persist: false, clock, tz: "UTC" })
+      tracker.recordUsage({
+        provider: "anthropic",
+        model: "claude-sonnet-4-5",
+        inputTokens: 1200,
+        outputTokens: 340,
+        taskType: "primary",
+        sessionID: "ses_a",
+      })
+      tracker.recordUsage({
+        provider: "openai",
+        model: "gpt-5.2",
+        inputTokens: 50,
+        outputTokens: 7,
+        taskType: "subagent",
+        cacheReadTokens: 30,
+      })
+      expect(tracker.storage.records.length).to.equal(2)
+      expect(tracker.storage.records[0].inputTokens).to.equal(1200)
+      expect(tracker.storage.records[0].outputTokens).to.equal(340)
+      expect(tracker.storage.records[1].inputTokens).to.equal(50)
+      expect(tracker.storage.records[1].outputTokens).to.equal(7)
+      expect(tracker.storage.records[1].cacheReadTokens).to.equal(30)
+      expect(tracker.storage.records.map((r) => r.provider)).to.deep.equal(["anthropic", "openai"])
+      expect(tracker.storage.records[0].timestamp).to.be.instanceOf(Date)
+    })
+
+    it("has the legacy UsageStorage shape: version 1, a Date lastUpdated, legacy summaries per provider", () => {
+      const path = join(tempDir(), "usage.json")
+      const t = new UsageTracker({ storagePath: path, clock, tz: "UTC" })
+      t.recordUsage({ provider: "openai", model: "gpt-5.2", inputTokens: 10, outputTokens: 10, taskType: "primary" })
+      const storage = t.storage
+      expect(Object.keys(storage).sort()).to.deep.equal(["lastUpdated", "records", "summaries", "version"])
+      expect(storage.version).to.equal(1)
+      expect(storage.lastUpdated).to.be.instanceOf(Date)
+      expect(storage.lastUpdated.toISOString()).to.equal("2026-11-18T12:00:00.000Z")
+      expect(Object.keys(storage.summaries)).to.deep.equal(["openai"])
+      t.flush()
+      // The same summaries as the legacy file holds.
+      const file = JSON.parse(readFileSync(path, "utf8"))
+      expect(JSON.parse(JSON.stringify(storage.summaries))).to.deep.equal(file.summaries)
+      expect(storage.summaries.openai.periodStart).to.be.instanceOf(Date)
+    })
+
+    it("starts from the legacy file's records and follows clearProvider", () => {
+      const path = join(tempDir(), "usage.json")
+      const a = new UsageTracker({ storagePath: path, clock, tz: "UTC" })
+      a.recordUsage({ provider: "openai", model: "gpt-5.2", inputTokens: 1, outputTokens: 1, taskType: "primary" })
+      a.flush()
+      const b = new UsageTracker({ storagePath: path, clock, tz: "UTC" })
+      b.recordUsage({ provider: "google", model: "gemini-3-pro", inputTokens: 2, outputTokens: 2, taskType: "primary" })
+      expect(b.storage.records.map((r) => r.provider)).to.deep.equal(["openai", "google"])
+      b.clearProvider("openai")
+      expect(b.storage.records.map((r) => r.provider)).to.deep.equal(["google"])
+      expect(Object.keys(b.storage.summaries)).to.deep.equal(["google"])
+    })
+
+    it("is read-only: it cannot be replaced, and changing what it returns does not change the tracker", () => {
+      const t = tracker()
+      t.recordUsage({ provider: "openai", model: "gpt-5.2", inputTokens: 1, outputTokens: 1, taskType: "primary" })
+      const writable = t as unknown as { storage: unknown }
+      expect(() => {
+        writable.storage = { records: [] }
+      }).to.throw(TypeError)
+      expect(() => t.storage.records.pop()).to.throw(TypeError)
+      expect(t.getAllRecords()).to.have.length(1)
+    })
+
+    it("is built when read, once per change: reading twice without a new record answers the same object", () => {
+      const t = tracker()
+      t.recordUsage({ provider: "openai", model: "gpt-5.2", inputTokens: 1, outputTokens: 1, taskType: "primary" })
+      const first = t.storage
+      expect(t.storage).to.equal(first)
+      t.recordUsage({ provider: "openai", model: "gpt-5.2", inputTokens: 1, outputTokens: 1, taskType: "primary" })
+      expect(t.storage).to.not.equal(first)
+      expect(t.storage.records).to.have.length(2)
+      expect(first.records).to.have.length(1)
+    })
+
+    it("is empty with enabled: false", () => {
+      const t = new UsageTracker({ enabled: false, clock })
+      t.recordUsage({ provider: "openai", model: "gpt-5.2", inputTokens: 1, outputTokens: 1, taskType: "primary" })
+      expect(t.storage.records).to.deep.equal([])
+      expect(t.storage.summaries).to.deep.equal({})
+    })
+  })
+
+  it("keys trend days in its zone, not in UTC as the legacy tracker did", () => {
+    const late = fixedClock("2026-11-18T20:00:00.000Z") // 2026-11-19 05:00 in Tokyo
+    const t = new UsageTracker({ persist: false, clock: late, tz: "Asia/Tokyo" })
+    t.recordUsage({ provider: "openai", model: "gpt-5.2", inputTokens: 1000, outputTokens: 0, taskType: "primary" })
+    const trends = t.getProviderTrends("openai")
+    expect(trends.dataPoints[6]).to.include({ date: "2026-11-19", calls: 1 })
+    expect(trends.dataPoints.find((p) => p.date === "2026-11-18")?.calls).to.equal(0)
+  })
+
   describe("analytics over the local view", () => {
     function seeded() {
       const path = join(tempDir(), "usage.json")

@@ -12,6 +12,7 @@ import { type Clock, systemClock } from "../clock.js"
 import {
   getDefaultStoragePath,
   keepAside,
+  legacySummaries,
   readLegacyFile,
   serializeStorage,
   type UsageStorage,
@@ -23,7 +24,7 @@ import { summaryPlan } from "../query/summary.js"
 import { trendsPlan } from "../query/trends.js"
 import { identityKey, type UsageRecord } from "../record.js"
 import { MemoryStore } from "../store/memory/store.js"
-import { LEGACY_SUMMARY_KEYS, type ProviderUsageSummary, type TrendData } from "../summary-types.js"
+import type { ProviderUsageSummary, TrendData } from "../summary-types.js"
 import type { StorageAdapter } from "./storage-adapter.js"
 
 export interface FileAdapterOptions {
@@ -214,14 +215,9 @@ export class FileAdapter implements StorageAdapter {
   }
 
   private legacySummaries(store: MemoryStore, now: Date): Record<string, ProviderUsageSummary> {
-    const result = runPlanSync(summaryPlan({ tz: this.options.tz, schedules: this.options.schedules }, now), store)
-    const out: Record<string, ProviderUsageSummary> = {}
-    for (const [provider, summary] of Object.entries(result.summaries)) {
-      out[provider] = Object.fromEntries(
-        LEGACY_SUMMARY_KEYS.map((k) => [k, summary[k]]),
-      ) as unknown as ProviderUsageSummary
-    }
-    return out
+    return legacySummaries(
+      runPlanSync(summaryPlan({ tz: this.options.tz, schedules: this.options.schedules }, now), store).summaries,
+    )
   }
 
   async getAllSummaries(): Promise<Record<string, ProviderUsageSummary>> {
