@@ -43,6 +43,27 @@ export default class Serve extends UsageCommand {
         "SQLite durability (env USAGE_SQLITE_SYNCHRONOUS; default normal): normal = a 2xx survives a crash or kill -9 of the service, the last commits may be lost on a power loss; full = fsync every commit, a 2xx also survives a power loss. Ignored for PostgreSQL.",
       options: SYNCHRONOUS_MODES,
     })(),
+    "headers-timeout": Flags.integer({
+      description: "Seconds a client has to send a request's headers (default 10).",
+      min: 1,
+    }),
+    "request-timeout": Flags.integer({
+      description: "Seconds a client has to send a whole request, body included (default 30; 0: no limit).",
+      min: 0,
+    }),
+    "idle-timeout": Flags.integer({
+      description: "Seconds without a byte either way before a connection is closed (default 60; 0: never).",
+      min: 0,
+    }),
+    "keep-alive-timeout": Flags.integer({
+      description: "Seconds an idle keep-alive connection waits for its next request (default 5).",
+      min: 1,
+    }),
+    "max-connections": Flags.integer({
+      description:
+        "Connections held at once; more are closed on arrival (default 10000, or the open-file limit less 512 when lower; 0: no cap).",
+      min: 0,
+    }),
     "log-level": Flags.option({
       description: "Log level (request logs at info).",
       options: LOG_LEVELS,

@@ -12,6 +12,7 @@ import { runPlan } from "../query/plan.js"
 import { type SummaryQuery, summaryPlan } from "../query/summary.js"
 import type { UsageStore } from "../store/store.js"
 import { checkToken, parseTokenOption, type TokenSource } from "./auth.js"
+import { type ConnectionLimits, httpServerOptions, resolveConnectionLimits } from "./connection-limits.js"
 import { registerDashboard } from "./dashboard.js"
 import { errorServerOptions, installErrorHandlers } from "./error-handler.js"
 import { GroupCommitter } from "./group-commit.js"
@@ -48,6 +49,8 @@ export interface AppOptions {
   /** Also export process metrics (CPU, memory, event loop) on /metrics. */
   processMetrics?: boolean
   https?: { cert: string | Buffer; key: string | Buffer }
+  /** Timeouts and the connection cap (default: connection-limits.ts, docs/operations.md). */
+  connections?: Partial<ConnectionLimits>
 }
 
 export interface UsageHubApp extends FastifyInstance {
@@ -80,7 +83,8 @@ export async function createApp(options: AppOptions): Promise<UsageHubApp> {
     bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
     maxRecords: options.maxRecords ?? DEFAULT_MAX_RECORDS,
   }
-  const serverOptions: FastifyServerOptions & { https?: AppOptions["https"] } = {
+  const connections = resolveConnectionLimits(options.connections)
+  const serverOptions: FastifyServerOptions & { https?: AppOptions["https"]; http?: object } = {
     logger: {
       level: options.logLevel ?? "silent",
       ...(options.logStream ? { stream: options.logStream } : {}),
@@ -93,13 +97,19 @@ export async function createApp(options: AppOptions): Promise<UsageHubApp> {
       },
     },
     bodyLimit: limits.bodyLimit,
+    // Slow or idle clients are cut: header, whole-request, idle and keep-alive timeouts (connection-limits.ts).
+    connectionTimeout: connections.idleTimeoutMs,
+    requestTimeout: connections.requestTimeoutMs,
+    keepAliveTimeout: connections.keepAliveTimeoutMs,
+    http: httpServerOptions(connections),
     forceCloseConnections: "idle",
     // While closing, requests still arriving get the API's 503 from the onRequest hook, not fastify's body.
     return503OnClosing: false,
     ...errorServerOptions,
   }
-  if (options.https) serverOptions.https = options.https
+  if (options.https) serverOptions.https = { ...options.https, ...httpServerOptions(connections) }
   const app = Fastify(serverOptions) as unknown as UsageHubApp
+  if (connections.maxConnections > 0) app.server.maxConnections = connections.maxConnections
 
   const store = options.store
   const metrics = createMetrics(store, { process: options.processMetrics })
@@ -145,8 +155,10 @@ export async function createApp(options: AppOptions): Promise<UsageHubApp> {
     observeDuration(request.method, request.routeOptions.url, reply.statusCode, reply.elapsedTime / 1000)
     done()
   })
-  app.addHook("onSend", (_request, reply, _payload, done) => {
-    if (closing) reply.header("connection", "close")
+  app.addHook("onSend", (request, reply, _payload, done) => {
+    // An answer given before the body arrived (401/403 from auth, 413 from a Content-Length over the limit)
+    // closes the connection rather than waiting on a client that may dribble the body it promised.
+    if (closing || !request.raw.complete) reply.header("connection", "close")
     done()
   })
   app.addHook("preClose", async () => {

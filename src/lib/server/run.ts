@@ -5,6 +5,7 @@
  * during shutdown exits at once.
  */
 import type { Env } from "../config-resolution.js"
+import { type ConnectionFlags, connectionLimitsFromFlags } from "./connection-limits.js"
 import { resolveServeSettings, type ServeFlags } from "./settings.js"
 import { startServer } from "./start.js"
 
@@ -25,8 +26,9 @@ export interface ServeResult {
   stoppedBy: NodeJS.Signals
 }
 
-export async function runService(flags: ServeFlags, io: ServeIo): Promise<ServeResult> {
+export async function runService(flags: ServeFlags & ConnectionFlags, io: ServeIo): Promise<ServeResult> {
   const { start, warnings } = resolveServeSettings(flags, io.env ?? process.env)
+  const connections = connectionLimitsFromFlags(flags)
   for (const line of warnings) io.warn(line)
   // Signal handlers go in before the service starts (and before the start line, which callers wait for), so a
   // signal at any point after this stops the service cleanly.
@@ -42,7 +44,7 @@ export async function runService(flags: ServeFlags, io: ServeIo): Promise<ServeR
   })
   let server: Awaited<ReturnType<typeof startServer>>
   try {
-    server = await startServer(start)
+    server = await startServer({ ...start, connections })
   } catch (error) {
     for (const s of signals) process.removeListener(s, onSignal)
     throw error
