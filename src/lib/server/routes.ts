@@ -4,6 +4,7 @@
  * the app's onRequest hook.
  */
 import { Readable } from "node:stream"
+import { setImmediate as nextTurn } from "node:timers/promises"
 import type { FastifyInstance } from "fastify"
 import type { Clock } from "../clock.js"
 import { EXPORT_CONTENT_TYPES, exportChunks } from "../export-format.js"
@@ -48,6 +49,10 @@ export interface RouteContext {
  * Pulls the store's first chunk before answering, so a store that fails at once is a proper JSON error rather
  * than a 200 cut off after the export's header (`[` or the CSV header line, written before the store is read).
  * The returned iterable yields that chunk then the rest, and closes the store's iterator when it is closed.
+ * Between chunks it yields to the event loop: a store's pages may be read synchronously (SQLite), and a fast
+ * reader never makes the socket push back, so without this one export would hold the whole service (ingest,
+ * `/healthz`) until it ends. A slow reader is handled by the stream's backpressure (it pulls the next chunk
+ * only after the socket drained).
  */
 async function primed<T>(source: AsyncIterable<T>): Promise<AsyncIterable<T>> {
   const iterator = source[Symbol.asyncIterator]()
@@ -57,6 +62,7 @@ async function primed<T>(source: AsyncIterable<T>): Promise<AsyncIterable<T>> {
       if (first.done) return
       yield first.value
       for (;;) {
+        await nextTurn()
         const next = await iterator.next()
         if (next.done) return
         yield next.value

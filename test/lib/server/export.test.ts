@@ -1,3 +1,4 @@
+import { spawn } from "node:child_process"
 import { expect } from "chai"
 import { UsageHubError } from "../../../src/lib/errors.js"
 import type { UsageRecord } from "../../../src/lib/record.js"
@@ -161,6 +162,42 @@ describe("GET /api/usage/export", () => {
       expect(store.closed).to.equal(true)
       expect(store.pulled).to.be.below(60)
       expect((await svc.get("/healthz")).status).to.equal(200)
+    } finally {
+      await svc.stop()
+    }
+  })
+
+  it("keeps answering /healthz while a long export streams to a fast reader in another process", async function () {
+    this.timeout(60_000)
+    // 300 chunks of 1000 records (~90 MB of NDJSON), made synchronously like SQLite's pages.
+    const store = new EndlessStore(300)
+    const svc = await startTestService({ store })
+    try {
+      // The reader drains the export as fast as it can: the socket never pushes back, so only the route's own
+      // yielding lets the event loop serve anyone else.
+      const reader = spawn(
+        process.execPath,
+        [
+          "-e",
+          `fetch(process.argv[1]).then(async (res) => { let n = 0; for await (const b of res.body) n += b.length; console.log(n) })`,
+          `${svc.url}/api/usage/export?format=ndjson`,
+        ],
+        { stdio: ["ignore", "pipe", "inherit"] },
+      )
+      let out = ""
+      reader.stdout.on("data", (d) => (out += d))
+      const done = new Promise((resolve) => reader.on("exit", resolve))
+      while (store.pulled < 20) await new Promise((r) => setTimeout(r, 5))
+      const latencies: number[] = []
+      while (store.pulled < 280 && latencies.length < 5) {
+        const t0 = Date.now()
+        expect((await svc.get("/healthz")).status).to.equal(200)
+        latencies.push(Date.now() - t0)
+      }
+      await done
+      expect(Number(out), "bytes exported").to.be.above(50_000_000)
+      expect(latencies.length, "/healthz answers during the export").to.be.at.least(2)
+      expect(Math.max(...latencies), `latencies ${latencies.join(", ")} ms`).to.be.below(1000)
     } finally {
       await svc.stop()
     }
