@@ -39,7 +39,10 @@ export class SseHub<Q> {
     return this.clients.size
   }
 
-  /** Takes over a response: sends the headers and the first summary, then keeps it until it closes. */
+  /**
+   * Takes over a response: sends the headers and the first summary, then keeps it until it closes. A HEAD
+   * request gets the headers only and its answer ends there (it has no body to stream).
+   */
   async add(response: ServerResponse, key: string, query: Q): Promise<void> {
     const client = { key, query, response }
     response.writeHead(200, {
@@ -48,6 +51,10 @@ export class SseHub<Q> {
       connection: "keep-alive",
       "x-accel-buffering": "no",
     })
+    if (response.req?.method === "HEAD") {
+      response.end()
+      return
+    }
     response.write("retry: 3000\n\n")
     this.clients.add(client)
     this.options.onClientsChanged?.(this.clients.size)

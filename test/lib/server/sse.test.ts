@@ -1,3 +1,4 @@
+import { type IncomingHttpHeaders, request } from "node:http"
 import { expect } from "chai"
 import { startTestService, type TestService, wireRecord } from "./helpers.js"
 
@@ -104,5 +105,45 @@ describe("GET /api/usage/stream (SSE)", () => {
       ended = /stream ended|terminated/.test((error as Error).message)
     }
     expect(ended).to.equal(true)
+  })
+})
+
+/** A HEAD request over node:http: resolves with the status, headers and body bytes once the answer ends. */
+function head(url: string, headers: Record<string, string> = {}, timeoutMs = 2000) {
+  return new Promise<{ status: number; headers: IncomingHttpHeaders; bodyBytes: number }>((resolve, reject) => {
+    const req = request(url, { method: "HEAD", headers }, (res) => {
+      let bodyBytes = 0
+      res.on("data", (chunk: Buffer) => {
+        bodyBytes += chunk.length
+      })
+      res.on("end", () => resolve({ status: res.statusCode!, headers: res.headers, bodyBytes }))
+    })
+    req.setTimeout(timeoutMs, () => req.destroy(new Error(`HEAD ${url}: no complete answer within ${timeoutMs} ms`)))
+    req.on("error", reject)
+    req.end()
+  })
+}
+
+describe("HEAD /api/usage/stream", () => {
+  let svc: TestService
+
+  before(async () => {
+    svc = await startTestService({ readToken: "reader-token-0123456789" })
+  })
+  after(async () => {
+    await svc.stop()
+  })
+
+  it("answers the stream's headers with no body and ends, holding no stream open", async () => {
+    const res = await head(`${svc.url}/api/usage/stream`, { authorization: "Bearer reader-token-0123456789" })
+    expect(res.status).to.equal(200)
+    expect(res.headers["content-type"]).to.match(/^text\/event-stream/)
+    expect(res.bodyBytes).to.equal(0)
+    const metrics = await svc.get("/metrics", { authorization: "Bearer reader-token-0123456789" })
+    expect(/^usage_hub_sse_clients (\d+)/m.exec(metrics.text)![1]).to.equal("0")
+  })
+
+  it("answers 401 without the token", async () => {
+    expect((await head(`${svc.url}/api/usage/stream`)).status).to.equal(401)
   })
 })
