@@ -1,42 +1,89 @@
 /**
  * The usage record: its zod schema (the wire format of DESIGN.md), the in-memory type (timestamps as Date),
- * its identity (node, id, instant in UTC ms) and new collision-free ids (`usage_` + UUIDv7).
+ * its identity (node, id, instant in UTC ms), its bounds, the one rule for node names (the record's, the
+ * ingest body's, the `X-Usage-Node` header's, `--node`) and new collision-free ids (`usage_` + UUIDv7).
  */
 import { z } from "zod"
+import { isCalendarDate, isClockTime, utcInstant } from "./calendar.js"
+import { type ErrorCode, UsageHubError } from "./errors.js"
 
-const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}(?::?\d{2})?)$/i
-const MAX_EPOCH_MS = 8.64e15
+const ISO_INSTANT = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(?:Z|[+-]\d{2}(?::?\d{2})?)$/i
+
 /**
- * Upper bounds that keep totals exact. Costs are summed as integer nano-dollars: one call costs at most
- * 10,000 USD (1e13 nanos; real calls cost cents), so a store's int64 rollup sums hold 900,000 such calls per
- * bucket; totals are exact in JavaScript numbers up to 2^53 nanos (about 9 million USD per answer).
+ * Bounds of what a record can hold (DESIGN.md, "The usage record"): anything the legacy format can hold and a
+ * real call can produce. One call costs at most 1e9 USD and counts at most 1e12 tokens of each kind; its
+ * timestamp is an instant in [2000-01-01T00:00Z, 2100-01-01T00:00Z). The stores size their sums and buckets
+ * by these (and a store migration quarantines older rows outside them).
  */
-export const MAX_COST_PER_RECORD = 10_000
+export const MAX_COST_PER_RECORD = 1_000_000_000
 export const MAX_TOKENS_PER_RECORD = 1_000_000_000_000
+/** First instant a record may have (inclusive), epoch ms: 2000-01-01T00:00:00Z. */
+export const MIN_RECORD_TIME_MS = utcInstant(2000, 0, 1)
+/** End of the instants a record may have (exclusive), epoch ms: 2100-01-01T00:00:00Z. */
+export const MAX_RECORD_TIME_MS = utcInstant(2100, 0, 1)
+
+const TIMESTAMP_FORMAT = "must be an ISO 8601 instant with a zone, or epoch milliseconds"
+const TIMESTAMP_CALENDAR = "must be a real calendar date and time of day (no 2026-02-30, no 24:00)"
+const TIMESTAMP_BOUNDS = "must be between 2000-01-01T00:00:00Z and 2100-01-01T00:00:00Z (exclusive)"
+const NOT_WELL_FORMED = "must be well-formed Unicode without NUL characters"
+const BLANK = "must not be blank"
 
 /**
  * Text fields: any Unicode, but well-formed (no lone surrogates, which drivers turn into U+FFFD so two ids
- * would become one) and without NUL (PostgreSQL refuses it).
+ * would become one) and without NUL (PostgreSQL refuses it). Required text is not blank (whitespace only).
  */
-const text = (min: number, max: number) =>
+const text = (min: number, max: number, blank: "blank allowed" | "not blank") =>
   z
     .string()
     .min(min)
     .max(max)
-    .refine((v) => v.isWellFormed() && !v.includes("\u0000"), "must be well-formed Unicode without NUL characters")
+    .refine((v) => v.isWellFormed() && !v.includes("\u0000"), NOT_WELL_FORMED)
+    .refine((v) => blank === "blank allowed" || v.trim() !== "", BLANK)
+
+/**
+ * A node name, wherever it comes from (a record's `node`, the ingest body's `node`, the `X-Usage-Node`
+ * header, `--node`, the adapter's node id): 1..128 characters of well-formed Unicode, no NUL, not blank.
+ */
+export const nodeSchema = text(1, 128, "not blank")
+
+/** The node `value` after `nodeSchema`; else a UsageHubError (`code`) whose message starts with `name`. */
+export function checkNode(value: unknown, name: string, code: ErrorCode = "BAD_USAGE"): string {
+  const result = nodeSchema.safeParse(value)
+  if (result.success) return result.data
+  const reason = typeof value === "string" ? describeIssues(result.error) : "must be a string"
+  throw new UsageHubError(code, `${name} ${reason} (1 to 128 characters, not blank)`)
+}
 
 /** Token counts: integers up to 1e12 per call, so sums over billions of records stay exact. */
 const count = z.number().int().nonnegative().max(MAX_TOKENS_PER_RECORD)
 
+/**
+ * The instant of a timestamp (ISO 8601 with a zone, epoch ms or a Date) within the record bounds, or why not.
+ * The calendar date and time as written must exist (V8 would read 2026-02-30 as March 2).
+ */
+function readTimestamp(value: unknown): Date | string {
+  let ms: number
+  if (typeof value === "string") {
+    const m = ISO_INSTANT.exec(value)
+    if (!m) return TIMESTAMP_FORMAT
+    const [, y, mo, d, h, mi, s = "0"] = m
+    if (!isCalendarDate(Number(y), Number(mo), Number(d)) || !isClockTime(Number(h), Number(mi), Number(s))) {
+      return TIMESTAMP_CALENDAR
+    }
+    ms = Date.parse(value)
+  } else if (typeof value === "number") ms = value
+  else if (value instanceof Date) ms = value.getTime()
+  else return TIMESTAMP_FORMAT
+  if (Number.isNaN(ms)) return TIMESTAMP_FORMAT
+  if (!(ms >= MIN_RECORD_TIME_MS && ms < MAX_RECORD_TIME_MS)) return TIMESTAMP_BOUNDS
+  return new Date(ms)
+}
+
 /** A timestamp as ISO 8601 with a zone (`Z` or an offset), epoch milliseconds, or a Date; parsed to a Date. */
 export const timestampSchema = z.union([z.string(), z.number(), z.date()]).transform((value, ctx) => {
-  let date: Date | undefined
-  if (value instanceof Date) date = value
-  else if (typeof value === "number")
-    date = Number.isFinite(value) && Math.abs(value) <= MAX_EPOCH_MS ? new Date(value) : undefined
-  else if (ISO_INSTANT.test(value)) date = new Date(value)
-  if (!date || Number.isNaN(date.getTime())) {
-    ctx.addIssue({ code: "custom", message: "must be an ISO 8601 instant with a zone, or epoch milliseconds" })
+  const date = readTimestamp(value)
+  if (typeof date === "string") {
+    ctx.addIssue({ code: "custom", message: date })
     return z.NEVER
   }
   return date
@@ -44,20 +91,23 @@ export const timestampSchema = z.union([z.string(), z.number(), z.date()]).trans
 
 /** The wire record (DESIGN.md, "The usage record"). Unknown fields are stripped, not an error. */
 export const usageRecordSchema = z.object({
-  id: text(1, 128),
+  id: text(1, 128, "not blank"),
   timestamp: timestampSchema,
-  provider: text(1, 128),
-  model: text(1, 256),
+  provider: text(1, 128, "not blank"),
+  model: text(1, 256, "not blank"),
   inputTokens: count,
   outputTokens: count,
   estimatedCost: z
     .number()
     .nonnegative()
     .refine(Number.isFinite, "must be a finite number")
-    .refine((usd) => usd <= MAX_COST_PER_RECORD, `must be at most ${MAX_COST_PER_RECORD} USD for one call`),
-  taskType: text(1, 64),
-  sessionID: text(0, 256).optional(),
-  node: text(1, 128).optional(),
+    .max(MAX_COST_PER_RECORD, `must be at most ${MAX_COST_PER_RECORD} USD (1e9) for one call`),
+  taskType: text(1, 64, "not blank"),
+  /** Optional; empty counts as absent (the key is then `undefined`). */
+  sessionID: text(0, 256, "blank allowed")
+    .transform((v) => (v === "" ? undefined : v))
+    .optional(),
+  node: nodeSchema.optional(),
   cacheReadTokens: count.optional(),
   cacheWriteTokens: count.optional(),
   reasoningTokens: count.optional(),
@@ -145,31 +195,20 @@ export function describeIssues(error: z.ZodError, prefix = ""): string {
 
 export type ParsedRecord = { ok: true; record: UsageRecord } | { ok: false; error: string }
 
-function isText(value: unknown, min: number, max: number): value is string {
+/** `text(min, max, ...)`'s rule without zod. */
+function isText(value: unknown, min: number, max: number, blank: "blank allowed" | "not blank"): value is string {
   return (
     typeof value === "string" &&
     value.length >= min &&
     value.length <= max &&
     value.isWellFormed() &&
-    !value.includes("\u0000")
+    !value.includes("\u0000") &&
+    (blank === "blank allowed" || value.trim() !== "")
   )
 }
 
 function isCount(value: unknown): value is number {
   return typeof value === "number" && Number.isInteger(value) && value >= 0 && value <= MAX_TOKENS_PER_RECORD
-}
-
-function fastTimestamp(value: unknown): Date | undefined {
-  let date: Date
-  if (typeof value === "string") {
-    if (!ISO_INSTANT.test(value)) return undefined
-    date = new Date(value)
-  } else if (typeof value === "number") {
-    if (!(Math.abs(value) <= MAX_EPOCH_MS)) return undefined
-    date = new Date(value)
-  } else if (value instanceof Date) date = value
-  else return undefined
-  return Number.isNaN(date.getTime()) ? undefined : date
 }
 
 /**
@@ -183,27 +222,27 @@ export function parseRecordFast(value: object): UsageRecord | undefined {
   const o = value as Record<string, unknown>
   const { id, provider, model, inputTokens, outputTokens, estimatedCost, taskType } = o
   if (
-    !isText(id, 1, 128) ||
-    !isText(provider, 1, 128) ||
-    !isText(model, 1, 256) ||
+    !isText(id, 1, 128, "not blank") ||
+    !isText(provider, 1, 128, "not blank") ||
+    !isText(model, 1, 256, "not blank") ||
     !isCount(inputTokens) ||
     !isCount(outputTokens) ||
     typeof estimatedCost !== "number" ||
     !(estimatedCost >= 0 && estimatedCost <= MAX_COST_PER_RECORD) ||
-    !isText(taskType, 1, 64)
+    !isText(taskType, 1, 64, "not blank")
   ) {
     return undefined
   }
-  const timestamp = fastTimestamp(o.timestamp)
-  if (!timestamp) return undefined
+  const timestamp = readTimestamp(o.timestamp)
+  if (typeof timestamp === "string") return undefined
   const record: UsageRecord = { id, timestamp, provider, model, inputTokens, outputTokens, estimatedCost, taskType }
   const { sessionID, node, cacheReadTokens, cacheWriteTokens, reasoningTokens, unpriced } = o
   if (sessionID !== undefined) {
-    if (!isText(sessionID, 0, 256)) return undefined
-    record.sessionID = sessionID
+    if (!isText(sessionID, 0, 256, "blank allowed")) return undefined
+    record.sessionID = sessionID === "" ? undefined : sessionID
   } else if ("sessionID" in o) return undefined
   if (node !== undefined) {
-    if (!isText(node, 1, 128)) return undefined
+    if (!isText(node, 1, 128, "not blank")) return undefined
     record.node = node
   } else if ("node" in o) return undefined
   if (cacheReadTokens !== undefined) {

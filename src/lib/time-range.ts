@@ -3,6 +3,7 @@
  * of that day in the query's time zone; a date-time without a zone is that wall-clock time in the zone; an
  * instant with `Z` or an offset is taken as written. One parser for the service and the read commands.
  */
+import { isCalendarDate, isClockTime } from "./calendar.js"
 import { UsageHubError } from "./errors.js"
 import { resolveTimeZone } from "./periods.js"
 import { fromWallClock } from "./zoned-date.js"
@@ -23,12 +24,8 @@ export function parseTimeBound(value: string, tz: string | undefined, name = "va
   if (!m) throw invalid(name, value)
   const [, y, mo, d, h = "0", mi = "0", s = "0", frac = "", zone] = m
   const [year, month, day, hour, minute, second] = [y, mo, d, h, mi, s].map(Number)
-  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 59) {
-    throw invalid(name, value)
-  }
-  // The calendar date must exist (no 2026-02-30).
-  const check = new Date(Date.UTC(year, month - 1, day))
-  if (check.getUTCMonth() !== month - 1 || check.getUTCDate() !== day) throw invalid(name, value)
+  // The calendar date and the time of day must exist (no 2026-02-30, no 24:00): the record's rule too.
+  if (!isCalendarDate(year, month, day) || !isClockTime(hour, minute, second)) throw invalid(name, value)
   const ms = Number(frac.padEnd(3, "0").slice(0, 3))
   if (zone) {
     const offset = zone.toUpperCase() === "Z" ? "Z" : `${zone.slice(0, 3)}:${zone.slice(-2).padStart(2, "0")}`

@@ -17,11 +17,16 @@ function recordSchema(): Json {
   delete schema.$schema
   const properties = schema.properties as Record<string, Json>
   properties.timestamp = {
-    description: "ISO 8601 instant with a zone (`Z` or an offset), or epoch milliseconds.",
+    description:
+      "ISO 8601 instant with a zone (`Z` or an offset), or epoch milliseconds; from 2000-01-01T00:00:00Z up to (not including) 2100-01-01T00:00:00Z, a real calendar date and time (2026-02-30 is refused).",
     oneOf: [{ type: "string", format: "date-time" }, { type: "integer" }],
   }
-  properties.node = { ...properties.node, description: "Reporting node; see the ingest endpoint for the default." }
-  properties.estimatedCost = { ...properties.estimatedCost, description: "USD, finite, >= 0." }
+  properties.node = {
+    ...properties.node,
+    description: "Reporting node, not blank; see the ingest endpoint for the default.",
+  }
+  properties.estimatedCost = { ...properties.estimatedCost, description: "USD, finite, 0..1e9." }
+  properties.sessionID = { ...properties.sessionID, description: "Empty counts as absent." }
   properties.unpriced = { ...properties.unpriced, description: "No known price: the cost is the fallback estimate." }
   return {
     ...schema,
