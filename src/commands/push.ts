@@ -12,7 +12,13 @@ export default class Push extends UsageCommand {
     "service stays unreachable, exits 1 saying how many records were delivered."
   static override strict = false
   static override args = {
-    file: Args.string({ description: "Legacy JSON usage file, NDJSON file, or - for NDJSON on stdin (repeatable)." }),
+    file: Args.string({
+      description:
+        "Legacy JSON usage file, NDJSON file, or - for NDJSON on stdin (repeatable). Without files, a piped stdin is read.",
+      // The files are read by push itself: oclif must not read stdin into this argument (it took piped NDJSON
+      // for a file name, and left nothing for push to read).
+      ignoreStdin: true,
+    }),
   }
   static override examples = [
     {
@@ -24,6 +30,10 @@ export default class Push extends UsageCommand {
       description: "Re-send an export (duplicates are skipped)",
       command:
         "<%= config.bin %> export --db ./old.db --format ndjson | <%= config.bin %> <%= command.id %> - --endpoint http://master-node:3001",
+    },
+    {
+      description: "NDJSON piped in (stdin is read when no file is given)",
+      command: "cat records.ndjson | <%= config.bin %> <%= command.id %> --node build-07",
     },
     {
       description: "Files of another machine, with its node name and a token",

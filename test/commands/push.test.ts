@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process"
-import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
 import { hostname } from "node:os"
 import { join } from "node:path"
 import { expect } from "chai"
@@ -20,8 +20,19 @@ interface Run {
   stderr: string
 }
 
+interface UsageOptions {
+  env?: Record<string, string>
+  /** Piped to stdin, then closed (default ""). */
+  input?: string
+  /** stdin is /dev/null instead of a pipe. */
+  devNull?: boolean
+  state: string
+  /** Killed after this long (a hang fails the test instead of stalling it); code is then null. Default 20 s. */
+  timeoutMs?: number
+}
+
 /** Runs the BUILT CLI with its own config/state dirs (no config file, an empty spool). */
-function usage(args: string[], options: { env?: Record<string, string>; input?: string; state: string }): Promise<Run> {
+function usage(args: string[], options: UsageOptions): Promise<Run> {
   return new Promise((resolve) => {
     const env: Record<string, string | undefined> = {
       ...process.env,
@@ -30,18 +41,29 @@ function usage(args: string[], options: { env?: Record<string, string>; input?: 
       ...options.env,
     }
     for (const key of Object.keys(env)) if (key.startsWith("USAGE_") && !options.env?.[key]) delete env[key]
+    const devNull = options.devNull ? openSync("/dev/null", "r") : undefined
     const child = spawn(process.execPath, [BIN, ...args], {
       env,
-      stdio: ["pipe", "pipe", "pipe"],
+      stdio: [devNull ?? "pipe", "pipe", "pipe"],
     })
+    if (devNull !== undefined) closeSync(devNull)
     let stdout = ""
     let stderr = ""
     child.stdout.on("data", (d) => (stdout += d))
     child.stderr.on("data", (d) => (stderr += d))
-    child.stdin.end(options.input ?? "")
-    child.on("exit", (code) => resolve({ code, stdout, stderr }))
+    child.stdin?.end(options.input ?? "")
+    const timer = setTimeout(() => {
+      stderr += `\n(killed: still running after ${options.timeoutMs ?? 20_000} ms)`
+      child.kill("SIGKILL")
+    }, options.timeoutMs ?? 20_000)
+    child.on("exit", (code) => {
+      clearTimeout(timer)
+      resolve({ code, stdout, stderr })
+    })
   })
 }
+
+const lines = (text: string) => text.split("\n").filter((line) => line.trim() !== "")
 
 function legacyCount(name: string): number {
   return JSON.parse(readFileSync(join(LEGACY, name), "utf8")).records.length
@@ -141,6 +163,45 @@ describe("usage push (built CLI)", function () {
       ["usage_nd_1", hostname()],
       ["usage_nd_2", "laptop"],
     ])
+  })
+
+  describe("stdin without file arguments", () => {
+    it("reads piped NDJSON as - (not as a file name)", async () => {
+      const input = `${ndjsonRecord(1)}\n${ndjsonRecord(2)}\n`
+      const run = await usage(["push", "--node", "x", "--endpoint", server.url, "--token", "in-token", "--json"], {
+        state,
+        input,
+        timeoutMs: 10_000,
+      })
+      expect(run.code, run.stderr).to.equal(0)
+      expect(JSON.parse(run.stdout)).to.include({ read: 2, accepted: 2, pending: 0 })
+      expect(JSON.parse(run.stdout).sources).to.deep.equal([{ source: "-", format: "ndjson", records: 2, rejected: 0 }])
+      expect((await storedRecords(store)).map((r) => r.node)).to.deep.equal(["x", "x"])
+    })
+
+    it("pushes nothing from an empty pipe and exits 0 with one line saying so", async () => {
+      const run = await usage(["push", "--endpoint", server.url, "--token", "in-token"], {
+        state,
+        input: "",
+        timeoutMs: 10_000,
+      })
+      expect(run.code, run.stderr).to.equal(0)
+      expect(lines(run.stdout)).to.deep.equal([
+        `Nothing to push: stdin held no records; nothing was sent to ${server.url}`,
+      ])
+      expect((await store.stats()).records).to.equal(0)
+    })
+
+    it("pushes nothing from </dev/null and exits 0 instead of hanging", async () => {
+      const run = await usage(["push", "--endpoint", server.url, "--token", "in-token"], {
+        state,
+        devNull: true,
+        timeoutMs: 10_000,
+      })
+      expect(run.code, run.stderr).to.equal(0)
+      expect(lines(run.stdout)).to.have.length(1)
+      expect(run.stdout).to.match(/^Nothing to push: stdin held no records/)
+    })
   })
 
   it("refuses a truncated legacy file in one line naming it, importing nothing", async () => {
