@@ -25,7 +25,7 @@ export default class Serve extends UsageCommand {
     tz: Flags.string({ description: "Time zone of billing periods and days (IANA name; default: local zone)." }),
     "ingest-token": Flags.string({
       description:
-        "Token(s) required to POST /ingest/*: comma-separated, or a file with one per line (re-read on change).",
+        "Token(s) required to POST /ingest/*: comma-separated (a # is part of the token), or a file with one per line (# comments; re-read on change). At least 16 characters on a non-loopback address.",
       env: "USAGE_INGEST_TOKEN",
     }),
     "read-token": Flags.string({
@@ -34,7 +34,10 @@ export default class Serve extends UsageCommand {
     }),
     "tls-cert": Flags.string({ description: "TLS certificate (PEM) to serve HTTPS.", dependsOn: ["tls-key"] }),
     "tls-key": Flags.string({ description: "TLS private key (PEM).", dependsOn: ["tls-cert"] }),
-    insecure: Flags.boolean({ description: "Allow a non-loopback address without an ingest token.", default: false }),
+    insecure: Flags.boolean({
+      description: "Allow a non-loopback address without an ingest token, or with tokens shorter than 16 characters.",
+      default: false,
+    }),
     config: Flags.string({
       description: "Config file (env USAGE_CONFIG; default $XDG_CONFIG_HOME/usage-hub/config.json).",
     }),

@@ -157,6 +157,18 @@ describe("usage serve (built CLI)", function () {
     expect(run.stderr).to.match(/refusing to listen on 0\.0\.0\.0 without an ingest token.*--insecure/)
   })
 
+  it("refuses a token shorter than 16 characters on a non-loopback address: one line, exit 2", () => {
+    const run = spawnSync(
+      process.execPath,
+      [BIN, "serve", "--host", "0.0.0.0", "--db", ":memory:", "--port", "0", "--ingest-token", "a#bcdef"],
+      { encoding: "utf8", env: { ...process.env, USAGE_INGEST_TOKEN: "", USAGE_READ_TOKEN: "" } },
+    )
+    expect(run.status).to.equal(2)
+    expect(run.stderr.trim().split("\n")).to.have.length(1)
+    expect(run.stderr).to.match(/--ingest-token holds a token shorter than 16 characters.*--insecure/)
+    expect(run.stderr).not.to.contain("a#bcdef")
+  })
+
   it("says which address is taken when the port is in use (exit 1)", async () => {
     const svc = await serve(["--db", ":memory:"])
     try {

@@ -1,7 +1,7 @@
 /**
- * Bearer-token auth of the service. Each option (ingest, read) names one or more tokens, comma-separated or
- * in a file (one per line or comma-separated, `#` comments), so tokens rotate without downtime: a token file
- * is re-read when it changes. Presented tokens are compared in constant time over SHA-256 digests, against
+ * Bearer-token auth of the service. Each option (ingest, read) names one or more tokens, comma-separated inline
+ * (a `#` is part of a token there) or in a file (one per line or comma-separated, `#` comments), so tokens rotate
+ * without downtime: a token file is re-read when it changes. Presented tokens are compared in constant time over SHA-256 digests, against
  * every configured token, so neither the length nor the position of a match leaks.
  */
 import { createHash, timingSafeEqual } from "node:crypto"
@@ -11,13 +11,23 @@ import { UsageHubError } from "../errors.js"
 
 const digest = (token: string): Buffer => createHash("sha256").update(token, "utf8").digest()
 
-function splitTokens(text: string): string[] {
+/** Tokens shorter than this are refused on a non-loopback address (unless `--insecure`). */
+export const MIN_TOKEN_LENGTH = 16
+
+/** Comma-separated tokens, as given inline: every character counts, `#` included. */
+function splitInline(text: string): string[] {
   return text
-    .split(/\r?\n/)
-    .map((line) => line.replace(/#.*$/, ""))
-    .flatMap((line) => line.split(","))
+    .split(",")
     .map((token) => token.trim())
     .filter(Boolean)
+}
+
+/**
+ * A token file's tokens: one per line or comma-separated; `#` starts a comment at the start of a line or after
+ * a space (so a token may hold `#`).
+ */
+function splitFile(text: string): string[] {
+  return text.split(/\r?\n/).flatMap((line) => splitInline(line.replace(/(^|\s)#.*$/, "")))
 }
 
 const looksLikePath = (value: string): boolean => /^(\.{0,2}\/|~\/)/.test(value)
@@ -28,6 +38,8 @@ export interface TokenSource {
   tokens(): readonly Buffer[]
   /** How the tokens were given, for logs: "2 tokens" or "tokens from /etc/usage-hub/ingest.tokens". */
   readonly description: string
+  /** Length in characters of the shortest token held now (Infinity when none). */
+  shortest(): number
 }
 
 /** Parses an option value: a file path (existing file, or a value that looks like a path) or comma-separated tokens. */
@@ -37,24 +49,33 @@ export function parseTokenOption(value: string | undefined, name: string): Token
   const isFile = existsSync(trimmed) && statSync(trimmed).isFile()
   if (!isFile) {
     if (looksLikePath(trimmed)) throw new UsageHubError("BAD_USAGE", `${name}: token file not found: ${trimmed}`)
-    const digests = splitTokens(trimmed).map(digest)
-    if (digests.length === 0) throw new UsageHubError("BAD_USAGE", `${name}: no token given`)
-    return { tokens: () => digests, description: `${digests.length} token${digests.length === 1 ? "" : "s"}` }
+    const tokens = splitInline(trimmed)
+    if (tokens.length === 0) throw new UsageHubError("BAD_USAGE", `${name}: no token given`)
+    const digests = tokens.map(digest)
+    const shortest = Math.min(...tokens.map((t) => t.length))
+    return {
+      tokens: () => digests,
+      shortest: () => shortest,
+      description: `${digests.length} token${digests.length === 1 ? "" : "s"}`,
+    }
   }
   return fileTokenSource(trimmed, name)
 }
 
 function fileTokenSource(path: string, name: string): TokenSource {
+  let shortest = Number.POSITIVE_INFINITY
   const load = (): Buffer[] => {
-    const tokens = splitTokens(readFileSync(path, "utf8")).map(digest)
+    const tokens = splitFile(readFileSync(path, "utf8"))
     if (tokens.length === 0) throw new UsageHubError("BAD_USAGE", `${name}: token file ${path} holds no token`)
-    return tokens
+    shortest = Math.min(...tokens.map((t) => t.length))
+    return tokens.map(digest)
   }
   let current = load()
   let mtime = statSync(path).mtimeMs
   let checkedAt = Date.now()
   return {
     description: `tokens from ${path}`,
+    shortest: () => shortest,
     tokens() {
       const now = Date.now()
       if (now - checkedAt < 1000) return current

@@ -2,14 +2,15 @@
  * The settings of `usage serve`, resolved once from its flags, the environment and the config file:
  * address, store location (default `$XDG_DATA_HOME/usage-hub/usage.db`), SQLite `synchronous` (default
  * NORMAL: a 2xx survives kill -9 of the service; FULL on request: also a power loss), time zone, tokens, TLS. Refuses a
- * non-loopback address without an ingest token unless `--insecure`, and says what is open to the network.
+ * non-loopback address without an ingest token, or with a token shorter than 16 characters, unless `--insecure`,
+ * and says what is open to the network.
  */
 import { readFileSync } from "node:fs"
 import { defaultDbPath, type Env, resolveSettings } from "../config-resolution.js"
 import { UsageHubError } from "../errors.js"
 import { type ResetSchedules, resolveTimeZone } from "../periods.js"
 import { normaliseStoreLocation } from "../source/resolve-source.js"
-import { parseTokenOption, type TokenSource } from "./auth.js"
+import { MIN_TOKEN_LENGTH, parseTokenOption, type TokenSource } from "./auth.js"
 import { DEFAULT_HOST, DEFAULT_PORT, type StartOptions } from "./start.js"
 
 export interface ServeFlags {
@@ -97,6 +98,22 @@ export function resolveServeSettings(flags: ServeFlags, env: Env = process.env):
       "INSECURE_BIND",
       `refusing to listen on ${host} without an ingest token: anyone on the network could write usage records (give --ingest-token or USAGE_INGEST_TOKEN, or --insecure to accept this)`,
     )
+  }
+  if (!loopback) {
+    for (const [option, source] of [
+      ["--ingest-token", ingestToken],
+      ["--read-token", readToken],
+    ] as const) {
+      if (!source || source.shortest() >= MIN_TOKEN_LENGTH) continue
+      const what = `${option} holds a token shorter than ${MIN_TOKEN_LENGTH} characters`
+      if (!flags.insecure) {
+        throw new UsageHubError(
+          "INSECURE_BIND",
+          `refusing to listen on ${host}: ${what}, which can be guessed (use random tokens, e.g. \`openssl rand -hex 32\`, or --insecure to accept this)`,
+        )
+      }
+      warnings.push(`warning: ${what}: it can be guessed by anyone who reaches ${host}:${port}`)
+    }
   }
   if (!loopback && !ingestToken)
     warnings.push(`warning: no ingest token: anyone who reaches ${host}:${port} can write usage records`)

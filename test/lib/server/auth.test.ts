@@ -16,6 +16,25 @@ describe("service auth", () => {
       expect(source.description).to.equal("2 tokens")
     })
 
+    it("keeps a # in an inline token (comments belong to token files)", () => {
+      const source = parseTokenOption("a#bcdef,second#", "--ingest-token")!
+      expect(tokenMatches(source, "a#bcdef")).to.equal(true)
+      expect(tokenMatches(source, "second#")).to.equal(true)
+      expect(tokenMatches(source, "a")).to.equal(false)
+      expect(source.description).to.equal("2 tokens")
+    })
+
+    it("starts a comment in a token file at a line's start or after a space, not inside a token", () => {
+      const file = join(tempDir(), "ingest.tokens")
+      writeFileSync(file, "# rotated 2026-11\n  # indented comment\nabc#def # the build farm\nghi#\n")
+      const source = parseTokenOption(file, "--ingest-token")!
+      expect(tokenMatches(source, "abc#def")).to.equal(true)
+      expect(tokenMatches(source, "ghi#")).to.equal(true)
+      expect(tokenMatches(source, "abc")).to.equal(false)
+      expect(tokenMatches(source, "# the build farm")).to.equal(false)
+      expect(source.shortest()).to.equal(4)
+    })
+
     it("reads tokens from a file (lines, commas, comments) and re-reads it when it changes", async () => {
       const file = join(tempDir(), "ingest.tokens")
       writeFileSync(file, "# rotated 2026-11\nfirst\nsecond, third\n")

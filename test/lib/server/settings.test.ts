@@ -5,6 +5,9 @@ import { tokenMatches } from "../../../src/lib/server/auth.js"
 import { isLoopback, resolveServeSettings } from "../../../src/lib/server/settings.js"
 import { tempDir } from "../../helpers/tmp.js"
 
+const LONG_A = "ingest-token-aaaaaaaaaaaa"
+const LONG_B = "ingest-token-bbbbbbbbbbbb"
+
 const env = (extra: Record<string, string> = {}) => ({ HOME: tempDir(), XDG_DATA_HOME: "/data", ...extra })
 
 describe("usage serve settings", () => {
@@ -39,11 +42,28 @@ describe("usage serve settings", () => {
     expect(insecure.warnings.join("\n"))
       .to.match(/no ingest token/)
       .and.match(/no read token: spend data is open/)
-    const withToken = resolveServeSettings({ host: "0.0.0.0" }, env({ USAGE_INGEST_TOKEN: "a,b" }))
+    const withToken = resolveServeSettings({ host: "0.0.0.0" }, env({ USAGE_INGEST_TOKEN: `${LONG_A},${LONG_B}` }))
     expect(withToken.warnings).to.deep.equal([
       "warning: no read token: spend data is open to anyone who reaches 0.0.0.0:3001",
     ])
-    expect(tokenMatches(withToken.start.ingestToken as never, "b")).to.equal(true)
+    expect(tokenMatches(withToken.start.ingestToken as never, LONG_B)).to.equal(true)
+  })
+
+  it("refuses tokens shorter than 16 characters on a non-loopback address unless --insecure, and warns", () => {
+    expect(() =>
+      resolveServeSettings({ host: "0.0.0.0", "ingest-token": `${LONG_A},fifteen-chars-x` }, env()),
+    ).to.throw(/refusing to listen on 0\.0\.0\.0: --ingest-token holds a token shorter than 16 characters/)
+    expect(() =>
+      resolveServeSettings({ host: "10.0.0.5", "ingest-token": LONG_A, "read-token": "r1" }, env()),
+    ).to.throw(/--read-token holds a token shorter than 16 characters.*--insecure/)
+    const file = join(tempDir(), "ingest.tokens")
+    writeFileSync(file, "short\n")
+    expect(() => resolveServeSettings({ host: "0.0.0.0", "ingest-token": file }, env())).to.throw(/shorter than 16/)
+    const insecure = resolveServeSettings({ host: "0.0.0.0", "ingest-token": "w1", insecure: true }, env())
+    expect(insecure.warnings.join("\n")).to.match(/--ingest-token holds a token shorter than 16 characters/)
+    // 16 characters are enough; loopback takes any length.
+    expect(() => resolveServeSettings({ host: "0.0.0.0", "ingest-token": "sixteen-chars-xx" }, env())).not.to.throw()
+    expect(resolveServeSettings({ "ingest-token": "w1", "read-token": "r1" }, env()).warnings).to.deep.equal([])
   })
 
   it("takes tokens from flags over the environment, and from files", () => {
