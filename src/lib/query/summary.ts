@@ -3,7 +3,7 @@
  * with cluster fields (nodes, unpriced calls) and an optional breakdown by provider, model, node or task type.
  * The same plan answers `GET /api/usage/summary`, `usage summary` and the adapters' `getAllSummaries`.
  */
-import { fromNanos } from "../money.js"
+import { fromNanos, sharePercent } from "../money.js"
 import { billingPeriod, type ResetSchedules, resolveTimeZone } from "../periods.js"
 import { type AggregateRow, emptyAggregate, type RecordFilter } from "../store/store.js"
 import type { BreakdownEntry, GroupBy, ProviderUsageSummary, UsageSummaryResult } from "../summary-types.js"
@@ -90,10 +90,10 @@ export function* summaryPlan(query: SummaryQuery, now: Date): QueryPlan<UsageSum
     mergeRows(all, [{ ...row, key: "*" }])
   })
   const total = all.get("*")
-  const totalNanos = total?.costNanos ?? 0
+  const totalNanos = total?.costNanos ?? 0n
   providers.forEach((p, i) => {
     // Share of the answer's total cost, 0..100 (the CLI's "Share" column; exact: from nano-dollars).
-    if (summaries[p]) summaries[p].share = totalNanos > 0 ? ((answers[i][0]?.costNanos ?? 0) / totalNanos) * 100 : 0
+    if (summaries[p]) summaries[p].share = sharePercent(answers[i][0]?.costNanos ?? 0n, totalNanos)
   })
 
   const result: UsageSummaryResult = {
@@ -122,7 +122,7 @@ export function* summaryPlan(query: SummaryQuery, now: Date): QueryPlan<UsageSum
         totalReasoningTokens: row.reasoningTokens,
         unpricedCalls: row.unpricedCalls,
         nodes: row.nodes.length,
-        share: totalNanos > 0 ? (row.costNanos / totalNanos) * 100 : 0,
+        share: sharePercent(row.costNanos, totalNanos),
       }))
       .sort((a, b) => b.totalCost - a.totalCost || (a.key < b.key ? -1 : 1))
     result.breakdown = { by: query.by, groups }

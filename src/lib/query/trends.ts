@@ -27,13 +27,13 @@ export function* trendsPlan(query: TrendsQuery, now: Date): QueryPlan<TrendData>
     filter: { provider: query.provider, node: query.node, since: start, until: bounds[i + 1] },
     groupBy: "provider" as const,
   }))
-  let totalNanos = 0
+  let totalNanos = 0n
   const dataPoints = starts.map((start, i) => {
     const row = answers[i][0]
-    totalNanos += row?.costNanos ?? 0
+    totalNanos += row?.costNanos ?? 0n
     return {
       date: dayKey(start, tz),
-      cost: fromNanos(row?.costNanos ?? 0),
+      cost: fromNanos(row?.costNanos ?? 0n),
       calls: row?.calls ?? 0,
       inputTokens: row?.inputTokens ?? 0,
       outputTokens: row?.outputTokens ?? 0,

@@ -14,6 +14,7 @@
  * periods and unbounded totals to a handful of buckets. Buckets are UTC epoch ms of the bucket's start;
  * each level's boundaries are also boundaries of the finer ones.
  */
+import { joinNanos, NANOS_PER_USD, splitNanos } from "../money.js"
 import type { GroupBy } from "../summary-types.js"
 import type { RecordRow } from "./record-row.js"
 import { type AggregateRow, emptyAggregate, type RecordFilter } from "./store.js"
@@ -165,9 +166,14 @@ export function planRange(filter: Pick<RecordFilter, "since" | "until">, levels 
   return new RangePlanner(levels).cheapest(from, to, levels.length).pieces
 }
 
-/** The sums a rollup row keeps, in column order. */
+/**
+ * The sums a rollup row keeps, in column order. A cost sum is whole dollars (`cost_usd`) plus nano-dollars
+ * (`cost_nanos`, kept in [0, 1e9) by every write): exact and far from overflow however many records share a
+ * row (one record costs at most 1e9 USD). Token sums saturate at the largest 64-bit integer instead of failing.
+ */
 export const SUM_COLUMNS = [
   "calls",
+  "cost_usd",
   "cost_nanos",
   "input_tokens",
   "output_tokens",
@@ -190,6 +196,9 @@ export interface RollupRow {
   node: string
   task_type: string
   calls: number
+  /** Whole dollars of the cost sum. */
+  cost_usd: number
+  /** Nano-dollars of the cost sum beyond `cost_usd`: 0 <= cost_nanos < 1e9. */
   cost_nanos: number
   input_tokens: number
   output_tokens: number
@@ -199,9 +208,47 @@ export interface RollupRow {
   unpriced_calls: number
 }
 
+/** The largest double below 2^63: token sums bound to an integer column are capped here (never an overflow). */
+export const MAX_SQL_INTEGER_DOUBLE = 2 ** 63 - 1024
+/** The largest 64-bit integer, where the SQL upserts saturate token sums. */
+export const MAX_SQL_INTEGER = "9223372036854775807"
+
+const TOKEN_COLUMNS = new Set<string>([
+  "input_tokens",
+  "output_tokens",
+  "cache_read_tokens",
+  "cache_write_tokens",
+  "reasoning_tokens",
+])
+
 /** A rollup row's values in ROLLUP_COLUMNS order (positional statement parameters). */
 export function rollupValues(row: RollupRow): (string | number)[] {
-  return ROLLUP_COLUMNS.map((column) => row[column])
+  return ROLLUP_COLUMNS.map((column) => {
+    const value = row[column]
+    return typeof value === "number" && value > MAX_SQL_INTEGER_DOUBLE && TOKEN_COLUMNS.has(column)
+      ? MAX_SQL_INTEGER_DOUBLE
+      : value
+  })
+}
+
+/**
+ * The SET clause that adds an increment (`excluded`) to a rollup row of `table`, in SQL both SQLite and
+ * PostgreSQL run: counts add; the cost carries nano-dollars past 1e9 into dollars (both parts of an
+ * increment are normalised, so one carry suffices); token sums saturate at 2^63 - 1 (a CASE evaluates only
+ * the branch it needs, so `MAX - x` is computed only for x > 0 and cannot overflow). Every SET expression
+ * reads the row as it was before the update.
+ */
+export function rollupIncrementSet(table: string): string {
+  const nanos = `${table}.cost_nanos + excluded.cost_nanos`
+  return SUM_COLUMNS.map((c) => {
+    if (c === "cost_usd")
+      return `cost_usd = ${table}.cost_usd + excluded.cost_usd + CASE WHEN ${nanos} >= ${NANOS_PER_USD} THEN 1 ELSE 0 END`
+    if (c === "cost_nanos")
+      return `cost_nanos = CASE WHEN ${nanos} >= ${NANOS_PER_USD} THEN ${nanos} - ${NANOS_PER_USD} ELSE ${nanos} END`
+    if (TOKEN_COLUMNS.has(c))
+      return `${c} = CASE WHEN excluded.${c} <= 0 THEN ${table}.${c} + excluded.${c} WHEN ${table}.${c} > ${MAX_SQL_INTEGER} - excluded.${c} THEN ${MAX_SQL_INTEGER} ELSE ${table}.${c} + excluded.${c} END`
+    return `${c} = ${table}.${c} + excluded.${c}`
+  }).join(", ")
 }
 
 const compareText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
@@ -233,19 +280,21 @@ export class RollupDeltas {
 
   constructor(private readonly levels = ROLLUP_LEVELS) {}
 
-  /** Adds one new record to every level. */
-  add(row: RecordRow): void {
+  /** Adds one new record to every level (`sign` -1: takes a deleted record away). */
+  add(row: RecordRow, sign: 1 | -1 = 1): void {
+    const cost = splitNanos(sign * row.cost_nanos)
     this.accumulate(
       row,
       row.ts,
-      1,
-      row.cost_nanos,
-      row.input_tokens,
-      row.output_tokens,
-      row.cache_read_tokens ?? 0,
-      row.cache_write_tokens ?? 0,
-      row.reasoning_tokens ?? 0,
-      row.unpriced === 1 ? 1 : 0,
+      sign,
+      cost.usd,
+      cost.rem,
+      sign * row.input_tokens,
+      sign * row.output_tokens,
+      sign * (row.cache_read_tokens ?? 0),
+      sign * (row.cache_write_tokens ?? 0),
+      sign * (row.reasoning_tokens ?? 0),
+      row.unpriced === 1 ? sign : 0,
     )
   }
 
@@ -258,7 +307,8 @@ export class RollupDeltas {
       row,
       row.bucket,
       row.calls,
-      row.cost_nanos,
+      Number(row.cost_usd),
+      Number(row.cost_nanos),
       row.input_tokens,
       row.output_tokens,
       row.cache_read_tokens,
@@ -272,6 +322,7 @@ export class RollupDeltas {
     dims: Pick<RollupRow, "provider" | "model" | "node" | "task_type">,
     ts: number,
     calls: number,
+    costUsd: number,
     costNanos: number,
     inputTokens: number,
     outputTokens: number,
@@ -300,6 +351,7 @@ export class RollupDeltas {
           node: dims.node,
           task_type: dims.task_type,
           calls: 0,
+          cost_usd: 0,
           cost_nanos: 0,
           input_tokens: 0,
           output_tokens: 0,
@@ -311,7 +363,14 @@ export class RollupDeltas {
         rows.set(bucket, delta)
       }
       delta.calls += calls
+      delta.cost_usd += costUsd
       delta.cost_nanos += costNanos
+      // Keep the nano-dollars in [0, 1e9) (increments may come from unnormalised sums of pending rows).
+      if (delta.cost_nanos >= NANOS_PER_USD || delta.cost_nanos < 0) {
+        const carry = Math.floor(delta.cost_nanos / NANOS_PER_USD)
+        delta.cost_usd += carry
+        delta.cost_nanos -= carry * NANOS_PER_USD
+      }
       delta.input_tokens += inputTokens
       delta.output_tokens += outputTokens
       delta.cache_read_tokens += cacheRead
@@ -348,6 +407,7 @@ export interface KeyNodeSums {
   k: string
   node: string
   calls: number | string
+  cost_usd: number | string
   cost_nanos: number | string
   input_tokens: number | string
   output_tokens: number | string
@@ -369,7 +429,7 @@ export function foldKeyNodeSums(rows: Iterable<KeyNodeSums>): AggregateRow[] {
       groups.set(r.k, g)
     }
     g.calls += calls
-    g.costNanos += Number(r.cost_nanos)
+    g.costNanos += joinNanos(r.cost_usd, r.cost_nanos)
     g.inputTokens += Number(r.input_tokens)
     g.outputTokens += Number(r.output_tokens)
     g.cacheReadTokens += Number(r.cache_read_tokens)

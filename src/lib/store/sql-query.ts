@@ -4,6 +4,8 @@
  * so each query is written once. The text depends only on the query's shape (which filters, which pieces),
  * never on values, so the stores cache one prepared statement per shape.
  */
+
+import { NANOS_PER_USD } from "../money.js"
 import type { GroupBy } from "../summary-types.js"
 import { RECORD_COLUMNS } from "./record-row.js"
 import { GROUP_COLUMN, planRange, type RangePiece, SUM_COLUMNS } from "./rollup.js"
@@ -18,10 +20,16 @@ export interface Dialect {
    * those with `from <= bucket < to`, and the one statement sees rollups and pending rows in one state.
    */
   pendingTable?: string
+  /**
+   * The aggregate that sums token columns without ever failing: SQLite's SUM throws on a 64-bit overflow, so
+   * it uses TOTAL (a double: exact up to 2^53, the nearest double beyond); PostgreSQL's SUM of bigint is an
+   * exact numeric.
+   */
+  tokenSum: "SUM" | "TOTAL"
 }
 
-export const SQLITE_DIALECT: Dialect = { param: () => "?", pendingTable: "usage_rollup_pending" }
-export const POSTGRES_DIALECT: Dialect = { param: (n) => `$${n}` }
+export const SQLITE_DIALECT: Dialect = { param: () => "?", pendingTable: "usage_rollup_pending", tokenSum: "TOTAL" }
+export const POSTGRES_DIALECT: Dialect = { param: (n) => `$${n}`, tokenSum: "SUM" }
 
 export interface SqlQuery {
   text: string
@@ -37,10 +45,11 @@ class Params {
   }
 }
 
-/** The sums of a record (a rollup row of one call), in SUM_COLUMNS order. */
+/** The sums of a record (a rollup row of one call), in SUM_COLUMNS order (its cost split as a rollup's is). */
 const RECORD_SUMS = [
   "1",
-  "cost_nanos",
+  `cost_nanos / ${NANOS_PER_USD}`,
+  `cost_nanos % ${NANOS_PER_USD}`,
   "input_tokens",
   "output_tokens",
   "COALESCE(cache_read_tokens, 0)",
@@ -101,7 +110,7 @@ export function aggregateQuery(filter: RecordFilter, groupBy: GroupBy, dialect: 
   if (pieces.length === 0) return undefined
   const params = new Params(dialect)
   const union = pieces.map((piece) => pieceQuery(piece, filter, groupBy, params, dialect)).join(" UNION ALL ")
-  const sums = SUM_COLUMNS.map((c) => `SUM(${c}) AS ${c}`).join(", ")
+  const sums = SUM_COLUMNS.map((c) => `${c.endsWith("_tokens") ? dialect.tokenSum : "SUM"}(${c}) AS ${c}`).join(", ")
   return { text: `SELECT k, node, ${sums} FROM (${union}) AS pieces GROUP BY k, node`, params: params.values }
 }
 
@@ -134,11 +143,6 @@ export function iteratePageQuery(
   }
 }
 
-/** `calls = <table>.calls + excluded.calls, …`: adds a rollup increment to an existing row. */
-export function rollupIncrementSet(table: string): string {
-  return SUM_COLUMNS.map((c) => `${c} = ${table}.${c} + excluded.${c}`).join(", ")
-}
-
 /** Every table of the schema (for size statistics and test clean-up). */
 export const STORE_TABLES = [
   "usage_records",
@@ -146,6 +150,7 @@ export const STORE_TABLES = [
   "usage_rollup_3h",
   "usage_rollup_day",
   "usage_rollup_month",
+  "usage_quarantine",
   "usage_providers",
   "usage_counters",
   "usage_schema_version",

@@ -127,7 +127,7 @@ export function describeStoreContract(
       ])
       const [row] = await store.aggregate({}, "provider")
       expect(row.calls).to.equal(1)
-      expect(row.costNanos).to.equal(500_000_000)
+      expect(row.costNanos).to.equal(500_000_000n)
       expect((await collect(store)).records).to.have.length(1)
       expect((await store.stats()).records).to.equal(1)
     })
@@ -177,7 +177,7 @@ export function describeStoreContract(
         }),
       )
       await store.insert(records)
-      const expectedNanos = records.reduce((n, r) => n + toNanos(r.estimatedCost), 0)
+      const expectedNanos = records.reduce((n, r) => n + BigInt(toNanos(r.estimatedCost)), 0n)
       const [row] = await store.aggregate({}, "provider")
       expect(row.costNanos).to.equal(expectedNanos)
       expect(fromNanos(row.costNanos)).to.equal(184.3267891)
@@ -188,7 +188,7 @@ export function describeStoreContract(
       const inPart = records.filter(
         (r) => r.timestamp >= at("2026-11-20T03:17:00Z") && r.timestamp < at("2026-11-20T09:41:00Z"),
       )
-      expect(part.costNanos).to.equal(inPart.reduce((n, r) => n + toNanos(r.estimatedCost), 0))
+      expect(part.costNanos).to.equal(inPart.reduce((n, r) => n + BigInt(toNanos(r.estimatedCost)), 0n))
     })
 
     it("groups by provider, model, node and taskType like the memory store", async () => {
@@ -244,7 +244,7 @@ export function describeStoreContract(
       const oracle = await withOracle([inside, after, before])
       const day = { since: at("2026-11-19T18:30:00Z"), until: at("2026-11-20T18:30:00Z") }
       const [row] = await store.aggregate(day, "provider")
-      expect(row).to.include({ calls: 1, costNanos: toNanos(inside.estimatedCost) })
+      expect(row).to.include({ calls: 1, costNanos: BigInt(toNanos(inside.estimatedCost)) })
       expect(row.nodes).to.deep.equal(["kept"])
       expect((await store.aggregate(day, "model")).map((r) => r.key)).to.deep.equal(["m-in"])
       expect(await store.aggregate({ ...day, node: "gone" }, "node")).to.deep.equal([])

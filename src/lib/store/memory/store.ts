@@ -37,7 +37,7 @@ export function aggregateRecords(
       groups.set(key, g)
     }
     g.calls += 1
-    g.costNanos += toNanos(r.estimatedCost)
+    g.costNanos += BigInt(toNanos(r.estimatedCost))
     g.inputTokens += r.inputTokens
     g.outputTokens += r.outputTokens
     g.cacheReadTokens += r.cacheReadTokens ?? 0

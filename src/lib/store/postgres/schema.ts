@@ -8,6 +8,14 @@
  */
 import type { PoolClient } from "pg"
 import { UsageHubError } from "../../errors.js"
+import {
+  dropOutOfBoundsRollupsSql,
+  OUT_OF_BOUNDS,
+  QUARANTINE_REASON,
+  ROLLUP_TABLES,
+  splitCostSql,
+  UNCOUNT_QUARANTINED,
+} from "../migration-sql.js"
 import type { Migration } from "../sqlite/schema.js"
 
 export type { Migration }
@@ -64,6 +72,21 @@ ${rollupTable("usage_rollup_month")}
 CREATE TABLE usage_providers (provider text COLLATE "C" PRIMARY KEY);
 CREATE TABLE usage_counters (slot integer PRIMARY KEY, records bigint NOT NULL);
 INSERT INTO usage_counters (slot, records) SELECT slot, 0 FROM generate_series(0, ${COUNTER_SLOTS - 1}) AS slot;
+`,
+  },
+  {
+    version: 2,
+    description:
+      "cost sums as whole dollars + nano-dollars (no overflow); records outside 2000-01-01..2100-01-01 moved to usage_quarantine",
+    sql: `
+${splitCostSql(ROLLUP_TABLES, "bigint")}
+CREATE TABLE usage_quarantine (LIKE usage_records INCLUDING ALL);
+ALTER TABLE usage_quarantine ADD COLUMN reason text NOT NULL, ADD COLUMN quarantined_at timestamptz NOT NULL DEFAULT now();
+WITH moved AS (DELETE FROM usage_records WHERE ${OUT_OF_BOUNDS} RETURNING *)
+  INSERT INTO usage_quarantine SELECT moved.*, '${QUARANTINE_REASON}' FROM moved;
+${dropOutOfBoundsRollupsSql(ROLLUP_TABLES)}
+${UNCOUNT_QUARANTINED}
+DELETE FROM usage_providers WHERE provider NOT IN (SELECT provider FROM usage_rollup_month);
 `,
   },
 ]

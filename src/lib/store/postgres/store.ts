@@ -34,8 +34,9 @@ import {
   ROLLUP_LEVELS,
   RollupDeltas,
   type RollupRow,
+  rollupIncrementSet,
 } from "../rollup.js"
-import { aggregateQuery, iteratePageQuery, POSTGRES_DIALECT, rollupIncrementSet, STORE_TABLES } from "../sql-query.js"
+import { aggregateQuery, iteratePageQuery, POSTGRES_DIALECT, STORE_TABLES } from "../sql-query.js"
 import type { AggregateRow, InsertResult, RecordFilter, StoreStats, UsageStore } from "../store.js"
 import { redactUrl, storeError } from "../store-error.js"
 import { COUNTER_SLOTS, migrate } from "./schema.js"
@@ -75,6 +76,7 @@ const ROLLUP_TYPES: Record<(typeof ROLLUP_COLUMNS)[number], string> = {
   node: "text",
   task_type: "text",
   calls: "bigint",
+  cost_usd: "bigint",
   cost_nanos: "bigint",
   input_tokens: "bigint",
   output_tokens: "bigint",
@@ -202,21 +204,36 @@ export class PostgresStore implements UsageStore {
     return (await this.pool.query<Row>({ name, text, values })).rows
   }
 
+  /**
+   * Runs `fn` in a transaction on a checked-out client. A checked-out client whose connection dies (a backend
+   * terminated by a failover or restart) emits 'error' on itself, not on the pool: without a listener that
+   * would crash the process. The listener turns it into a failed transaction (the caller answers 5xx and the
+   * sender retries), and the broken client is destroyed on release so the pool reconnects.
+   */
   private async transaction<T>(fn: (client: PoolClient) => Promise<T>): Promise<T> {
     const client = await this.pool.connect()
-    let broken = false
+    let broken: Error | undefined
+    const onError = (error: Error) => {
+      broken = error
+    }
+    client.on("error", onError)
     try {
       await client.query("BEGIN")
       const result = await fn(client)
       await client.query("COMMIT")
       return result
     } catch (error) {
-      await client.query("ROLLBACK").catch(() => {
-        broken = true
-      })
+      if (!broken) {
+        await client.query("ROLLBACK").catch((rollbackError: Error) => {
+          broken = rollbackError
+        })
+      }
       throw error
     } finally {
-      client.release(broken)
+      // A healthy client goes back to the pool, which listens while it is idle; a broken one keeps this
+      // listener (a late 'error' while it is being destroyed must not crash the process either).
+      if (!broken) client.off("error", onError)
+      client.release(broken ?? false)
     }
   }
 
@@ -286,7 +303,10 @@ export class PostgresStore implements UsageStore {
       const params: (string | number)[] = []
       requests.forEach((request, i) => {
         const offset = params.length
-        const query = aggregateQuery(request.filter, request.groupBy, { param: (n) => `$${offset + n}` })
+        const query = aggregateQuery(request.filter, request.groupBy, {
+          ...POSTGRES_DIALECT,
+          param: (n) => `$${offset + n}`,
+        })
         if (!query) return
         parts.push(`SELECT ${i} AS r, q.* FROM (${query.text}) AS q`)
         params.push(...query.params)
@@ -318,12 +338,13 @@ export class PostgresStore implements UsageStore {
 
   async stats(): Promise<StoreStats> {
     return this.guard("stats", async () => {
-      const [row] = await this.query<{ records: string; bytes: string | null }>(
+      const [row] = await this.query<{ records: string; quarantined: string; bytes: string | null }>(
         `SELECT (SELECT COALESCE(SUM(records), 0) FROM usage_counters) AS records,
+                (SELECT COUNT(*) FROM usage_quarantine) AS quarantined,
                 (SELECT SUM(pg_total_relation_size(to_regclass(t))) FROM unnest($1::text[]) AS t) AS bytes`,
         [STORE_TABLES],
       )
-      return { records: Number(row.records), bytes: Number(row.bytes ?? 0) }
+      return { records: Number(row.records), quarantined: Number(row.quarantined), bytes: Number(row.bytes ?? 0) }
     })
   }
 

@@ -8,6 +8,14 @@
  */
 import type Database from "better-sqlite3"
 import { UsageHubError } from "../../errors.js"
+import {
+  dropOutOfBoundsRollupsSql,
+  OUT_OF_BOUNDS,
+  QUARANTINE_REASON,
+  ROLLUP_TABLES,
+  splitCostSql,
+  UNCOUNT_QUARANTINED,
+} from "../migration-sql.js"
 
 export interface Migration {
   version: number
@@ -72,6 +80,40 @@ INSERT INTO usage_counters (slot, records) VALUES (0, 0);
     description: "pending rollup increments (30-minute rows appended by inserts, folded into every level before reads)",
     // A rowid table: appends land on its last page. Rows written by version 1 are already in the rollups.
     sql: `CREATE TABLE usage_rollup_pending (${ROLLUP_COLUMNS}) STRICT;`,
+  },
+  {
+    version: 3,
+    description:
+      "cost sums as whole dollars + nano-dollars (no overflow); records outside 2000-01-01..2100-01-01 moved to usage_quarantine",
+    sql: `
+${splitCostSql([...ROLLUP_TABLES, "usage_rollup_pending"], "INTEGER")}
+CREATE TABLE usage_quarantine (
+  node TEXT NOT NULL,
+  id TEXT NOT NULL,
+  ts INTEGER NOT NULL,
+  provider TEXT NOT NULL,
+  model TEXT NOT NULL,
+  task_type TEXT NOT NULL,
+  session_id TEXT,
+  input_tokens INTEGER NOT NULL,
+  output_tokens INTEGER NOT NULL,
+  cache_read_tokens INTEGER,
+  cache_write_tokens INTEGER,
+  reasoning_tokens INTEGER,
+  cost_nanos INTEGER NOT NULL,
+  unpriced INTEGER,
+  reason TEXT NOT NULL,
+  quarantined_at TEXT NOT NULL,
+  PRIMARY KEY (ts, node, id)
+) STRICT, WITHOUT ROWID;
+INSERT INTO usage_quarantine
+  SELECT *, '${QUARANTINE_REASON}', strftime('%Y-%m-%dT%H:%M:%fZ', 'now') FROM usage_records WHERE ${OUT_OF_BOUNDS};
+DELETE FROM usage_records WHERE ${OUT_OF_BOUNDS};
+${dropOutOfBoundsRollupsSql([...ROLLUP_TABLES, "usage_rollup_pending"])}
+${UNCOUNT_QUARANTINED}
+DELETE FROM usage_providers WHERE provider NOT IN
+  (SELECT provider FROM usage_rollup_month UNION SELECT provider FROM usage_rollup_pending);
+`,
   },
 ]
 

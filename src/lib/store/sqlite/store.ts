@@ -39,10 +39,10 @@ import {
   ROLLUP_LEVELS,
   RollupDeltas,
   type RollupRow,
+  rollupIncrementSet,
   rollupValues,
-  SUM_COLUMNS,
 } from "../rollup.js"
-import { aggregateQuery, iteratePageQuery, rollupIncrementSet, SQLITE_DIALECT } from "../sql-query.js"
+import { aggregateQuery, iteratePageQuery, SQLITE_DIALECT } from "../sql-query.js"
 import type { AggregateRow, InsertResult, RecordFilter, StoreStats, UsageStore } from "../store.js"
 import { storeError } from "../store-error.js"
 import { sqliteNativeBinding } from "./native-binding.js"
@@ -160,10 +160,8 @@ export class SqliteStore implements UsageStore {
     this.appendPending = db.prepare(
       `INSERT INTO usage_rollup_pending (${ROLLUP_COLUMNS.join(", ")}) VALUES (${places(ROLLUP_COLUMNS.length)})`,
     )
-    this.sumPending = db.prepare(
-      `SELECT ${DIMENSION_COLUMNS.join(", ")}, ${SUM_COLUMNS.map((c) => `SUM(${c}) AS ${c}`).join(", ")}
-       FROM usage_rollup_pending GROUP BY ${DIMENSION_COLUMNS.join(", ")}`,
-    )
+    // Every pending row, summed in JavaScript by the fold (a SQL SUM could overflow on hostile token counts).
+    this.sumPending = db.prepare(`SELECT ${ROLLUP_COLUMNS.join(", ")} FROM usage_rollup_pending`)
     this.anyPending = db.prepare("SELECT EXISTS (SELECT 1 FROM usage_rollup_pending)").pluck()
     this.clearPending = db.prepare("DELETE FROM usage_rollup_pending")
     this.foldTransaction = db.transaction(() => this.foldInTransaction())
@@ -342,9 +340,10 @@ export class SqliteStore implements UsageStore {
       const { records } = this.db.prepare("SELECT COALESCE(SUM(records), 0) AS records FROM usage_counters").get() as {
         records: number
       }
+      const quarantined = this.statement("SELECT COUNT(*) FROM usage_quarantine").pluck().get() as number
       const pages = this.db.pragma("page_count", { simple: true }) as number
       const pageSize = this.db.pragma("page_size", { simple: true }) as number
-      return { records, bytes: pages * pageSize }
+      return { records, quarantined, bytes: pages * pageSize }
     })
   }
 

@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs"
 import { expect } from "chai"
 import pg from "pg"
 import { StoreAdapter } from "../../../../src/lib/adapters/store-adapter.js"
@@ -10,6 +11,7 @@ import { PostgresStore } from "../../../../src/lib/store/postgres/store.js"
 import { PG_TEST_URL, skipWithoutPostgres } from "../../../helpers/postgres.js"
 import { describeStorageAdapterContract } from "../../adapters/storage-adapter-contract.js"
 import { collect, describeStoreContract, generateRecords } from "../store-contract.js"
+import { describeUpgradeFromPreviousRelease, storeFixture } from "../upgrade-contract.js"
 
 const URL = PG_TEST_URL
 /** Every store of this run lives in its own schema, dropped at the end. */
@@ -57,6 +59,24 @@ describe("PostgreSQL store", function () {
     },
   )
 
+  describeUpgradeFromPreviousRelease(
+    "PostgresStore (schema v1)",
+    async () => {
+      // The previous release's tables, restored from its pg_dump into a schema of this run.
+      const schema = newSchema()
+      const dump = readFileSync(storeFixture("v1-postgres.sql"), "utf8").replaceAll("__SCHEMA__", schema)
+      const client = new pg.Client({ connectionString: URL })
+      await client.connect()
+      try {
+        await client.query(dump)
+      } finally {
+        await client.end()
+      }
+      return openIn(schema)
+    },
+    { quarantined: 2 },
+  )
+
   describeStorageAdapterContract("StoreAdapter over PostgresStore", async () => {
     const adapter = new StoreAdapter({ store: await openIn(newSchema()), nodeId: "node-a" })
     return { adapter, cleanup: () => adapter.close() }
@@ -71,7 +91,7 @@ describe("PostgreSQL store", function () {
       await client.connect()
       try {
         const { rows } = await client.query(`SELECT version FROM "${schema}".usage_schema_version`)
-        expect(rows).to.deep.equal([{ version: SCHEMA_VERSION }])
+        expect(rows).to.deep.equal(Array.from({ length: SCHEMA_VERSION }, (_, i) => ({ version: i + 1 })))
       } finally {
         await client.end()
       }

@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process"
-import { existsSync, readFileSync, writeFileSync } from "node:fs"
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import Database from "better-sqlite3"
 import { expect } from "chai"
@@ -11,6 +11,7 @@ import type { UsageStore } from "../../../../src/lib/store/store.js"
 import { tempDir } from "../../../helpers/tmp.js"
 import { describeStorageAdapterContract } from "../../adapters/storage-adapter-contract.js"
 import { collect, describeStoreContract, generateRecords, record } from "../store-contract.js"
+import { describeUpgradeFromPreviousRelease, storeFixture } from "../upgrade-contract.js"
 
 let n = 0
 const newPath = () => join(tempDir(), `usage-${n++}.db`)
@@ -24,6 +25,16 @@ describeStoreContract("SqliteStore file", () => SqliteStore.open(newPath()), {
     return SqliteStore.open(pathOf(store))
   },
 })
+
+describeUpgradeFromPreviousRelease(
+  "SqliteStore (schema v2, poisoned by a record at -8.64e15 ms)",
+  async () => {
+    const path = newPath()
+    copyFileSync(storeFixture("v2-sqlite.db"), path)
+    return SqliteStore.open(path)
+  },
+  { quarantined: 3 },
+)
 
 describeStorageAdapterContract("StoreAdapter over SqliteStore", async () => {
   const adapter = new StoreAdapter({ store: await SqliteStore.open(newPath()), nodeId: "node-a" })
@@ -128,24 +139,6 @@ describe("SqliteStore", () => {
       expect(db.prepare("SELECT COUNT(*) AS n FROM usage_rollup_month").get()).to.have.property("n").below(300)
     } finally {
       db.close()
-    }
-  })
-
-  it("upgrades a version-1 store in place, keeping its records and rollups", async () => {
-    const path = newPath()
-    const store = await SqliteStore.open(path)
-    await store.insert(generateRecords(40, 3, Date.parse("2026-11-01T00:00:00Z"), Date.parse("2026-11-20T00:00:00Z")))
-    await store.close()
-    // What version 1 left: no pending table.
-    const db = new Database(path)
-    db.exec("DROP TABLE usage_rollup_pending; DELETE FROM usage_schema_version WHERE version > 1")
-    db.close()
-    const upgraded = await SqliteStore.open(path)
-    try {
-      await upgraded.insert([record({ id: "usage_new", timestamp: new Date("2026-11-21T10:00:00Z") })])
-      expect((await upgraded.aggregate({}, "provider")).reduce((sum, row) => sum + row.calls, 0)).to.equal(41)
-    } finally {
-      await upgraded.close()
     }
   })
 
