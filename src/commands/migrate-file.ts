@@ -4,12 +4,15 @@ import { type MigrateReport, runMigrate } from "../lib/cli/run-migrate.js"
 import { sourceFlags } from "../lib/cli/source-flags.js"
 
 export default class MigrateFile extends UsageCommand {
-  static override summary = "Import legacy oh-my-opencode-usage.json files into a store or the central service, once."
+  static override summary =
+    "Import legacy oh-my-opencode-usage.json files (or JSON / NDJSON exports) into a store or the central service, once."
   static override description =
     "Writes to --db or --endpoint (or USAGE_DB / USAGE_ENDPOINT), else the default store " +
-    "($XDG_DATA_HOME/usage-hub/usage.db). Records get --node (default: this machine's hostname) unless they " +
-    "carry one. Idempotent: a record already there counts as a duplicate, so running it twice imports nothing " +
-    "new. A file that is not a legacy usage file is refused whole (exit 1); the other files are still imported."
+    "($XDG_DATA_HOME/usage-hub/usage.db). Reads legacy usage files, JSON arrays of records and NDJSON (what " +
+    "`usage export --json` / `--ndjson` write), like `usage push`. Records get --node (default: this machine's " +
+    "hostname) unless they carry one. Idempotent: a record already there counts as a duplicate, so running it " +
+    "twice, or importing an export of the same store, imports nothing new. A file that is not a usage file is " +
+    "refused whole (exit 1); the other files are still imported."
   static override examples = [
     {
       description: "Into the default store",
@@ -24,6 +27,10 @@ export default class MigrateFile extends UsageCommand {
       command: "<%= config.bin %> <%= command.id %> old.json --endpoint http://master-node:3001 --token $USAGE_TOKEN",
     },
     {
+      description: "An NDJSON export of another store",
+      command: "<%= config.bin %> <%= command.id %> old-store.ndjson --db ./usage.db",
+    },
+    {
       description: "What would be imported, as JSON",
       command: "<%= config.bin %> <%= command.id %> old.json --dry-run --json",
     },
@@ -31,7 +38,12 @@ export default class MigrateFile extends UsageCommand {
   static override enableJsonFlag = true
   static override strict = false
   static override args = {
-    file: Args.string({ description: "Legacy usage files (oh-my-opencode-usage.json).", required: true }),
+    file: Args.string({
+      description: "Usage files: legacy (oh-my-opencode-usage.json), a JSON array of records, or NDJSON.",
+      required: true,
+      // Files only: oclif must not read a piped stdin into this argument (it would be taken for a file name).
+      ignoreStdin: true,
+    }),
   }
   static override flags = {
     db: Flags.string({

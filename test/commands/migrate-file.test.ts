@@ -272,6 +272,77 @@ describe("usage migrate-file", () => {
     }
   })
 
+  describe("exports of usage-hub (NDJSON and JSON)", () => {
+    /** A store with the good fixtures, its NDJSON export, and its summary over everything. */
+    async function exported(flag: "--ndjson" | "--json") {
+      const dir = tempDir()
+      const db = join(dir, "usage.db")
+      const seeded = await runCli(["migrate-file", ...GOOD.map(fixture), "--db", db, "--node", "laptop"])
+      expect(seeded.code, seeded.stderr).to.equal(0)
+      const file = join(dir, flag === "--ndjson" ? "export.ndjson" : "export.json")
+      const out = await runCli(["export", "--db", db, flag])
+      expect(out.code, out.stderr).to.equal(0)
+      writeFileSync(file, out.stdout)
+      return { dir, db, file, records: await storeCount(db) }
+    }
+    const summaryOf = async (db: string) => {
+      const { code, stdout, stderr } = await runCli(["summary", "--db", db, "--since", "2000-01-01", "--json"])
+      expect(code, stderr).to.equal(0)
+      return JSON.parse(stdout)
+    }
+
+    it("imports its own NDJSON export back into the same store as duplicates only", async () => {
+      const { db, file, records } = await exported("--ndjson")
+      expect(records).to.be.greaterThan(0)
+      const again = await runCli(["migrate-file", file, "--db", db, "--json"])
+      expect(again.code, again.stderr).to.equal(0)
+      const report = JSON.parse(again.stdout)
+      expect(report.files[0]).to.include({ status: "imported", format: "ndjson", records, accepted: 0 })
+      expect(report.totals).to.include({ records, accepted: 0, duplicates: records, rejected: 0, refused: 0 })
+      expect(await storeCount(db)).to.equal(records)
+    })
+
+    it("copies a store through its NDJSON export: a new store gets the same totals", async () => {
+      const { dir, db, file, records } = await exported("--ndjson")
+      const copy = join(dir, "copy.db")
+      // Another --node: records of an export carry their own node, which wins.
+      const run = await runCli(["migrate-file", file, "--db", copy, "--node", "elsewhere"])
+      expect(run.code, run.stderr).to.equal(0)
+      expect(run.stdout).to.include(`${file}: ${records} records, ${records} accepted (new), 0 duplicates, 0 rejected`)
+      expect(await summaryOf(copy)).to.deep.equal(await summaryOf(db))
+    })
+
+    it("imports a JSON array export (export --json) back as duplicates only", async () => {
+      const { db, file, records } = await exported("--json")
+      const again = await runCli(["migrate-file", file, "--db", db, "--json"])
+      expect(again.code, again.stderr).to.equal(0)
+      expect(JSON.parse(again.stdout).files[0]).to.include({ format: "json-array", accepted: 0, duplicates: records })
+    })
+
+    it("rejects the invalid lines of an NDJSON file by index, importing the valid ones", async () => {
+      const dir = tempDir()
+      const file = join(dir, "records.ndjson")
+      const good = (i: number) =>
+        JSON.stringify({
+          id: `usage_nd_${i}`,
+          timestamp: "2026-11-10T10:00:00.000Z",
+          provider: "openai",
+          model: "gpt-5.2",
+          inputTokens: 1,
+          outputTokens: 2,
+          estimatedCost: 0.1,
+          taskType: "primary",
+        })
+      writeFileSync(file, [good(0), "{oops", good(1), "", JSON.stringify({ id: "x" }), good(2)].join("\n"))
+      const { code, stdout, stderr } = await runCli(["migrate-file", file, "--db", join(dir, "usage.db"), "--json"])
+      expect(code, stderr).to.equal(0)
+      const [report] = JSON.parse(stdout).files as FileReport[]
+      expect(report).to.include({ status: "imported", records: 5, accepted: 3, duplicates: 0 })
+      expect(report.rejected.map((r) => r.index)).to.deep.equal([1, 3])
+      expect(report.rejected[0].error).to.equal("not valid JSON")
+    })
+  })
+
   it("exits 2 without a file, or with an unknown flag", async () => {
     const none = await runCli(["migrate-file"])
     expect(none.code).to.equal(2)

@@ -1,13 +1,16 @@
 /**
- * `usage migrate-file`: the one-shot import of legacy usage files into a store or the central service,
- * through the same import code as `usage push` (src/lib/import/read-usage-file.ts: validation, node stamping).
- * Each file is read and validated whole before any of it is written, so a file that is not a legacy usage file
- * (truncated, not JSON, wrong shape) is refused with nothing of it imported while the other files go on.
- * Identity (node, id, timestamp) makes a second run count everything as duplicates. Reports per file, with
+ * `usage migrate-file`: the one-shot import of usage files into a store or the central service, through the
+ * same reader as `usage push` (src/lib/import/read-usage-file.ts: format sniffing, validation, node stamping):
+ * legacy usage files (`{version, records}`), JSON arrays (`usage export --json`) and NDJSON (`usage export
+ * --ndjson`). A JSON document is read and validated whole before any of it is written, so a file that is not a
+ * usage file (truncated, not JSON, wrong shape) is refused with nothing of it imported while the other files go
+ * on; NDJSON is streamed, its invalid lines rejected by index. Identity (node, id, timestamp) makes a second
+ * run, or the import of an export of the same store, count everything as duplicates. Reports per file, with
  * the ingest API's names: `accepted` (new), `duplicates` (already there), `rejected` (with reasons).
  */
 import { resolveSettings } from "../config-resolution.js"
 import { UsageHubError } from "../errors.js"
+import { importNode } from "../import/import-node.js"
 import { type ReadUsageStats, readUsageRecords, type UsageFileFormat } from "../import/read-usage-file.js"
 import { resolveWriteTarget } from "../source/resolve-source.js"
 import { type ImportSink, openImportSink } from "./import-sink.js"
@@ -25,7 +28,10 @@ export interface MigrateFlags {
 
 export interface MigrateFileReport {
   file: string
-  /** imported; refused (not a legacy usage file, or unreadable: nothing imported); checked (dry run). */
+  /**
+   * imported; refused (not a usage file, or unreadable: nothing imported, except the records of an NDJSON file
+   * written before a read error, counted); checked (dry run).
+   */
   status: "imported" | "refused" | "checked"
   format?: UsageFileFormat
   /** Records in the file: accepted + duplicates + rejected. */
@@ -62,40 +68,57 @@ async function importFile(file: string, sink: ImportSink, node: string, dryRun: 
   }
   const stats: ReadUsageStats = { source: file, records: 0, rejected: 0 }
   const progress = createProgress({ label: file })
+  /** Indices (in the file) of the records the reader rejected, ascending: to place the sink's rejections. */
+  const readerRejected: number[] = []
   let written = 0
   try {
     const batches = readUsageRecords(
       file,
       {
         node,
-        format: "legacy",
         batchSize: MIGRATE_BATCH,
         onFormat: (format) => {
           report.format = format
         },
-        onRejected: (r) => report.rejected.push({ index: r.index, error: r.error }),
+        onRejected: (r) => {
+          readerRejected.push(r.index)
+          report.rejected.push({ index: r.index, error: r.error })
+        },
       },
       stats,
     )
-    // The legacy reader validates the whole file before the first batch: once a batch arrives, `stats` is final.
     for await (const batch of batches) {
       const result = await sink.write(batch)
       report.accepted += result.accepted
       report.duplicates += result.duplicates
-      for (const r of result.rejected) report.rejected.push({ index: written + r.index, error: r.error })
+      for (const r of result.rejected) {
+        report.rejected.push({ index: fileIndex(written + r.index, readerRejected), error: r.error })
+      }
       written += batch.length
-      progress.update(written, stats.records)
+      // A JSON document is validated whole before its first batch (its count is final); NDJSON grows as it goes.
+      progress.update(written, Math.max(written, stats.records))
     }
   } catch (error) {
     if (!(error instanceof UsageHubError) || !FILE_LEVEL.has(error.code)) throw error
+    // One line, whatever the parser's message holds (JSON.parse quotes the offending text, newlines included).
+    const message = error.message.replace(/\s*\n\s*/g, " ")
+    if (written > 0) {
+      // An NDJSON file that failed mid-read: what was written before stays, and is counted.
+      report.rejected.sort((a, b) => a.index - b.index)
+      report.records = report.accepted + report.duplicates + report.rejected.length
+      return {
+        ...report,
+        status: "refused",
+        error: { code: error.code, message: `${message}; stopped after its first ${written} valid records` },
+      }
+    }
     return {
       ...report,
       status: "refused",
       accepted: 0,
       duplicates: 0,
       rejected: [],
-      // One line, whatever the parser's message holds (JSON.parse quotes the offending text, newlines included).
-      error: { code: error.code, message: `${error.message.replace(/\s*\n\s*/g, " ")}; nothing of it imported` },
+      error: { code: error.code, message: `${message}; nothing of it imported` },
     }
   } finally {
     progress.done()
@@ -105,6 +128,19 @@ async function importFile(file: string, sink: ImportSink, node: string, dryRun: 
   return report
 }
 
+/**
+ * The index in the file of the `valid`-th valid record (0-based), given the file indices the reader rejected
+ * (ascending): the sink numbers only the records it was given.
+ */
+export function fileIndex(valid: number, rejected: readonly number[]): number {
+  let index = valid
+  for (const r of rejected) {
+    if (r <= index) index += 1
+    else break
+  }
+  return index
+}
+
 /** Told as the run goes, so people see each file's line when it is done (the report comes at the end). */
 export interface MigrateEvents {
   onStart?(run: Pick<MigrateReport, "target" | "node" | "dryRun"> & { files: number }): void
@@ -112,10 +148,11 @@ export interface MigrateEvents {
 }
 
 export async function runMigrate(flags: MigrateFlags, events: MigrateEvents = {}): Promise<MigrateReport> {
-  if (flags.files.length === 0) throw new UsageHubError("BAD_USAGE", "give at least one legacy usage file")
+  if (flags.files.length === 0)
+    throw new UsageHubError("BAD_USAGE", "give at least one usage file (legacy JSON, a JSON array or NDJSON)")
   const settings = resolveSettings({ configPath: flags.config })
   const target = resolveWriteTarget(flags, settings)
-  const node = flags.node ?? settings.nodeId
+  const node = importNode(flags.node, settings)
   const dryRun = Boolean(flags.dryRun)
   const sink = await openImportSink(target, {
     dryRun,

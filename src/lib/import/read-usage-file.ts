@@ -64,7 +64,7 @@ function stamp(record: StoredRecord, node: string): StoredRecord {
 function notLegacy(source: string, why: string): UsageHubError {
   return new UsageHubError(
     "NOT_LEGACY_FILE",
-    `${source} is not a legacy usage file (${why}); expected {"version": 1, "records": [...]} or NDJSON`,
+    `${source} is not a legacy usage file (${why}); expected {"version": 1, "records": [...]}, a JSON array of records, or NDJSON`,
   )
 }
 
