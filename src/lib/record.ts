@@ -38,7 +38,7 @@ const text = (min: number, max: number, blank: "blank allowed" | "not blank") =>
     .min(min)
     .max(max)
     .refine((v) => v.isWellFormed() && !v.includes("\u0000"), NOT_WELL_FORMED)
-    .refine((v) => blank === "blank allowed" || v.trim() !== "", BLANK)
+    .refine((v) => blank === "blank allowed" || v === "" || v.trim() !== "", BLANK)
 
 /**
  * A node name, wherever it comes from (a record's `node`, the ingest body's `node`, the `X-Usage-Node`
@@ -46,12 +46,12 @@ const text = (min: number, max: number, blank: "blank allowed" | "not blank") =>
  */
 export const nodeSchema = text(1, 128, "not blank")
 
-/** The node `value` after `nodeSchema`; else a UsageHubError (`code`) whose message starts with `name`. */
+/** `value` when `nodeSchema` takes it; else a UsageHubError (`code`) whose message starts with `name` (where it came from). */
 export function checkNode(value: unknown, name: string, code: ErrorCode = "BAD_USAGE"): string {
   const result = nodeSchema.safeParse(value)
   if (result.success) return result.data
   const reason = typeof value === "string" ? describeIssues(result.error) : "must be a string"
-  throw new UsageHubError(code, `${name} ${reason} (1 to 128 characters, not blank)`)
+  throw new UsageHubError(code, `${name}: ${reason} (a node name is 1 to 128 characters, not blank)`)
 }
 
 /** Token counts: integers up to 1e12 per call, so sums over billions of records stay exact. */

@@ -200,12 +200,13 @@ describe("usage record", () => {
       for (const node of ["", " ", "\t\n", "n".repeat(129), "a\u0000b", "n\ud800", 7, null]) {
         expect(nodeSchema.safeParse(node).success, String(node)).to.equal(false)
         expect(() => checkNode(node, "--node"), String(node))
-          .to.throw(UsageHubError, /^--node /)
+          .to.throw(UsageHubError, /^--node: /)
           .with.property("code", "BAD_USAGE")
       }
-      expect(() => checkNode(" ", "X-Usage-Node")).to.throw(/^X-Usage-Node must not be blank/)
+      expect(() => checkNode(" ", "X-Usage-Node")).to.throw(/^X-Usage-Node: must not be blank \(a node name is/)
+      expect(() => checkNode("", "--node")).to.throw(/^--node: Too small: expected string to have >=1 characters \(/)
       expect(() => checkNode("a\u0000", '"node"', "UNPARSEABLE_BODY"))
-        .to.throw(/^"node" must be well-formed Unicode without NUL/)
+        .to.throw(/^"node": must be well-formed Unicode without NUL/)
         .with.property("code", "UNPARSEABLE_BODY")
     })
   })

@@ -19,7 +19,7 @@ import type { ResetSchedules } from "../periods.js"
 import { runPlan } from "../query/plan.js"
 import { summaryPlan } from "../query/summary.js"
 import { trendsPlan } from "../query/trends.js"
-import { parseRecord, type UsageRecord, usageRecordSchema } from "../record.js"
+import { nodeSchema, parseRecord, type UsageRecord } from "../record.js"
 import { MemoryStore } from "../store/memory/store.js"
 import type { ProviderUsageSummary, TrendData, UsageSummaryResult } from "../summary-types.js"
 import { appendDeadLetters, Spool, type SpoolFullError, type SpoolLogger } from "./spool.js"
@@ -135,8 +135,8 @@ const LOCAL_KEEP_MS = 62 * 24 * 3600_000
 /** A Retry-After is honoured up to this long (a proxy asking for a day does not stall delivery for a day). */
 const MAX_RETRY_AFTER_MS = 5 * 60_000
 
-/** A node id the service accepts: the record schema's node rule (1..128 characters), and not blank. */
-const nodeIdSchema = usageRecordSchema.shape.node.unwrap().refine((node) => node.trim() !== "", "must not be blank")
+/** A node id the service accepts: the record's node rule (1..128 characters, not blank). */
+const nodeIdSchema = nodeSchema
 
 /** `$XDG_STATE_HOME/usage-hub`, else `~/.local/state/usage-hub`. */
 export function defaultSpoolDir(): string {

@@ -11,6 +11,7 @@ import { HttpIngestAdapter, type HttpIngestStats } from "../adapters/http-ingest
 import type { FetchLike } from "../client/api-client.js"
 import { expandHome, resolveSettings } from "../config-resolution.js"
 import { UsageHubError } from "../errors.js"
+import { importNode } from "./import-node.js"
 import { type ImportRejection, type ReadUsageStats, readUsageRecords } from "./read-usage-file.js"
 
 export interface PushOptions {
@@ -202,6 +203,7 @@ export interface PushFlags {
 /** Resolves flags over environment and config (endpoint, token, node, spool dir), then pushes. */
 export async function runPush(flags: PushFlags): Promise<PushResult> {
   const settings = resolveSettings({ configPath: flags.config })
+  const node = importNode(flags.node, settings)
   const http = settings.usage.http
   const endpoint = flags.endpoint ?? http?.endpoint
   if (!endpoint) {
@@ -217,7 +219,7 @@ export async function runPush(flags: PushFlags): Promise<PushResult> {
     sources: flags.sources,
     endpoint,
     token: flags.token ?? http?.token,
-    node: flags.node ?? settings.nodeId,
+    node,
     spoolDir: spoolDir ? expandHome(spoolDir) : undefined,
     batchSize: flags.batchSize,
     timeoutMs: flags.timeoutMs ?? http?.timeoutMs,

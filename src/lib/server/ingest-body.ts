@@ -9,6 +9,7 @@ import { Transform, type TransformCallback } from "node:stream"
 import { createGunzip, createInflate } from "node:zlib"
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify"
 import { UsageHubError } from "../errors.js"
+import { checkNode } from "../record.js"
 
 export const DEFAULT_BODY_LIMIT = 16 * 1024 * 1024
 export const DEFAULT_MAX_RECORDS = 50_000
@@ -137,12 +138,9 @@ export function parseJsonBody(body: Buffer, limits: IngestLimits): IngestBody {
     if (!Array.isArray(object.records)) {
       throw new UsageHubError("UNPARSEABLE_BODY", `"records" must be an array of records`)
     }
-    const node = object.node
-    if (node !== undefined && (typeof node !== "string" || node.length < 1 || node.length > 128)) {
-      throw new UsageHubError("UNPARSEABLE_BODY", `"node" must be a string of 1 to 128 characters`)
-    }
+    const node = object.node === undefined ? undefined : checkNode(object.node, '"node"', "UNPARSEABLE_BODY")
     checkCount(object.records.length, limits)
-    return { format: "json", items: object.records.map((v) => ({ value: v })), node: node as string | undefined }
+    return { format: "json", items: object.records.map((v) => ({ value: v })), node }
   }
   return { format: "json", items: [{ value }] }
 }

@@ -79,6 +79,39 @@ describe("bad input to the service", () => {
     await expectUnchanged()
   })
 
+  it("refuses a body-level node that breaks the node rule with 400 naming it, storing nothing of the body", async () => {
+    const records = [wireRecord(), wireRecord()]
+    for (const node of ["n\ud800", "lone \udc00 low", "a\u0000b", "", " ", "\t \n", "n".repeat(129)]) {
+      const res = await send(svc, JSON.stringify({ node, records }), auth)
+      expectError(res, 400, "UNPARSEABLE_BODY")
+      expect(res.json.error.message, JSON.stringify(node)).to.match(/^"node": /)
+    }
+    await expectUnchanged()
+  })
+
+  it("refuses a record whose own node is blank, by index", async () => {
+    const res = await send(svc, JSON.stringify([wireRecord({ node: "  " }), wireRecord({ node: "ok" })]), auth)
+    expect(res.status, res.text).to.equal(200)
+    expect(res.json.accepted).to.equal(1)
+    expect(res.json.rejected).to.deep.equal([{ index: 0, error: "node: must not be blank" }])
+    await expectUnchanged(1)
+  })
+
+  it("refuses an X-Usage-Node header that breaks the node rule or is not UTF-8 with 400, storing nothing", async () => {
+    const body = JSON.stringify([wireRecord()])
+    for (const header of [
+      "", // empty
+      "n".repeat(129),
+      "b\u00fccher", // ü sent as one latin1 byte: not UTF-8
+      Buffer.from([0x6e, 0xed, 0xa0, 0x80]).toString("latin1"), // a UTF-8-encoded surrogate: not UTF-8
+    ]) {
+      const res = await send(svc, body, { ...auth, "x-usage-node": header })
+      expectError(res, 400, "BAD_USAGE")
+      expect(res.json.error.message, JSON.stringify(header)).to.match(/^X-Usage-Node: /)
+    }
+    await expectUnchanged()
+  })
+
   it("refuses Infinity (a number too large for a double) and NaN per record in NDJSON", async () => {
     const good = wireRecord()
     const lines = [

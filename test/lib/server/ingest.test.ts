@@ -153,6 +153,16 @@ describe("POST /ingest/usage on an in-memory SQLite store", () => {
     expect(counts).to.deep.equal({ own: 1, "body-node": 1, hdr: 1, unknown: 1 })
   })
 
+  it("reads X-Usage-Node as UTF-8 (bücher stays bücher, not bÃ¼cher)", async () => {
+    // fetch sends each character of a header value as one byte: this sends the UTF-8 bytes of the name.
+    for (const node of ["bücher", "節点-🚀"]) {
+      const res = await svc.post([wireRecord()], { "x-usage-node": Buffer.from(node, "utf8").toString("latin1") })
+      expect(res.status, JSON.stringify(res.json)).to.equal(200)
+    }
+    const summary = await svc.get("/api/usage/summary?since=2026-01-01&by=node")
+    expect(summary.json.breakdown.groups.map((g: any) => g.key).sort()).to.deep.equal(["bücher", "節点-🚀"])
+  })
+
   it("accepts a single record, NDJSON with per-line indexes, and gzip", async () => {
     expect((await svc.post(wireRecord())).json.accepted).to.equal(1)
     const ndjson = `${JSON.stringify(wireRecord())}\n\n{not json\n${JSON.stringify({ ...wireRecord(), provider: "" })}\n${JSON.stringify(wireRecord())}\n`
