@@ -67,6 +67,16 @@ export default class Serve extends UsageCommand {
         "Connections held at once; more are closed on arrival (default 10000, or the open-file limit less 512 when lower; 0: no cap).",
       min: 0,
     }),
+    "stream-interval-ms": Flags.integer({
+      description:
+        "Least milliseconds between two live updates of one dashboard query (default 1000; commits meanwhile are folded into one update).",
+      min: 0,
+    }),
+    "max-streams-per-token": Flags.integer({
+      description:
+        "Live streams (open dashboards) one read token, or one address without a token, may hold at once; beyond: 429 (default 1000).",
+      min: 1,
+    }),
     "log-level": Flags.option({
       description: "Log level (request logs at info).",
       options: LOG_LEVELS,

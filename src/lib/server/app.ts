@@ -15,11 +15,11 @@ import { checkToken, parseTokenOption, type TokenSource } from "./auth.js"
 import { type ConnectionLimits, httpServerOptions, resolveConnectionLimits } from "./connection-limits.js"
 import { registerDashboard } from "./dashboard.js"
 import { errorServerOptions, installErrorHandlers } from "./error-handler.js"
-import { GroupCommitter } from "./group-commit.js"
+import { type CommitTouched, GroupCommitter } from "./group-commit.js"
 import { DEFAULT_BODY_LIMIT, DEFAULT_MAX_RECORDS } from "./ingest-body.js"
 import { createMetrics, durationObserver } from "./metrics.js"
 import { registerRoutes } from "./routes.js"
-import { SseHub } from "./sse.js"
+import { SseHub, type SseTimers, summaryAffectedBy } from "./sse.js"
 
 /** Groups the committer runs at once on a PostgreSQL store (its pool holds 10 connections by default). */
 const POSTGRES_COMMIT_CONCURRENCY = 3
@@ -46,6 +46,8 @@ export interface AppOptions {
   logStream?: { write(line: string): void }
   /** SSE heartbeat period (default 15 s). */
   heartbeatMs?: number
+  /** Live updates (sse.ts): least time between two updates of one query, their share of the time, streams per token. */
+  sse?: { minIntervalMs?: number; maxShare?: number; maxStreamsPerOwner?: number; timers?: SseTimers }
   /** Also export process metrics (CPU, memory, event loop) on /metrics. */
   processMetrics?: boolean
   https?: { cert: string | Buffer; key: string | Buffer }
@@ -113,9 +115,11 @@ export async function createApp(options: AppOptions): Promise<UsageHubApp> {
 
   const store = options.store
   const metrics = createMetrics(store, { process: options.processMetrics })
-  const hub = new SseHub<SummaryQuery>({
+  const hub = new SseHub<SummaryQuery, CommitTouched>({
     summarize: (query) => runPlan(summaryPlan({ ...query, schedules: options.schedules }, clock()), store),
+    affects: summaryAffectedBy,
     heartbeatMs: options.heartbeatMs,
+    ...options.sse,
     onClientsChanged: (n) => metrics.sseClients.set(n),
     onError: (error) => app.log.error({ err: error }, "SSE summary failed"),
   })
@@ -127,7 +131,8 @@ export async function createApp(options: AppOptions): Promise<UsageHubApp> {
       metrics.commits.inc()
       if (event.accepted > 0) metrics.recordsAccepted.inc(event.accepted)
       if (event.duplicates > 0) metrics.recordsDuplicate.inc(event.duplicates)
-      hub.notify()
+      // Only a commit that stored something changes a summary, and only the summaries of what it touched.
+      if (event.accepted > 0) hub.notify(event.touched)
     },
   })
   app.decorate("usageHubIdle", async () => {

@@ -4,7 +4,9 @@
  * after the commit that holds its batch, with that batch's own result. If a shared commit fails, each batch
  * of it is retried alone so one bad batch cannot fail the others. `concurrency` > 1 lets that many groups
  * commit at once (for a store whose commits wait on the network and that takes its locks in key order:
- * PostgreSQL); a new group starts as soon as batches are waiting and fewer commits than that run.
+ * PostgreSQL); a new group starts as soon as batches are waiting and fewer commits than that run. Each commit
+ * event says which providers, nodes and time span the commit touched, so listeners (the SSE hub) can skip
+ * what it cannot have changed.
  */
 
 import type { StoredRecord } from "../record.js"
@@ -20,6 +22,42 @@ export interface CommitEvent {
   batches: number
   accepted: number
   duplicates: number
+  /** What the commit touched (every record of it, duplicates included): which queries it may have changed. */
+  touched: CommitTouched
+}
+
+/** The providers, nodes and time span of a commit's records. */
+export interface CommitTouched {
+  providers: ReadonlySet<string>
+  nodes: ReadonlySet<string>
+  /** Oldest and newest record instant, epoch ms (from > to when the commit held no record). */
+  from: number
+  to: number
+}
+
+/** The providers, nodes and time span of some batches. */
+export function touchedBy(batches: readonly (readonly StoredRecord[])[]): CommitTouched {
+  const providers = new Set<string>()
+  const nodes = new Set<string>()
+  let from = Number.POSITIVE_INFINITY
+  let to = Number.NEGATIVE_INFINITY
+  for (const batch of batches) {
+    for (const record of batch) {
+      providers.add(record.provider)
+      nodes.add(record.node)
+      const t = record.timestamp.getTime()
+      if (t < from) from = t
+      if (t > to) to = t
+    }
+  }
+  return { providers, nodes, from, to }
+}
+
+const EMPTY_TOUCHED: CommitTouched = {
+  providers: new Set(),
+  nodes: new Set(),
+  from: Number.POSITIVE_INFINITY,
+  to: Number.NEGATIVE_INFINITY,
 }
 
 export interface GroupCommitOptions {
@@ -27,7 +65,7 @@ export interface GroupCommitOptions {
   maxRecords?: number
   /** Groups committed at once (default 1: one commit at a time). */
   concurrency?: number
-  /** Called after every successful commit. */
+  /** Called after every successful commit (with what it touched when it accepted any record). */
   onCommit?: (event: CommitEvent) => void
 }
 
@@ -117,13 +155,17 @@ export class GroupCommitter {
     group.forEach((pending, i) => {
       pending.resolve(results[i])
     })
-    const event = { batches: group.length, accepted: 0, duplicates: 0 }
+    const onCommit = this.options.onCommit
+    if (!onCommit) return
+    const event: CommitEvent = { batches: group.length, accepted: 0, duplicates: 0, touched: EMPTY_TOUCHED }
     for (const r of results) {
       event.accepted += r.accepted
       event.duplicates += r.duplicates
     }
+    // A commit of duplicates only changed nothing: no need to look at its records.
+    if (event.accepted > 0) event.touched = touchedBy(group.map((p) => p.batch))
     try {
-      this.options.onCommit?.(event)
+      onCommit(event)
     } catch {
       // A listener's failure must not affect the commit's callers.
     }

@@ -3,18 +3,21 @@
  * the group committer or the store, and answers; auth is declared per route (`config.auth`) and checked by
  * the app's onRequest hook.
  */
+import { createHash } from "node:crypto"
 import { Readable } from "node:stream"
 import { setImmediate as nextTurn } from "node:timers/promises"
-import type { FastifyInstance } from "fastify"
+import type { FastifyInstance, FastifyRequest } from "fastify"
 import type { Clock } from "../clock.js"
+import { UsageHubError } from "../errors.js"
 import { EXPORT_CONTENT_TYPES, exportChunks } from "../export-format.js"
 import type { ResetSchedules } from "../periods.js"
 import { runPlan } from "../query/plan.js"
 import { type SummaryQuery, summaryPlan } from "../query/summary.js"
 import { trendsPlan } from "../query/trends.js"
 import type { UsageStore } from "../store/store.js"
+import { presentedToken } from "./auth.js"
 import { STORE_FAILED_MESSAGE } from "./error-handler.js"
-import type { GroupCommitter } from "./group-commit.js"
+import type { CommitTouched, GroupCommitter } from "./group-commit.js"
 import { decompressHook, type IngestBody, type IngestLimits, registerIngestParsers } from "./ingest-body.js"
 import { headerNode, noValidRecord, prepareBatch } from "./ingest-records.js"
 import type { ServiceMetrics } from "./metrics.js"
@@ -36,7 +39,7 @@ export interface RouteContext {
   store: UsageStore
   committer: GroupCommitter
   metrics: ServiceMetrics
-  hub: SseHub<SummaryQuery>
+  hub: SseHub<SummaryQuery, CommitTouched>
   limits: IngestLimits
   clock: Clock
   tz: string
@@ -72,6 +75,12 @@ async function primed<T>(source: AsyncIterable<T>): Promise<AsyncIterable<T>> {
     }
   }
   return all()
+}
+
+/** Who holds a live stream, for the per-token cap: the token presented (its digest), else the client's address. */
+function streamOwner(request: FastifyRequest): string {
+  const token = presentedToken(request, true)
+  return token ? `token:${createHash("sha256").update(token).digest("base64")}` : `ip:${request.ip}`
 }
 
 /** The 200 of POST /ingest/usage, for fastify's compiled serializer (cheaper than JSON.stringify). */
@@ -137,8 +146,14 @@ export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
 
   app.get("/api/usage/stream", { config: { auth: "read", queryToken: true } }, async (request, reply) => {
     const { key, query } = parseStreamQuery(request.query, defaults)
+    const owner = streamOwner(request)
+    if (!ctx.hub.hasRoom(owner))
+      throw new UsageHubError(
+        "TOO_MANY_STREAMS",
+        "this token (or address) holds the most live streams allowed; close some (dashboards) and retry",
+      )
     reply.hijack()
-    await ctx.hub.add(reply.raw, key, query)
+    await ctx.hub.add(reply.raw, key, query, owner)
   })
 
   app.get("/healthz", { config: { auth: "public" } }, async (request, reply) => {

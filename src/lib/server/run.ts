@@ -26,9 +26,19 @@ export interface ServeResult {
   stoppedBy: NodeJS.Signals
 }
 
-export async function runService(flags: ServeFlags & ConnectionFlags, io: ServeIo): Promise<ServeResult> {
+/** The flags of live updates (sse.ts). */
+export interface StreamFlags {
+  "stream-interval-ms"?: number
+  "max-streams-per-token"?: number
+}
+
+export async function runService(
+  flags: ServeFlags & ConnectionFlags & StreamFlags,
+  io: ServeIo,
+): Promise<ServeResult> {
   const { start, warnings } = resolveServeSettings(flags, io.env ?? process.env)
   const connections = connectionLimitsFromFlags(flags)
+  const sse = { minIntervalMs: flags["stream-interval-ms"], maxStreamsPerOwner: flags["max-streams-per-token"] }
   for (const line of warnings) io.warn(line)
   // Signal handlers go in before the service starts (and before the start line, which callers wait for), so a
   // signal at any point after this stops the service cleanly.
@@ -44,7 +54,7 @@ export async function runService(flags: ServeFlags & ConnectionFlags, io: ServeI
   })
   let server: Awaited<ReturnType<typeof startServer>>
   try {
-    server = await startServer({ ...start, connections })
+    server = await startServer({ ...start, connections, sse })
   } catch (error) {
     for (const s of signals) process.removeListener(s, onSignal)
     throw error
