@@ -208,10 +208,11 @@ export interface RollupRow {
   unpriced_calls: number
 }
 
-/** The largest double below 2^63: token sums bound to an integer column are capped here (never an overflow). */
-export const MAX_SQL_INTEGER_DOUBLE = 2 ** 63 - 1024
-/** The largest 64-bit integer, where the SQL upserts saturate token sums. */
+/** The largest 64-bit integer, where token sums saturate (in the SQL upserts and in `rollupValues`). */
 export const MAX_SQL_INTEGER = "9223372036854775807"
+const MAX_SQL_INTEGER_BIG = BigInt(MAX_SQL_INTEGER)
+/** Token sums from here on are bound as the saturated maximum (2^63 itself is the first double past it). */
+const SATURATED_FROM = 2 ** 63
 
 const TOKEN_COLUMNS = new Set<string>([
   "input_tokens",
@@ -222,11 +223,11 @@ const TOKEN_COLUMNS = new Set<string>([
 ])
 
 /** A rollup row's values in ROLLUP_COLUMNS order (positional statement parameters). */
-export function rollupValues(row: RollupRow): (string | number)[] {
+export function rollupValues(row: RollupRow): (string | number | bigint)[] {
   return ROLLUP_COLUMNS.map((column) => {
     const value = row[column]
-    return typeof value === "number" && value > MAX_SQL_INTEGER_DOUBLE && TOKEN_COLUMNS.has(column)
-      ? MAX_SQL_INTEGER_DOUBLE
+    return typeof value === "number" && value >= SATURATED_FROM && TOKEN_COLUMNS.has(column)
+      ? MAX_SQL_INTEGER_BIG
       : value
   })
 }

@@ -8,7 +8,15 @@ import { fromNanos, toNanos } from "../../../src/lib/money.js"
 import { runPlan } from "../../../src/lib/query/plan.js"
 import { summaryPlan } from "../../../src/lib/query/summary.js"
 import { trendsPlan } from "../../../src/lib/query/trends.js"
-import { parseRecord, type StoredRecord, type UsageRecord } from "../../../src/lib/record.js"
+import {
+  MAX_COST_PER_RECORD,
+  MAX_RECORD_TIME_MS,
+  MAX_TOKENS_PER_RECORD,
+  MIN_RECORD_TIME_MS,
+  parseRecord,
+  type StoredRecord,
+  type UsageRecord,
+} from "../../../src/lib/record.js"
 import { MemoryStore } from "../../../src/lib/store/memory/store.js"
 import type { AggregateRow, RecordFilter, UsageStore } from "../../../src/lib/store/store.js"
 import { GROUP_BY_VALUES } from "../../../src/lib/summary-types.js"
@@ -377,6 +385,110 @@ export function describeStoreContract(
         const got = await runPlan(trendsPlan(query, NOW), store)
         expect(got, JSON.stringify(query)).to.deep.equal(await runPlan(trendsPlan(query, NOW), oracle))
         expect(got.dataPoints.filter((p) => p.calls > 0).length).to.be.greaterThan(3)
+      }
+    })
+
+    it("sums records of up to 1e9 USD exactly, however many share a bucket (no int64 overflow)", async () => {
+      // 40 calls of 1e9 USD in one half-hour: 4e19 nano-dollars, past int64, in single inserts and one batch.
+      const base = Date.parse("2026-11-20T10:00:00Z")
+      const huge = Array.from({ length: 40 }, (_, i) =>
+        record({ id: `usage_huge_${i}`, timestamp: new Date(base + i * 1000), estimatedCost: MAX_COST_PER_RECORD }),
+      )
+      const odd = Array.from({ length: 10 }, (_, i) =>
+        record({ id: `usage_odd_${i}`, timestamp: new Date(base + 60_000 + i), estimatedCost: 123_456_789.123456789 }),
+      )
+      for (const r of huge.slice(0, 20)) await store.insert([r])
+      await store.insert([...huge.slice(20), ...odd])
+      const exact = [...huge, ...odd].reduce((n, r) => n + BigInt(toNanos(r.estimatedCost)), 0n)
+      const [all] = await store.aggregate({}, "provider")
+      expect(all.costNanos).to.equal(exact)
+      const [day] = await store.aggregate(
+        { since: at("2026-11-20T00:00:00Z"), until: at("2026-11-21T00:00:00Z") },
+        "model",
+      )
+      expect(day.costNanos).to.equal(exact)
+      const [edge] = await store.aggregate({ since: new Date(base + 500), until: new Date(base + 61_000) }, "node")
+      expect(edge.costNanos).to.equal(exact - BigInt(toNanos(MAX_COST_PER_RECORD)))
+      const summary = await runPlan(summaryPlan({ since: at("2026-11-01T00:00:00Z") }, NOW), store)
+      expect(summary.totalCost).to.equal(fromNanos(exact))
+      // 40 x 1e9 + 10 x 123,456,789.123456789, as the nearest double.
+      expect(summary.totalCost).to.be.closeTo(41_234_567_891.234_567, 1e-5)
+    })
+
+    it("matches the memory oracle for records across the whole accepted range (property, seeded)", async () => {
+      const oracle = new MemoryStore()
+      for (const seed of [11, 12]) {
+        const rand = seededRandom(seed)
+        const span = MAX_RECORD_TIME_MS - MIN_RECORD_TIME_MS
+        const instant = (): number => {
+          const pick = rand()
+          if (pick < 0.1) return MIN_RECORD_TIME_MS + Math.floor(rand() * 3_600_000)
+          if (pick < 0.2) return MAX_RECORD_TIME_MS - 1 - Math.floor(rand() * 3_600_000)
+          if (pick < 0.6) return Date.parse("2026-11-20T00:00:00Z") + Math.floor((rand() - 0.5) * 10 * 86_400_000)
+          return MIN_RECORD_TIME_MS + Math.floor(rand() * span)
+        }
+        const amount = (): number => {
+          const pick = rand()
+          if (pick < 0.1) return MAX_COST_PER_RECORD
+          if (pick < 0.2) return 1e-9
+          if (pick < 0.5) return Math.round(rand() * 1e13) / 1e4
+          return Math.round(rand() * 1e9) / 1e9
+        }
+        const tokens = (): number => (rand() < 0.1 ? MAX_TOKENS_PER_RECORD : Math.floor(rand() * 1e6))
+        const records: StoredRecord[] = Array.from({ length: 160 }, (_, i) =>
+          record({
+            id: `usage_p${seed}_${i}`,
+            timestamp: new Date(instant()),
+            provider: ["anthropic", "openai", "p:30", "p:45"][i % 4],
+            node: `n${Math.floor(rand() * 3)}`,
+            model: `m${Math.floor(rand() * 3)}`,
+            estimatedCost: amount(),
+            inputTokens: tokens(),
+            outputTokens: tokens(),
+            cacheReadTokens: rand() < 0.5 ? tokens() : undefined,
+            reasoningTokens: rand() < 0.3 ? tokens() : undefined,
+          }),
+        )
+        // Single inserts (the pending path), small batches, and one batch over many buckets (the direct fold).
+        let i = 0
+        while (i < records.length) {
+          const size = i < 30 ? 1 : i < 100 ? 1 + Math.floor(rand() * 10) : records.length - i
+          await store.insert(records.slice(i, i + size))
+          i += size
+        }
+        await oracle.insert(records)
+        // Ranges with edges on and off boundaries, and zone midnights at :30 and :45 offsets.
+        const filters: RecordFilter[] = [
+          {},
+          { since: new Date(MIN_RECORD_TIME_MS), until: new Date(MAX_RECORD_TIME_MS) },
+          { since: at("2026-11-19T18:30:00Z"), until: at("2026-11-20T18:30:00Z") },
+          { since: at("2026-11-16T18:15:00Z"), until: at("2026-11-23T18:15:00Z") },
+          { since: at("2026-11-20T03:30:00Z"), until: at("2026-11-21T03:30:00Z") },
+          { until: new Date(MIN_RECORD_TIME_MS + 1_800_000) },
+          { since: new Date(MAX_RECORD_TIME_MS - 5_400_000) },
+        ]
+        for (let k = 0; k < 8; k++) {
+          const a = instant()
+          const b = instant()
+          filters.push({ since: new Date(Math.min(a, b)), until: new Date(Math.max(a, b) + 1) })
+        }
+        const check = async (when: string) => {
+          for (const filter of filters) {
+            for (const groupBy of ["provider", "node"] as const) {
+              expect(byKey(await store.aggregate(filter, groupBy)), `${when} ${JSON.stringify(filter)}`).to.deep.equal(
+                byKey(oracle.aggregateSync(filter, groupBy)),
+              )
+            }
+          }
+        }
+        await check("before a fold")
+        if (options.reopen) {
+          store = await options.reopen(store)
+          await check("after a fold")
+        }
+        await store.insert([record({ id: `usage_after_${seed}`, timestamp: new Date(MAX_RECORD_TIME_MS - 1) })])
+        await oracle.insert([record({ id: `usage_after_${seed}`, timestamp: new Date(MAX_RECORD_TIME_MS - 1) })])
+        expect(byKey(await store.aggregate({}, "provider"))).to.deep.equal(byKey(oracle.aggregateSync({}, "provider")))
       }
     })
 

@@ -33,8 +33,8 @@ import {
   ROLLUP_COLUMNS,
   ROLLUP_LEVELS,
   RollupDeltas,
-  type RollupRow,
   rollupIncrementSet,
+  rollupValues,
 } from "../rollup.js"
 import { aggregateQuery, iteratePageQuery, POSTGRES_DIALECT, STORE_TABLES } from "../sql-query.js"
 import type { AggregateRow, InsertResult, RecordFilter, StoreStats, UsageStore } from "../store.js"
@@ -91,9 +91,21 @@ function unnestOf(types: readonly string[], first: number): string {
   return `unnest(${types.map((type, i) => `$${first + i}::${type}[]`).join(", ")})`
 }
 
+/**
+ * A value as a parameter: an integer past 2^53 (a cost of up to 1e18 nano-dollars, a token sum) as its exact
+ * decimal digits, since `String(n)` gives the shortest text that reads back as the same double, not its value
+ * (123456789123456784 would be sent as ...780).
+ */
+function exactParam(value: unknown): unknown {
+  if (typeof value === "bigint") return value.toString()
+  return typeof value === "number" && !Number.isSafeInteger(value) && Number.isInteger(value)
+    ? BigInt(value).toString()
+    : value
+}
+
 /** The rows as one array per column (the parameters of an unnest insert). */
 function columnArrays<Row>(rows: readonly Row[], columns: readonly (keyof Row)[]): unknown[][] {
-  return columns.map((column) => rows.map((row) => row[column]))
+  return columns.map((column) => rows.map((row) => exactParam(row[column])))
 }
 
 const INSERT_RECORDS = `INSERT INTO usage_records (${RECORD_COLUMNS.join(", ")})
@@ -277,7 +289,11 @@ export class PostgresStore implements UsageStore {
         }
         if (deltas.records === 0) return
         const values: unknown[] = []
-        for (const level of ROLLUP_LEVELS) values.push(...columnArrays<RollupRow>(deltas.rows(level), ROLLUP_COLUMNS))
+        for (const level of ROLLUP_LEVELS) {
+          // rollupValues caps token sums at the largest bigint; one array per column for unnest.
+          const rows = deltas.rows(level).map(rollupValues)
+          values.push(...ROLLUP_COLUMNS.map((_, c) => rows.map((row) => exactParam(row[c]))))
+        }
         values.push(deltas.providers(), deltas.records, Math.floor(Math.random() * COUNTER_SLOTS))
         await client.query({ text: UPDATE_ROLLUPS, values })
       })

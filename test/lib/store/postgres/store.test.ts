@@ -10,7 +10,7 @@ import { SCHEMA_VERSION } from "../../../../src/lib/store/postgres/schema.js"
 import { PostgresStore } from "../../../../src/lib/store/postgres/store.js"
 import { PG_TEST_URL, skipWithoutPostgres } from "../../../helpers/postgres.js"
 import { describeStorageAdapterContract } from "../../adapters/storage-adapter-contract.js"
-import { collect, describeStoreContract, generateRecords } from "../store-contract.js"
+import { collect, describeStoreContract, generateRecords, record } from "../store-contract.js"
 import { describeUpgradeFromPreviousRelease, storeFixture } from "../upgrade-contract.js"
 
 const URL = PG_TEST_URL
@@ -54,7 +54,10 @@ describe("PostgreSQL store", function () {
     {
       reopen: async (store) => {
         await store.close()
-        return openIn(schemaOf.get(store)!)
+        const schema = schemaOf.get(store)!
+        const reopened = await openIn(schema)
+        schemaOf.set(reopened, schema)
+        return reopened
       },
     },
   )
@@ -167,6 +170,28 @@ describe("PostgreSQL store", function () {
         expect(compared).to.be.greaterThan(90)
         expect(steps.flatMap((s) => s.answers).some((rows) => (rows as unknown[]).length > 0)).to.equal(true)
       } finally {
+        await store.close()
+      }
+    })
+
+    it("never fails a write or a read when token sums pass 2^63 (they saturate)", async () => {
+      const schema = newSchema()
+      const store = await openIn(schema)
+      const big = (id: string, node: string) =>
+        record({ id, node, timestamp: new Date("2026-11-20T10:00:00Z"), inputTokens: 1_000_000_000_000 })
+      const client = new pg.Client({ connectionString: URL })
+      await client.connect()
+      try {
+        await store.insert([big("usage_1", "a"), big("usage_2", "b")])
+        for (const table of ["usage_rollup_30m", "usage_rollup_3h", "usage_rollup_day", "usage_rollup_month"])
+          await client.query(`UPDATE "${schema}".${table} SET input_tokens = 9223372036854775000`)
+        expect(await store.insert([big("usage_3", "a")])).to.deep.equal({ accepted: 1, duplicates: 0 })
+        const rows = await store.aggregate({}, "node")
+        expect(rows.map((r) => r.inputTokens)).to.deep.equal([9223372036854775807, 9223372036854775000])
+        const [total] = await store.aggregate({}, "provider")
+        expect(total.inputTokens).to.equal(2 * 9223372036854775807)
+      } finally {
+        await client.end()
         await store.close()
       }
     })

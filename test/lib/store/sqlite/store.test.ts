@@ -294,6 +294,31 @@ describe("SqliteStore", () => {
     }
   })
 
+  it("never fails a write, a fold or a read when token sums pass 2^63 (they saturate)", async () => {
+    const path = newPath()
+    const store = await SqliteStore.open(path)
+    const big = (id: string, node: string) =>
+      record({ id, node, timestamp: new Date("2026-11-20T10:00:00Z"), inputTokens: 1_000_000_000_000 })
+    try {
+      await store.insert([big("usage_1", "a"), big("usage_2", "b")])
+      // As if billions of such calls had been summed: both rows of the half-hour a few tokens below 2^63.
+      const db = new Database(path)
+      db.prepare("UPDATE usage_rollup_pending SET input_tokens = 9223372036854775000").run()
+      db.close()
+      await store.insert([big("usage_3", "a")])
+      await store.close()
+      const reopened = await SqliteStore.open(path) // close folded: the fold added past 2^63
+      const rows = await reopened.aggregate({}, "node")
+      expect(rows.map((r) => r.inputTokens)).to.deep.equal([9223372036854775807, 9223372036854775000])
+      const [total] = await reopened.aggregate({ since: new Date("2026-11-01T00:00:00Z") }, "provider")
+      expect(total.inputTokens).to.equal(2 * 9223372036854775807)
+      expect(await reopened.insert([big("usage_4", "b")])).to.deep.equal({ accepted: 1, duplicates: 0 })
+      await reopened.close()
+    } finally {
+      await store.close()
+    }
+  })
+
   it("reports its size on disk and a record count it does not count row by row", async () => {
     const store = await SqliteStore.open(newPath())
     await store.insert(generateRecords(200, 10, Date.parse("2026-11-01T00:00:00Z"), Date.parse("2026-11-20T00:00:00Z")))
