@@ -25,11 +25,12 @@ export default class Serve extends UsageCommand {
     tz: Flags.string({ description: "Time zone of billing periods and days (IANA name; default: local zone)." }),
     "ingest-token": Flags.string({
       description:
-        "Token(s) required to POST /ingest/*: comma-separated (a # is part of the token), or a file with one per line (# comments; re-read on change). At least 16 characters on a non-loopback address.",
+        "Token(s) required to POST /ingest/*: comma-separated (a # is part of the token), or a file with one per line (# comments; re-read on change and on SIGHUP; emptied, it refuses every token). At least 16 characters on a non-loopback address.",
       env: "USAGE_INGEST_TOKEN",
     }),
     "read-token": Flags.string({
-      description: "Token(s) required for /api/* and /metrics: comma-separated, or a file (re-read on change).",
+      description:
+        "Token(s) required for /api/* and /metrics: comma-separated, or a file (re-read on change and on SIGHUP).",
       env: "USAGE_READ_TOKEN",
     }),
     "tls-cert": Flags.string({ description: "TLS certificate (PEM) to serve HTTPS.", dependsOn: ["tls-key"] }),

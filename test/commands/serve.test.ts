@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process"
-import { existsSync } from "node:fs"
+import { existsSync, statSync, utimesSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { expect } from "chai"
 import { tempDir } from "../helpers/tmp.js"
@@ -144,6 +144,39 @@ describe("usage serve (built CLI)", function () {
     } finally {
       svc.child.kill("SIGTERM")
       await svc.exited
+    }
+  })
+
+  it("re-reads its token files on SIGHUP, and an emptied file revokes every token", async () => {
+    const file = join(tempDir(), "ingest.tokens")
+    writeFileSync(file, "old-token-0123456789\n")
+    const { mtime } = statSync(file)
+    const svc = await serve(["--db", ":memory:", "--ingest-token", file], { USAGE_READ_TOKEN: "" })
+    const post = async (token: string) =>
+      (
+        await fetch(`${svc.url}/ingest/usage`, {
+          method: "POST",
+          headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+          body: JSON.stringify(record("n", 1)),
+        })
+      ).status
+    try {
+      expect(await post("old-token-0123456789")).to.equal(200)
+      // Same size, same mtime: only SIGHUP tells the service.
+      writeFileSync(file, "new-token-0123456789\n")
+      utimesSync(file, mtime, mtime)
+      process.kill(svc.child.pid!, "SIGHUP")
+      for (let i = 0; i < 100 && !svc.stderr().includes("re-read"); i++) await new Promise((r) => setTimeout(r, 20))
+      expect(svc.stderr()).to.contain(`--ingest-token: re-read ${file}: 1 token`)
+      expect(await post("new-token-0123456789")).to.equal(200)
+      expect(await post("old-token-0123456789")).to.be.oneOf([401, 403])
+      writeFileSync(file, "# every token revoked\n")
+      await new Promise((r) => setTimeout(r, 1100)) // checked at most once a second
+      expect(await post("new-token-0123456789")).to.be.oneOf([401, 403])
+      expect(svc.stderr()).to.contain(`${file} holds no token now: every request that needs this token is refused`)
+    } finally {
+      svc.child.kill("SIGTERM")
+      expect((await svc.exited).code).to.equal(0)
     }
   })
 

@@ -1,11 +1,12 @@
 /**
  * Bearer-token auth of the service. Each option (ingest, read) names one or more tokens, comma-separated inline
  * (a `#` is part of a token there) or in a file (one per line or comma-separated, `#` comments), so tokens rotate
- * without downtime: a token file is re-read when it changes. Presented tokens are compared in constant time over SHA-256 digests, against
+ * without downtime: a token file is re-read when it changes and on SIGHUP; emptied, it revokes every token;
+ * missing or unreadable, it leaves the last good set in place. Presented tokens are compared in constant time over SHA-256 digests, against
  * every configured token, so neither the length nor the position of a match leaks.
  */
 import { createHash, timingSafeEqual } from "node:crypto"
-import { existsSync, readFileSync, statSync } from "node:fs"
+import { closeSync, existsSync, fstatSync, openSync, readFileSync, type Stats, statSync } from "node:fs"
 import type { FastifyRequest } from "fastify"
 import { UsageHubError } from "../errors.js"
 
@@ -34,16 +35,36 @@ const looksLikePath = (value: string): boolean => /^(\.{0,2}\/|~\/)/.test(value)
 
 /** Where a token option's value comes from: inline tokens, or a file re-read on change. */
 export interface TokenSource {
-  /** The current tokens (re-reads a token file at most once a second when its mtime changed). */
+  /** The current tokens (re-reads a token file at most once a second when it changed). */
   tokens(): readonly Buffer[]
   /** How the tokens were given, for logs: "2 tokens" or "tokens from /etc/usage-hub/ingest.tokens". */
   readonly description: string
+  /** The token file, when the tokens come from one. */
+  readonly file?: string
   /** Length in characters of the shortest token held now (Infinity when none). */
   shortest(): number
+  /** Re-reads a token file now, changed or not (SIGHUP); nothing for inline tokens. */
+  reload(): void
 }
 
-/** Parses an option value: a file path (existing file, or a value that looks like a path) or comma-separated tokens. */
-export function parseTokenOption(value: string | undefined, name: string): TokenSource | undefined {
+export interface TokenSourceOptions {
+  /** Where a token file's re-reads are reported (default: console.warn). */
+  log?: (line: string) => void
+  /** A re-read file's tokens shorter than this are left out, with a log line (at start the caller decides). */
+  minLength?: number
+  /** Least time between two checks of the file for changes (default 1000 ms). */
+  recheckMs?: number
+}
+
+/**
+ * Parses an option value: a file path (existing file, or a value that looks like a path) or comma-separated
+ * tokens. A file that holds no token is valid: it refuses every request that needs the token.
+ */
+export function parseTokenOption(
+  value: string | undefined,
+  name: string,
+  options: TokenSourceOptions = {},
+): TokenSource | undefined {
   if (value === undefined || value.trim() === "") return undefined
   const trimmed = value.trim()
   const isFile = existsSync(trimmed) && statSync(trimmed).isFile()
@@ -56,38 +77,97 @@ export function parseTokenOption(value: string | undefined, name: string): Token
     return {
       tokens: () => digests,
       shortest: () => shortest,
+      reload: () => {},
       description: `${digests.length} token${digests.length === 1 ? "" : "s"}`,
     }
   }
-  return fileTokenSource(trimmed, name)
+  return fileTokenSource(trimmed, name, options)
 }
 
-function fileTokenSource(path: string, name: string): TokenSource {
-  let shortest = Number.POSITIVE_INFINITY
-  const load = (): Buffer[] => {
-    const tokens = splitFile(readFileSync(path, "utf8"))
-    if (tokens.length === 0) throw new UsageHubError("BAD_USAGE", `${name}: token file ${path} holds no token`)
-    shortest = Math.min(...tokens.map((t) => t.length))
-    return tokens.map(digest)
+const plural = (n: number): string => `${n} token${n === 1 ? "" : "s"}`
+
+/** What identifies a version of the file: an edit in place changes mtime or size, a `mv` over it the inode. */
+const stampOf = (st: Stats): string => `${st.ino}:${st.size}:${st.mtimeMs}`
+
+/** Reads the file through one descriptor, so the stamp and the text belong to the same version. */
+function readTokenFile(path: string): { tokens: string[]; stamp: string } {
+  const fd = openSync(path, "r")
+  try {
+    const stamp = stampOf(fstatSync(fd))
+    return { tokens: splitFile(readFileSync(fd, "utf8")), stamp }
+  } finally {
+    closeSync(fd)
   }
-  let current = load()
-  let mtime = statSync(path).mtimeMs
+}
+
+const reasonOf = (error: unknown): string => (error as NodeJS.ErrnoException).code ?? (error as Error).message
+
+/**
+ * Tokens from a file, re-read when it changes (checked at most once a second, when a request needs them) and on
+ * `reload()`. A file that exists and holds no token revokes every token (with a warning); a file that is
+ * missing or unreadable keeps the last good set (logged once per failure, not per request).
+ */
+function fileTokenSource(path: string, name: string, options: TokenSourceOptions): TokenSource {
+  const log = options.log ?? ((line: string) => console.warn(line))
+  let first: { tokens: string[]; stamp: string }
+  try {
+    first = readTokenFile(path)
+  } catch (error) {
+    throw new UsageHubError("BAD_USAGE", `${name}: cannot read token file ${path}: ${reasonOf(error)}`)
+  }
+  let current: Buffer[] = first.tokens.map(digest)
+  let shortest = Math.min(...first.tokens.map((t) => t.length))
+  let stamp = first.stamp
+  let failing: string | undefined
   let checkedAt = Date.now()
+
+  const adopt = (tokens: string[]): void => {
+    const min = options.minLength ?? 0
+    const kept = tokens.filter((t) => t.length >= min)
+    if (kept.length < tokens.length) {
+      log(`warning: ${name}: ${path}: left out ${plural(tokens.length - kept.length)} shorter than ${min} characters`)
+    }
+    current = kept.map(digest)
+    shortest = Math.min(...kept.map((t) => t.length))
+    if (kept.length === 0) {
+      log(`warning: ${name}: ${path} holds no token now: every request that needs this token is refused`)
+    } else {
+      log(`${name}: re-read ${path}: ${plural(kept.length)}`)
+    }
+  }
+
+  const refresh = (force: boolean): void => {
+    try {
+      if (!force && stampOf(statSync(path)) === stamp) {
+        failing = undefined
+        return
+      }
+      const read = readTokenFile(path)
+      stamp = read.stamp
+      failing = undefined
+      adopt(read.tokens)
+    } catch (error) {
+      const reason = reasonOf(error)
+      if (force || reason !== failing) {
+        log(`warning: ${name}: cannot read ${path} (${reason}); keeping the ${plural(current.length)} read before`)
+      }
+      failing = reason
+    }
+  }
+
   return {
     description: `tokens from ${path}`,
+    file: path,
     shortest: () => shortest,
+    reload() {
+      checkedAt = Date.now()
+      refresh(true)
+    },
     tokens() {
       const now = Date.now()
-      if (now - checkedAt < 1000) return current
-      checkedAt = now
-      try {
-        const m = statSync(path).mtimeMs
-        if (m !== mtime) {
-          current = load()
-          mtime = m
-        }
-      } catch {
-        // Keep the last good tokens while the file is being replaced or is briefly unreadable.
+      if (now - checkedAt >= (options.recheckMs ?? 1000)) {
+        checkedAt = now
+        refresh(false)
       }
       return current
     },

@@ -2,9 +2,10 @@
  * `usage serve` from start to stop: resolves the settings, starts the service, prints ONE line with the
  * address and the store, then runs until SIGTERM or SIGINT, when it stops accepting connections, finishes
  * the requests in flight (their commits included), ends SSE streams and closes the store. A second signal
- * during shutdown exits at once.
+ * during shutdown exits at once. SIGHUP re-reads the token files.
  */
 import type { Env } from "../config-resolution.js"
+import type { TokenSource } from "./auth.js"
 import { type ConnectionFlags, connectionLimitsFromFlags } from "./connection-limits.js"
 import { resolveServeSettings, type ServeFlags } from "./settings.js"
 import { startServer } from "./start.js"
@@ -32,11 +33,8 @@ export interface StreamFlags {
   "max-streams-per-token"?: number
 }
 
-export async function runService(
-  flags: ServeFlags & ConnectionFlags & StreamFlags,
-  io: ServeIo,
-): Promise<ServeResult> {
-  const { start, warnings } = resolveServeSettings(flags, io.env ?? process.env)
+export async function runService(flags: ServeFlags & ConnectionFlags & StreamFlags, io: ServeIo): Promise<ServeResult> {
+  const { start, warnings } = resolveServeSettings(flags, io.env ?? process.env, io.warn)
   const connections = connectionLimitsFromFlags(flags)
   const sse = { minIntervalMs: flags["stream-interval-ms"], maxStreamsPerOwner: flags["max-streams-per-token"] }
   for (const line of warnings) io.warn(line)
@@ -52,15 +50,25 @@ export async function runService(
     }
     for (const s of signals) process.on(s, onSignal)
   })
+  // SIGHUP re-reads the token files (when tokens come from files; otherwise it keeps its default effect).
+  const tokenFiles = [start.ingestToken, start.readToken].filter(
+    (source): source is TokenSource => typeof source === "object" && source.file !== undefined,
+  )
+  const onHangup = () => {
+    for (const source of tokenFiles) source.reload()
+  }
+  if (tokenFiles.length > 0) process.on("SIGHUP", onHangup)
   let server: Awaited<ReturnType<typeof startServer>>
   try {
     server = await startServer({ ...start, connections, sse })
   } catch (error) {
     for (const s of signals) process.removeListener(s, onSignal)
+    process.removeListener("SIGHUP", onHangup)
     throw error
   }
   io.log(`usage-hub listening on ${server.url} (${server.storeDescription})`)
   const stoppedBy = await stopped
+  process.removeListener("SIGHUP", onHangup)
   await server.close()
   return { url: server.url, store: server.storeDescription, stoppedBy }
 }

@@ -76,23 +76,42 @@ function readTls(path: string, what: string): Buffer {
   }
 }
 
-export function resolveServeSettings(flags: ServeFlags, env: Env = process.env): ServeSettings {
+/**
+ * `log` receives what happens to token files while the service runs (re-read, emptied, unreadable); the
+ * warnings about the start are returned.
+ */
+export function resolveServeSettings(
+  flags: ServeFlags,
+  env: Env = process.env,
+  log?: (line: string) => void,
+): ServeSettings {
   const resolved = resolveSettings({ configPath: flags.config, env })
   const host = flags.host ?? DEFAULT_HOST
   const port = flags.port ?? DEFAULT_PORT
   const db = normaliseStoreLocation(flags.db ?? resolved.db ?? defaultDbPath(env), env)
   const tz = resolveTimeZone(flags.tz)
   const synchronous = resolveSynchronous(flags.synchronous, env)
+  const loopback = isLoopback(host)
+  // A token file re-read later is held to the rule the start was held to.
+  const tokenOptions = { log, minLength: loopback || flags.insecure ? undefined : MIN_TOKEN_LENGTH }
   const ingestToken: TokenSource | undefined = parseTokenOption(
     flags["ingest-token"] ?? env.USAGE_INGEST_TOKEN,
     "--ingest-token",
+    tokenOptions,
   )
   const readToken: TokenSource | undefined = parseTokenOption(
     flags["read-token"] ?? env.USAGE_READ_TOKEN,
     "--read-token",
+    tokenOptions,
   )
   const warnings: string[] = []
-  const loopback = isLoopback(host)
+  for (const [option, source, what] of [
+    ["--ingest-token", ingestToken, "ingest request"],
+    ["--read-token", readToken, "read request"],
+  ] as const) {
+    if (source?.file && source.tokens().length === 0)
+      warnings.push(`warning: ${option}: ${source.file} holds no token: every ${what} is refused until it does`)
+  }
   if (!loopback && !ingestToken && !flags.insecure) {
     throw new UsageHubError(
       "INSECURE_BIND",

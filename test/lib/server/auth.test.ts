@@ -1,4 +1,4 @@
-import { utimesSync, writeFileSync } from "node:fs"
+import { mkdirSync, rmSync, utimesSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { expect } from "chai"
 import { parseTokenOption, tokenMatches } from "../../../src/lib/server/auth.js"
@@ -48,13 +48,78 @@ describe("service auth", () => {
       expect(tokenMatches(source, "first")).to.equal(false)
     })
 
-    it("refuses a token file that does not exist or holds no token", () => {
+    it("refuses a token file that does not exist; one that holds no token refuses every token", () => {
       expect(() => parseTokenOption("./no/such/file", "--read-token")).to.throw(/token file not found/)
       const empty = join(tempDir(), "empty")
       writeFileSync(empty, "# nothing\n\n")
-      expect(() => parseTokenOption(empty, "--read-token")).to.throw(/holds no token/)
+      const source = parseTokenOption(empty, "--read-token")!
+      expect(source.tokens()).to.have.length(0)
+      expect(tokenMatches(source, "")).to.equal(false)
+      expect(tokenMatches(source, "# nothing")).to.equal(false)
       expect(parseTokenOption(undefined, "--read-token")).to.equal(undefined)
       expect(parseTokenOption("  ", "--read-token")).to.equal(undefined)
+    })
+
+    it("revokes every token when the file is emptied, and warns that it now refuses everything", async () => {
+      const file = join(tempDir(), "ingest.tokens")
+      writeFileSync(file, "first-token\nsecond-token\n")
+      const logs: string[] = []
+      const source = parseTokenOption(file, "--ingest-token", { log: (line) => logs.push(line) })!
+      expect(tokenMatches(source, "first-token")).to.equal(true)
+      writeFileSync(file, "")
+      await new Promise((r) => setTimeout(r, 1100)) // the file is checked at most once a second
+      expect(tokenMatches(source, "first-token")).to.equal(false)
+      expect(tokenMatches(source, "second-token")).to.equal(false)
+      expect(logs).to.deep.equal([
+        `warning: --ingest-token: ${file} holds no token now: every request that needs this token is refused`,
+      ])
+    })
+
+    it("keeps the last good tokens while the file is missing or unreadable, and says so once per failure", () => {
+      const dir = tempDir()
+      const file = join(dir, "read.tokens")
+      writeFileSync(file, "kept-token\n")
+      const logs: string[] = []
+      const source = parseTokenOption(file, "--read-token", { log: (line) => logs.push(line), recheckMs: 0 })!
+      rmSync(file)
+      expect(tokenMatches(source, "kept-token")).to.equal(true)
+      expect(tokenMatches(source, "kept-token")).to.equal(true)
+      expect(logs).to.deep.equal([
+        `warning: --read-token: cannot read ${file} (ENOENT); keeping the 1 token read before`,
+      ])
+      mkdirSync(file) // unreadable as a file
+      expect(tokenMatches(source, "kept-token")).to.equal(true)
+      expect(logs[1]).to.equal(`warning: --read-token: cannot read ${file} (EISDIR); keeping the 1 token read before`)
+      rmSync(file, { recursive: true })
+      writeFileSync(file, "next-token\n")
+      expect(tokenMatches(source, "next-token")).to.equal(true)
+      expect(tokenMatches(source, "kept-token")).to.equal(false)
+      expect(logs.slice(2)).to.deep.equal([`--read-token: re-read ${file}: 1 token`])
+    })
+
+    it("re-reads the file on reload() (SIGHUP) even when it looks unchanged", () => {
+      const file = join(tempDir(), "ingest.tokens")
+      writeFileSync(file, "token-one\n")
+      const logs: string[] = []
+      const source = parseTokenOption(file, "--ingest-token", { log: (line) => logs.push(line), recheckMs: 3_600_000 })!
+      writeFileSync(file, "token-two\n")
+      expect(tokenMatches(source, "token-one")).to.equal(true) // not checked again yet
+      source.reload()
+      expect(tokenMatches(source, "token-two")).to.equal(true)
+      expect(tokenMatches(source, "token-one")).to.equal(false)
+      expect(logs).to.deep.equal([`--ingest-token: re-read ${file}: 1 token`])
+    })
+
+    it("leaves out a re-read token shorter than minLength, saying so", () => {
+      const file = join(tempDir(), "ingest.tokens")
+      writeFileSync(file, "a-long-enough-token\n")
+      const logs: string[] = []
+      const source = parseTokenOption(file, "--ingest-token", { log: (line) => logs.push(line), minLength: 16 })!
+      writeFileSync(file, "short\nanother-long-enough-token\n")
+      source.reload()
+      expect(tokenMatches(source, "short")).to.equal(false)
+      expect(tokenMatches(source, "another-long-enough-token")).to.equal(true)
+      expect(logs[0]).to.equal(`warning: --ingest-token: ${file}: left out 1 token shorter than 16 characters`)
     })
   })
 

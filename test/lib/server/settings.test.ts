@@ -1,7 +1,7 @@
 import { writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { expect } from "chai"
-import { tokenMatches } from "../../../src/lib/server/auth.js"
+import { type TokenSource, tokenMatches } from "../../../src/lib/server/auth.js"
 import { isLoopback, resolveServeSettings } from "../../../src/lib/server/settings.js"
 import { tempDir } from "../../helpers/tmp.js"
 
@@ -73,6 +73,28 @@ describe("usage serve settings", () => {
     expect(tokenMatches(s.start.readToken as never, "from-file")).to.equal(true)
     expect(tokenMatches(s.start.ingestToken as never, "flag")).to.equal(true)
     expect(tokenMatches(s.start.ingestToken as never, "env")).to.equal(false)
+  })
+
+  it("starts with a token file that holds no token, warning that it refuses every request", () => {
+    const file = join(tempDir(), "read.tokens")
+    writeFileSync(file, "# all revoked\n")
+    const s = resolveServeSettings({ "read-token": file }, env())
+    expect(s.warnings).to.deep.equal([
+      `warning: --read-token: ${file} holds no token: every read request is refused until it does`,
+    ])
+    expect(s.start.readToken).to.not.equal(undefined)
+  })
+
+  it("reports token file re-reads to the log it is given", () => {
+    const file = join(tempDir(), "ingest.tokens")
+    writeFileSync(file, "first-token-0123456789\n")
+    const lines: string[] = []
+    const s = resolveServeSettings({ "ingest-token": file }, env(), (line) => lines.push(line))
+    writeFileSync(file, "")
+    ;(s.start.ingestToken as TokenSource).reload()
+    expect(lines).to.deep.equal([
+      `warning: --ingest-token: ${file} holds no token now: every request that needs this token is refused`,
+    ])
   })
 
   it("refuses half a TLS pair, unreadable TLS files and unknown time zones", () => {
