@@ -4,6 +4,7 @@
  * default the process's local zone as in the legacy tracker. Also exports the legacy helpers unchanged in
  * signature (`calculatePeriodStart(provider, now)` …), which read the default schedules.
  */
+import { utcInstant } from "./calendar.js"
 import { UsageHubError } from "./errors.js"
 import type { Env } from "./paths.js"
 import { isoDay, isUtcZone, wallClock } from "./wall-clock.js"
@@ -72,8 +73,9 @@ function zoned(at: Date | number, tz: string | undefined): ZonedDate {
   return zonedDate(typeof at === "number" ? at : at.getTime(), tz ?? localTimeZone())
 }
 
+/** Days in `month` (0-11; -1 and 12 carry over into the next or previous year) of `year`, any year as written. */
 function daysInMonth(year: number, month: number): number {
-  return new Date(Date.UTC(year, month + 1, 0)).getUTCDate()
+  return new Date(utcInstant(year, month + 1, 0)).getUTCDate()
 }
 
 /** Midnight (in `tz`) of the day holding `at`. */

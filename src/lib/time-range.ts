@@ -24,8 +24,11 @@ export function parseTimeBound(value: string, tz: string | undefined, name = "va
   if (!m) throw invalid(name, value)
   const [, y, mo, d, h = "0", mi = "0", s = "0", frac = "", zone] = m
   const [year, month, day, hour, minute, second] = [y, mo, d, h, mi, s].map(Number)
-  // The calendar date and the time of day must exist (no 2026-02-30, no 24:00): the record's rule too.
-  if (!isCalendarDate(year, month, day) || !isClockTime(hour, minute, second)) throw invalid(name, value)
+  // Years 0001-9999, read as written (they may lie outside the record bounds). The calendar date and the time
+  // of day must exist (no 2026-02-30, no 24:00): the record's rule too.
+  if (year < 1 || !isCalendarDate(year, month, day) || !isClockTime(hour, minute, second)) {
+    throw invalid(name, value)
+  }
   const ms = Number(frac.padEnd(3, "0").slice(0, 3))
   if (zone) {
     const offset = zone.toUpperCase() === "Z" ? "Z" : `${zone.slice(0, 3)}:${zone.slice(-2).padStart(2, "0")}`

@@ -70,9 +70,9 @@ export function wallClock(at: Date, tz: string): WallClock {
 
 const pad2 = (n: number): string => String(n).padStart(2, "0")
 
-/** `YYYY-MM-DD` of a wall clock (years 1000-9999 as four digits). */
+/** `YYYY-MM-DD` of a wall clock (years 0-9999 as four digits: 0001-01-01). */
 export function isoDay(clock: WallClock): string {
-  return `${clock.year}-${pad2(clock.month)}-${pad2(clock.day)}`
+  return `${String(clock.year).padStart(4, "0")}-${pad2(clock.month)}-${pad2(clock.day)}`
 }
 
 /** `HH:MM` of a wall clock. */

@@ -5,6 +5,7 @@
  * gives the same instants without initialising Intl.
  */
 import { TZDateMini } from "@date-fns/tz/date/mini"
+import { utcInstant } from "./calendar.js"
 import { isUtcZone } from "./wall-clock.js"
 
 /** The calendar methods the period arithmetic uses; TZDate has them, and so does UtcDate. */
@@ -48,7 +49,15 @@ export function zonedDate(at: number, tz: string): ZonedDate {
   return isUtcZone(tz) ? new UtcDate(at) : new TZDateMini(at, tz)
 }
 
-/** The instant of a wall-clock time in `tz` (month 0-11); a time skipped or repeated by DST as TZDate resolves it. */
+/** 400 Gregorian years: the calendar repeats after exactly 146,097 days. */
+const GREGORIAN_CYCLE_MS = 146_097 * 86_400_000
+
+/**
+ * The instant of a wall-clock time in `tz` (month 0-11); a time skipped or repeated by DST as TZDate resolves it.
+ * The year is taken as written, also 0-99, which Date's multi-field constructors (and so TZDate's) read as
+ * 1900-1999: such a time is computed 400 years later and moved back one Gregorian cycle, exact because the
+ * calendar repeats and every zone keeps its local mean time (the offset before its first rule) that far back.
+ */
 export function fromWallClock(
   tz: string,
   year: number,
@@ -59,6 +68,10 @@ export function fromWallClock(
   second = 0,
   ms = 0,
 ): Date {
-  if (isUtcZone(tz)) return new Date(Date.UTC(year, month, day, hour, minute, second, ms))
+  if (isUtcZone(tz)) return new Date(utcInstant(year, month, day, hour, minute, second, ms))
+  if (year >= 0 && year < 100) {
+    const later = fromWallClock(tz, year + 400, month, day, hour, minute, second, ms)
+    return new Date(later.getTime() - GREGORIAN_CYCLE_MS)
+  }
   return new Date(new TZDateMini(year, month, day, hour, minute, second, ms, tz).getTime())
 }

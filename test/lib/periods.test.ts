@@ -57,6 +57,14 @@ describe("billing periods", () => {
     expect(iso(midFeb.end)).to.equal("2027-02-28T00:00:00.000Z")
   })
 
+  it("clamps to the month's length at any year as written (year 0 is a leap year, 1900 is not)", () => {
+    const schedules = { x: { type: "monthly" as const, day: 31 } }
+    const period = billingPeriod("x", new Date("0000-03-10T12:00:00Z"), { tz: "UTC", schedules })
+    expect(iso(period.start)).to.equal("0000-02-29T00:00:00.000Z")
+    expect(iso(period.end)).to.equal("0000-03-31T00:00:00.000Z")
+    expect(dayKey(new Date("0001-02-03T04:00:00Z"), "UTC")).to.equal("0001-02-03")
+  })
+
   it("crosses year ends", () => {
     const p = billingPeriod("openai", new Date("2026-12-31T23:00:00Z"), { tz: "UTC" })
     expect(iso(p.end)).to.equal("2027-01-01T00:00:00.000Z")

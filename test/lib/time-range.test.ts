@@ -21,6 +21,25 @@ describe("since/until bounds", () => {
     }
   })
 
+  it("reads the years 0001-9999 as written, whatever the zone, and refuses the others", () => {
+    expect(parseTimeBound("0001-01-01", "UTC").toISOString()).to.equal("0001-01-01T00:00:00.000Z")
+    expect(parseTimeBound("0099-12-31T23:59:59.999", "UTC").toISOString()).to.equal("0099-12-31T23:59:59.999Z")
+    expect(parseTimeBound("0050-06-01T10:00:00+05:30", "UTC").toISOString()).to.equal("0050-06-01T04:30:00.000Z")
+    expect(parseTimeBound("0001-01-01", "Asia/Tokyo").getUTCFullYear()).to.equal(0)
+    expect(parseTimeBound("9999-12-31T23:59:59", "UTC").toISOString()).to.equal("9999-12-31T23:59:59.000Z")
+    expect(parseTimeBound("0004-02-29", "UTC").toISOString()).to.equal("0004-02-29T00:00:00.000Z")
+    for (const v of [
+      "0000-01-01",
+      "0000-12-31T23:00:00Z",
+      "10000-01-01",
+      "+010000-01-01",
+      "-0001-01-01",
+      "0100-02-29",
+    ]) {
+      expect(() => parseTimeBound(v, "UTC", "until"), v).to.throw(/until must be an ISO date/)
+    }
+  })
+
   it("checks that since comes before until", () => {
     expect(parseTimeRange("2026-11-01", "2026-11-02", "UTC").until!.toISOString()).to.equal("2026-11-02T00:00:00.000Z")
     expect(() => parseTimeRange("2026-11-02", "2026-11-02", "UTC")).to.throw(/since must be before until/)

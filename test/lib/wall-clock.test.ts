@@ -60,5 +60,7 @@ describe("wall clock", () => {
     const clock = { year: 2026, month: 3, day: 7, hour: 4, minute: 5, second: 6 }
     expect(isoDay(clock)).to.equal("2026-03-07")
     expect(isoMinute(clock)).to.equal("04:05")
+    expect(isoDay({ ...clock, year: 1 })).to.equal("0001-03-07")
+    expect(isoDay({ ...clock, year: 999 })).to.equal("0999-03-07")
   })
 })

@@ -1,5 +1,7 @@
 import { TZDate } from "@date-fns/tz"
 import { expect } from "chai"
+import { utcInstant } from "../../src/lib/calendar.js"
+import { isoDay, wallClock } from "../../src/lib/wall-clock.js"
 import { fromWallClock, zonedDate } from "../../src/lib/zoned-date.js"
 
 const iso = (ms: number) => new Date(ms).toISOString()
@@ -49,5 +51,27 @@ describe("zoned dates", () => {
         new TZDate(y, m, d, h, 0, 0, 0, "Europe/Paris").getTime(),
       )
     }
+  })
+
+  it("reads the years 0001-0099 as written (Date.UTC and Date's constructors would make them 1901-1999)", () => {
+    expect(iso(fromWallClock("UTC", 1, 0, 1).getTime())).to.equal("0001-01-01T00:00:00.000Z")
+    expect(iso(fromWallClock("GMT", 99, 11, 31, 23, 59, 59, 999).getTime())).to.equal("0099-12-31T23:59:59.999Z")
+    // Every zone keeps its local mean time before its first rule (Paris +00:09:21, Kolkata +05:53:28, New York
+    // -04:56:02): the offset TZDate gives at 0100-01-01 holds for every earlier time too.
+    for (const tz of ["Europe/Paris", "Asia/Kolkata", "America/New_York", "Australia/Eucla", "Asia/Kathmandu"]) {
+      const shift = fromWallClock(tz, 100, 0, 1).getTime() - utcInstant(100, 0, 1)
+      for (const [y, m, d, h, mi] of [
+        [1, 0, 1, 0, 0],
+        [4, 1, 29, 12, 30],
+        [50, 5, 15, 23, 45],
+        [99, 11, 31, 23, 59],
+      ]) {
+        const at = fromWallClock(tz, y, m, d, h, mi)
+        expect(at.getTime(), `${tz} ${y}-${m + 1}-${d}`).to.equal(utcInstant(y, m, d, h, mi) + shift)
+        const clock = wallClock(at, tz)
+        expect([clock.year, clock.month, clock.day, clock.hour, clock.minute]).to.deep.equal([y, m + 1, d, h, mi])
+      }
+    }
+    expect(isoDay(wallClock(fromWallClock("Asia/Kolkata", 1, 0, 1), "Asia/Kolkata"))).to.equal("0001-01-01")
   })
 })

@@ -64,3 +64,51 @@ describe("query parameters read dates in the service's time zone", () => {
     }
   })
 })
+
+describe("query dates of the years 0001-9999 (the API reads them as written)", () => {
+  it("GET /api/usage/summary?since=0001-01-01 answers for year 1 (not 1901), the same totals as since the record bounds", async () => {
+    const svc = await startTestService()
+    try {
+      const records = [
+        wireRecord({ timestamp: "2000-01-01T00:00:00.000Z" }),
+        wireRecord({ timestamp: "2026-11-20T10:00:00.000Z" }),
+        wireRecord({ timestamp: "2099-12-31T23:59:59.999Z" }),
+      ]
+      expect((await svc.post(records)).json.accepted).to.equal(3)
+      const early = await svc.get("/api/usage/summary?since=0001-01-01")
+      const bounds = await svc.get("/api/usage/summary?since=2000-01-01")
+      expect(early.status, early.text).to.equal(200)
+      expect(early.json.since).to.equal("0001-01-01T00:00:00.000Z")
+      expect(early.json.summaries.anthropic.callCount).to.equal(3)
+      expect(early.json.summaries).to.deep.equal(
+        JSON.parse(
+          JSON.stringify(bounds.json.summaries).replaceAll("2000-01-01T00:00:00.000Z", "0001-01-01T00:00:00.000Z"),
+        ),
+      )
+      const ancient = await svc.get("/api/usage/summary?since=0001-01-01&until=0099-12-31T23:00&tz=Asia/Kolkata")
+      expect(ancient.status, ancient.text).to.equal(200)
+      // Kolkata's local mean time then: +05:53:28.
+      expect(ancient.json.until).to.equal("0099-12-31T17:06:32.000Z")
+      expect(ancient.json.summaries.anthropic?.callCount ?? 0).to.equal(0)
+      const last = await svc.get("/api/usage/export?since=9999-12-31&format=ndjson")
+      expect(last.status, last.text).to.equal(200)
+      expect(last.text).to.equal("")
+    } finally {
+      await svc.stop()
+    }
+  })
+
+  it("answers 400 for a year outside 0001-9999", async () => {
+    const svc = await startTestService()
+    try {
+      for (const since of ["0000-01-01", "0000-12-31T23:00:00Z", "10000-01-01", "+010000-01-01", "-000001-01-01"]) {
+        const res = await svc.get(`/api/usage/summary?since=${encodeURIComponent(since)}`)
+        expect(res.status, since).to.equal(400)
+        expect(res.json.error.code, since).to.equal("INVALID_QUERY")
+        expect(res.json.error.message, since).to.match(/^since must be an ISO date/)
+      }
+    } finally {
+      await svc.stop()
+    }
+  })
+})
