@@ -5,11 +5,11 @@
  * never on values, so the stores cache one prepared statement per shape.
  */
 
-import { NANOS_PER_USD } from "../money.js"
+import { joinNanos, NANOS_PER_USD } from "../money.js"
 import type { GroupBy } from "../summary-types.js"
 import { RECORD_COLUMNS } from "./record-row.js"
-import { GROUP_COLUMN, planRange, type RangePiece, SUM_COLUMNS } from "./rollup.js"
-import type { RecordFilter } from "./store.js"
+import { GROUP_COLUMN, planRange, type RangePiece, ROLLUP_LEVELS, SUM_COLUMNS } from "./rollup.js"
+import type { PruneFilter, PruneResult, RecordFilter } from "./store.js"
 
 export interface Dialect {
   /** The placeholder of the n-th parameter (1-based). */
@@ -142,6 +142,61 @@ export function iteratePageQuery(
     params: params.values,
   }
 }
+
+function pruneWhere(filter: PruneFilter, params: Params): string {
+  const where = [`ts < ${params.add(filter.before.getTime())}`]
+  if (filter.node !== undefined) where.push(`node = ${params.add(filter.node)}`)
+  if (filter.provider !== undefined) where.push(`provider = ${params.add(filter.provider)}`)
+  return where.join(" AND ")
+}
+
+/**
+ * Deletes up to `limit` records matching a prune filter and returns them (RECORD_COLUMNS): a store loops on it
+ * inside one transaction, taking each page's sums out of the rollups, so no statement holds millions of rows.
+ */
+export function prunePageQuery(filter: PruneFilter, limit: number, dialect: Dialect): SqlQuery {
+  const params = new Params(dialect)
+  const where = pruneWhere(filter, params)
+  return {
+    text: `DELETE FROM usage_records WHERE (ts, node, id) IN (SELECT ts, node, id FROM usage_records WHERE ${where}
+  LIMIT ${params.add(limit)}) RETURNING ${RECORD_COLUMNS.join(", ")}`,
+    params: params.values,
+  }
+}
+
+/** What a prune would remove: count, cost (whole dollars + nano-dollars, exact) and first and last instants. */
+export function pruneCountQuery(filter: PruneFilter, dialect: Dialect): SqlQuery {
+  const params = new Params(dialect)
+  const where = pruneWhere(filter, params)
+  return {
+    text: `SELECT COUNT(*) AS records, SUM(cost_nanos / ${NANOS_PER_USD}) AS cost_usd, SUM(cost_nanos % ${NANOS_PER_USD}) AS cost_nanos,
+  MIN(ts) AS first, MAX(ts) AS last FROM usage_records WHERE ${where}`,
+    params: params.values,
+  }
+}
+
+/** The PruneResult of a `pruneCountQuery` row (drivers may give numbers as strings, sums of nothing as NULL). */
+export function pruneCountResult(row: {
+  records: number | string
+  cost_usd: number | string | null
+  cost_nanos: number | string | null
+  first: number | string | null
+  last: number | string | null
+}): PruneResult {
+  const result: PruneResult = {
+    records: Number(row.records),
+    costNanos: joinNanos(row.cost_usd ?? 0, row.cost_nanos ?? 0),
+  }
+  if (row.first !== null) result.first = new Date(Number(row.first))
+  if (row.last !== null) result.last = new Date(Number(row.last))
+  return result
+}
+
+/** After a prune: rollup rows left with no call, and providers with no rollup row. */
+export const PRUNE_CLEANUP = [
+  ...ROLLUP_LEVELS.map((level) => `DELETE FROM ${level.table} WHERE calls = 0`),
+  "DELETE FROM usage_providers WHERE provider NOT IN (SELECT provider FROM usage_rollup_month)",
+]
 
 /** Every table of the schema (for size statistics and test clean-up). */
 export const STORE_TABLES = [

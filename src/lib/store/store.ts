@@ -41,6 +41,24 @@ export interface InsertResult {
   duplicates: number
 }
 
+/** Which records `prune` deletes: every record before `before`, optionally of one node and/or provider. */
+export interface PruneFilter {
+  /** Exclusive. */
+  before: Date
+  node?: string
+  provider?: string
+}
+
+/** What a prune removed (or, in a dry run, would remove). */
+export interface PruneResult {
+  records: number
+  /** Their cost in nano-dollars (exact). */
+  costNanos: bigint
+  /** The earliest and latest instants among them (absent when none). */
+  first?: Date
+  last?: Date
+}
+
 export interface StoreStats {
   records: number
   /**
@@ -70,6 +88,12 @@ export interface UsageStore {
   aggregateMany?(requests: readonly { filter: RecordFilter; groupBy: GroupBy }[]): Promise<AggregateRow[][]>
   /** The matching records in (timestamp, node, id) order, in chunks of about `chunkSize`. */
   iterate(filter: RecordFilter, chunkSize?: number): AsyncIterable<UsageRecord[]>
+  /**
+   * Deletes the matching records and takes their sums out of every rollup in the same transaction, so totals
+   * equal a recomputation from the remaining records (retention, or undoing a wrong import). `dryRun` only
+   * counts. Rollup rows whose token sums saturated at 2^63 - 1 stay saturated.
+   */
+  prune(filter: PruneFilter, options?: { dryRun?: boolean }): Promise<PruneResult>
   stats(): Promise<StoreStats>
   close(): Promise<void>
 }
@@ -92,4 +116,23 @@ export function emptyAggregate(key: string): AggregateRow {
     unpricedCalls: 0,
     nodes: [],
   }
+}
+
+/** The PruneResult of the removed records' instants (UTC ms) and costs (nano-dollars). */
+export function pruneResultOf(removed: Iterable<{ ts: number | string; costNanos: number | string }>): PruneResult {
+  const result: PruneResult = { records: 0, costNanos: 0n }
+  let first = Number.POSITIVE_INFINITY
+  let last = Number.NEGATIVE_INFINITY
+  for (const r of removed) {
+    const ts = Number(r.ts)
+    result.records += 1
+    result.costNanos += BigInt(r.costNanos)
+    if (ts < first) first = ts
+    if (ts > last) last = ts
+  }
+  if (result.records > 0) {
+    result.first = new Date(first)
+    result.last = new Date(last)
+  }
+  return result
 }

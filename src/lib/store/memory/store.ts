@@ -6,8 +6,17 @@
 import { toNanos } from "../../money.js"
 import { identityKey, type StoredRecord, type UsageRecord } from "../../record.js"
 import type { GroupBy } from "../../summary-types.js"
-import type { AggregateRow, InsertResult, RecordFilter, StoreStats, SyncAggregator, UsageStore } from "../store.js"
-import { emptyAggregate } from "../store.js"
+import type {
+  AggregateRow,
+  InsertResult,
+  PruneFilter,
+  PruneResult,
+  RecordFilter,
+  StoreStats,
+  SyncAggregator,
+  UsageStore,
+} from "../store.js"
+import { emptyAggregate, pruneResultOf } from "../store.js"
 
 const compareText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
 
@@ -51,7 +60,7 @@ export function aggregateRecords(
 
 export class MemoryStore implements UsageStore, SyncAggregator {
   readonly kind = "memory" as const
-  private readonly records: UsageRecord[] = []
+  private records: UsageRecord[] = []
   private readonly keys = new Set<string>()
 
   constructor(records: Iterable<UsageRecord> = []) {
@@ -99,6 +108,22 @@ export class MemoryStore implements UsageStore, SyncAggregator {
           compareText(a.id, b.id),
       )
     for (let i = 0; i < rows.length; i += chunkSize) yield rows.slice(i, i + chunkSize)
+  }
+
+  async prune(filter: PruneFilter, options: { dryRun?: boolean } = {}): Promise<PruneResult> {
+    const matches = (r: UsageRecord) =>
+      r.timestamp.getTime() < filter.before.getTime() &&
+      (filter.node === undefined || (r.node ?? "unknown") === filter.node) &&
+      (filter.provider === undefined || r.provider === filter.provider)
+    const removed = this.records.filter(matches)
+    const result = pruneResultOf(
+      removed.map((r) => ({ ts: r.timestamp.getTime(), costNanos: toNanos(r.estimatedCost) })),
+    )
+    if (!options.dryRun && removed.length > 0) {
+      this.records = this.records.filter((r) => !matches(r))
+      for (const r of removed) this.keys.delete(identityKey(r))
+    }
+    return result
   }
 
   async stats(): Promise<StoreStats> {

@@ -36,8 +36,26 @@ import {
   rollupIncrementSet,
   rollupValues,
 } from "../rollup.js"
-import { aggregateQuery, iteratePageQuery, POSTGRES_DIALECT, STORE_TABLES } from "../sql-query.js"
-import type { AggregateRow, InsertResult, RecordFilter, StoreStats, UsageStore } from "../store.js"
+import {
+  aggregateQuery,
+  iteratePageQuery,
+  POSTGRES_DIALECT,
+  PRUNE_CLEANUP,
+  pruneCountQuery,
+  pruneCountResult,
+  prunePageQuery,
+  STORE_TABLES,
+} from "../sql-query.js"
+import {
+  type AggregateRow,
+  type InsertResult,
+  type PruneFilter,
+  type PruneResult,
+  pruneResultOf,
+  type RecordFilter,
+  type StoreStats,
+  type UsageStore,
+} from "../store.js"
 import { redactUrl, storeError } from "../store-error.js"
 import { COUNTER_SLOTS, migrate } from "./schema.js"
 
@@ -149,6 +167,37 @@ async function loadDriver(): Promise<typeof import("pg").default> {
 }
 
 const compareText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
+
+/** Records a prune deletes per statement (all of them in one transaction). */
+const PRUNE_PAGE = 5000
+
+/** Adds a transaction's rollup increments (negative for a prune) to every level, the providers and a counter. */
+async function updateRollups(client: PoolClient, deltas: RollupDeltas): Promise<void> {
+  if (deltas.records === 0) return
+  const values: unknown[] = []
+  for (const level of ROLLUP_LEVELS) {
+    // rollupValues caps token sums at the largest bigint; one array per column for unnest.
+    const rows = deltas.rows(level).map(rollupValues)
+    values.push(...ROLLUP_COLUMNS.map((_, c) => rows.map((row) => exactParam(row[c]))))
+  }
+  values.push(deltas.providers(), deltas.records, Math.floor(Math.random() * COUNTER_SLOTS))
+  await client.query({ text: UPDATE_ROLLUPS, values })
+}
+
+/** A record row as PostgreSQL returns it (BIGINT as text) with numbers, for the rollup increments. */
+function toNumericRow(row: RecordRowOut): RecordRow {
+  return {
+    ...row,
+    ts: Number(row.ts),
+    input_tokens: Number(row.input_tokens),
+    output_tokens: Number(row.output_tokens),
+    cache_read_tokens: row.cache_read_tokens === null ? null : Number(row.cache_read_tokens),
+    cache_write_tokens: row.cache_write_tokens === null ? null : Number(row.cache_write_tokens),
+    reasoning_tokens: row.reasoning_tokens === null ? null : Number(row.reasoning_tokens),
+    cost_nanos: Number(row.cost_nanos),
+    unpriced: row.unpriced === null ? null : (Number(row.unpriced) as 0 | 1),
+  }
+}
 
 export class PostgresStore implements UsageStore {
   readonly kind = "postgres" as const
@@ -287,17 +336,43 @@ export class PostgresStore implements UsageStore {
             deltas.add(row)
           } else result.duplicates += 1
         }
-        if (deltas.records === 0) return
-        const values: unknown[] = []
-        for (const level of ROLLUP_LEVELS) {
-          // rollupValues caps token sums at the largest bigint; one array per column for unnest.
-          const rows = deltas.rows(level).map(rollupValues)
-          values.push(...ROLLUP_COLUMNS.map((_, c) => rows.map((row) => exactParam(row[c]))))
-        }
-        values.push(deltas.providers(), deltas.records, Math.floor(Math.random() * COUNTER_SLOTS))
-        await client.query({ text: UPDATE_ROLLUPS, values })
+        await updateRollups(client, deltas)
       })
       return results
+    })
+  }
+
+  /**
+   * Deletes the matching records page by page in ONE transaction and adds their sums, negated, to every
+   * rollup level (the insert's statement, with negative increments); then drops emptied rollup rows and
+   * providers.
+   */
+  async prune(filter: PruneFilter, options: { dryRun?: boolean } = {}): Promise<PruneResult> {
+    return this.guard("prune", async () => {
+      if (options.dryRun) {
+        const query = pruneCountQuery(filter, POSTGRES_DIALECT)
+        const [row] = await this.query<Parameters<typeof pruneCountResult>[0] & QueryResultRow>(
+          query.text,
+          query.params,
+        )
+        return pruneCountResult(row)
+      }
+      return this.transaction(async (client) => {
+        const deltas = new RollupDeltas()
+        const removed: { ts: string; costNanos: string }[] = []
+        const query = prunePageQuery(filter, PRUNE_PAGE, POSTGRES_DIALECT)
+        for (;;) {
+          const { rows } = await client.query<RecordRowOut & QueryResultRow>(query.text, query.params)
+          for (const row of rows) {
+            deltas.add(toNumericRow(row), -1)
+            removed.push({ ts: String(row.ts), costNanos: String(row.cost_nanos) })
+          }
+          if (rows.length < PRUNE_PAGE) break
+        }
+        await updateRollups(client, deltas)
+        if (removed.length > 0) for (const text of PRUNE_CLEANUP) await client.query(text)
+        return pruneResultOf(removed)
+      })
     })
   }
 

@@ -42,8 +42,25 @@ import {
   rollupIncrementSet,
   rollupValues,
 } from "../rollup.js"
-import { aggregateQuery, iteratePageQuery, SQLITE_DIALECT } from "../sql-query.js"
-import type { AggregateRow, InsertResult, RecordFilter, StoreStats, UsageStore } from "../store.js"
+import {
+  aggregateQuery,
+  iteratePageQuery,
+  PRUNE_CLEANUP,
+  pruneCountQuery,
+  pruneCountResult,
+  prunePageQuery,
+  SQLITE_DIALECT,
+} from "../sql-query.js"
+import {
+  type AggregateRow,
+  type InsertResult,
+  type PruneFilter,
+  type PruneResult,
+  pruneResultOf,
+  type RecordFilter,
+  type StoreStats,
+  type UsageStore,
+} from "../store.js"
 import { storeError } from "../store-error.js"
 import { sqliteNativeBinding } from "./native-binding.js"
 import { migrate } from "./schema.js"
@@ -73,6 +90,8 @@ const DIRECT_ROLLUP_ROWS = 1000
 const PENDING_LEVELS = ROLLUP_LEVELS.slice(0, 1)
 
 const MAX_CACHED_STATEMENTS = 256
+/** Records a prune deletes per statement (all of them in one transaction). */
+const PRUNE_PAGE = 5000
 const [TS, NODE, ID] = (["ts", "node", "id"] as const).map((c) => RECORD_COLUMNS.indexOf(c))
 
 export class SqliteStore implements UsageStore {
@@ -333,6 +352,41 @@ export class SqliteStore implements UsageStore {
       yield rows.map(fromRawRecordRow)
       if (rows.length < limit) return
     }
+  }
+
+  /**
+   * Deletes the matching records page by page in ONE IMMEDIATE transaction and folds their sums, negated,
+   * into every rollup level together with whatever was pending; then drops emptied rollup rows and providers.
+   */
+  async prune(filter: PruneFilter, options: { dryRun?: boolean } = {}): Promise<PruneResult> {
+    return this.guard("prune", () => {
+      if (options.dryRun) {
+        const query = pruneCountQuery(filter, SQLITE_DIALECT)
+        return pruneCountResult(
+          this.statement(query.text).get(...query.params) as Parameters<typeof pruneCountResult>[0],
+        )
+      }
+      const run = this.db.transaction((): PruneResult => {
+        const deltas = new RollupDeltas(PENDING_LEVELS)
+        const removed: { ts: number; costNanos: number }[] = []
+        const query = prunePageQuery(filter, PRUNE_PAGE, SQLITE_DIALECT)
+        for (;;) {
+          const rows = this.statement(query.text).all(...query.params) as RecordRow[]
+          for (const row of rows) {
+            deltas.add(row, -1)
+            removed.push({ ts: row.ts, costNanos: row.cost_nanos })
+          }
+          if (rows.length < PRUNE_PAGE) break
+        }
+        if (removed.length > 0) {
+          this.foldInTransaction(deltas.rows(PENDING_LEVELS[0]))
+          for (const text of PRUNE_CLEANUP) this.statement(text).run()
+          this.addCount.run(-removed.length)
+        }
+        return pruneResultOf(removed)
+      })
+      return run.immediate()
+    })
   }
 
   async stats(): Promise<StoreStats> {
