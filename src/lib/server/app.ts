@@ -11,7 +11,7 @@ import { type ResetSchedules, resolveTimeZone } from "../periods.js"
 import { runPlan } from "../query/plan.js"
 import { type SummaryQuery, summaryPlan } from "../query/summary.js"
 import type { UsageStore } from "../store/store.js"
-import { checkToken, parseTokenOption, type TokenSource } from "./auth.js"
+import { checkToken, parseTokenOption, redactUrl, type TokenSource } from "./auth.js"
 import { type ConnectionLimits, httpServerOptions, resolveConnectionLimits } from "./connection-limits.js"
 import { registerDashboard } from "./dashboard.js"
 import { errorServerOptions, installErrorHandlers } from "./error-handler.js"
@@ -70,11 +70,6 @@ function packageVersion(): string {
 
 const tokenSource = (value: TokenSource | string | undefined, name: string): TokenSource | undefined =>
   typeof value === "string" ? parseTokenOption(value, name) : value
-
-/** Removes the `token` query parameter from logged URLs. */
-function redactUrl(url: string): string {
-  return url.replace(/([?&]token=)[^&]*/gi, "$1[redacted]")
-}
 
 export async function createApp(options: AppOptions): Promise<UsageHubApp> {
   const tz = resolveTimeZone(options.tz)

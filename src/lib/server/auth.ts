@@ -189,11 +189,55 @@ export function presentedToken(request: FastifyRequest, allowQuery: boolean): st
     const m = /^Bearer\s+(\S+)\s*$/i.exec(header)
     return m ? m[1] : ""
   }
-  if (allowQuery) {
-    const token = (request.query as Record<string, unknown> | undefined)?.token
-    if (typeof token === "string") return token
+  return allowQuery ? literalQueryToken(request.url) : undefined
+}
+
+/**
+ * The `token` query parameter, under that literal name only (`%74oken=` is not it: the log redaction and
+ * proxies' filters look for the literal name); its value is percent-decoded. Given twice, or with a value that
+ * does not decode, it is malformed ("").
+ */
+function literalQueryToken(url: string): string | undefined {
+  const q = url.indexOf("?")
+  if (q < 0) return undefined
+  let found: string | undefined
+  for (const part of url.slice(q + 1).split("&")) {
+    if (!part.startsWith("token=")) continue
+    if (found !== undefined) return ""
+    try {
+      found = decodeURIComponent(part.slice("token=".length).replace(/\+/g, " "))
+    } catch {
+      return ""
+    }
   }
-  return undefined
+  return found
+}
+
+/** Percent-decodes what decodes (a malformed escape is left as it is), so a name can be read whatever its spelling. */
+function looseDecode(text: string): string {
+  return text
+    .replace(/\+/g, " ")
+    .replace(/%([0-9a-f]{2})/gi, (_, hex: string) => String.fromCharCode(Number.parseInt(hex, 16)))
+}
+
+/**
+ * A URL fit for logs: the value of every query parameter whose name, decoded (up to three times, any case),
+ * contains `token` is replaced by `[redacted]`, so no spelling of the name carries a token into a log.
+ */
+export function redactUrl(url: string): string {
+  const q = url.indexOf("?")
+  if (q < 0) return url
+  const parts = url
+    .slice(q + 1)
+    .split("&")
+    .map((part) => {
+      const eq = part.indexOf("=")
+      const raw = eq < 0 ? part : part.slice(0, eq)
+      let name = raw
+      for (let i = 0; i < 3; i++) name = looseDecode(name)
+      return /token/i.test(name) ? `${raw}=[redacted]` : part
+    })
+  return `${url.slice(0, q + 1)}${parts.join("&")}`
 }
 
 /**

@@ -171,10 +171,65 @@ describe("service auth", () => {
       expect(wrong.status).to.equal(403)
     })
 
+    it("takes ?token= only under its literal name: an encoded name (?%74oken=) is not a token", async () => {
+      expect((await svc.get("/api/usage/stream?%74oken=reader-2")).status).to.equal(401)
+      expect((await svc.get("/api/usage/stream?TOKEN=reader-2")).status).to.equal(401)
+      expect((await svc.get("/api/usage/stream?token=reader-2&token=reader-1")).status).to.be.oneOf([401, 403])
+      // The value is decoded as usual.
+      const controller = new AbortController()
+      const res = await fetch(`${svc.url}/api/usage/stream?token=reader%2D2`, { signal: controller.signal })
+      expect(res.status).to.equal(200)
+      controller.abort()
+    })
+
     it("leaves the dashboard files, /healthz and /openapi.json public", async () => {
       for (const path of ["/", "/assets/app.js", "/assets/style.css", "/healthz", "/openapi.json"]) {
         expect((await svc.get(path)).status, path).to.equal(200)
       }
+    })
+  })
+
+  describe("request logs", () => {
+    const SECRET = "reader-secret-0123456789"
+    let svc: TestService
+    const lines: string[] = []
+
+    before(async () => {
+      svc = await startTestService({
+        readToken: SECRET,
+        logLevel: "info",
+        logStream: { write: (line: string) => void lines.push(line) },
+      })
+    })
+    after(async () => {
+      await svc.stop()
+    })
+
+    it("never hold a token sent in the query, however its name is spelled", async () => {
+      const queries = [
+        `token=${SECRET}`,
+        `%74oken=${SECRET}`,
+        `to%6Ben=${SECRET}`,
+        `%2574oken=${SECRET}`,
+        `TOKEN=${SECRET}`,
+        `access_token=${SECRET}`,
+        `provider=x&token=${SECRET}&token=${SECRET}`,
+        `token=${encodeURIComponent(SECRET).replace(/-/g, "%2D")}`,
+      ]
+      for (const query of queries) {
+        for (const path of ["/api/usage/stream", "/api/usage/summary"]) {
+          const controller = new AbortController()
+          const res = await fetch(`${svc.url}${path}?${query}`, { signal: controller.signal })
+          controller.abort()
+          expect(res.status, `${path}?${query}`).to.be.oneOf([200, 401, 403])
+        }
+      }
+      await new Promise((r) => setTimeout(r, 50))
+      const log = lines.join("")
+      expect(log).to.contain("/api/usage/stream?")
+      expect(log).to.contain("[redacted]")
+      expect(log).not.to.contain(SECRET)
+      expect(log).not.to.contain("0123456789")
     })
   })
 })
