@@ -201,7 +201,7 @@ export function openApiDocument(version = "0.1.0"): Json {
         get: {
           tags: ["read"],
           summary: "Daily trend of one provider",
-          description: `\`rangeDays\` calendar days in \`tz\` ending today, today included; days without usage are present with zeros. \`range=7d|30d\` or \`days=N\` (1..${MAX_TREND_DAYS}); default 7.`,
+          description: `\`rangeDays\` calendar days in \`tz\` ending today, today included; days without usage are present with zeros. \`range=7d|30d\` or \`days=N\` (1..${MAX_TREND_DAYS}); default 7. Percent-encode the provider; a provider named \`.\` or \`..\` cannot be reached in a path (clients resolve it away): ask \`GET /api/usage/trends?provider=..\`.`,
           security: [{ readToken: [] }, {}],
           parameters: [
             { name: "provider", in: "path", required: true, schema: { type: "string", minLength: 1, maxLength: 128 } },
@@ -215,6 +215,29 @@ export function openApiDocument(version = "0.1.0"): Json {
             queryParam("tz", "IANA time zone of the days."),
           ],
           responses: { "200": json(ref("TrendData"), "The trend."), ...readErrors },
+        },
+      },
+      "/api/usage/trends": {
+        get: {
+          tags: ["read"],
+          summary: "Daily trends of every provider",
+          description: `Every provider with usage in the range, each as the TrendData \`/api/usage/provider/{provider}/trends\` answers (same days, totals and averages), the costliest first, in one request whatever the number of providers. \`provider=\` narrows the answer to one provider (an empty array when it has no usage in the range): it works for any provider name, \`.\`, \`..\` and names with \`/\` included, which a browser or proxy may rewrite in a path. \`range=7d|30d\` or \`days=N\` (1..${MAX_TREND_DAYS}); default 7.`,
+          security: [{ readToken: [] }, {}],
+          parameters: [
+            queryParam("provider", "Only this provider."),
+            queryParam("range", "7d or 30d.", { enum: ["7d", "30d"] }),
+            queryParam("days", `Number of days, 1..${MAX_TREND_DAYS}.`, {
+              type: "integer",
+              minimum: 1,
+              maximum: MAX_TREND_DAYS,
+            }),
+            queryParam("node", "Only this node."),
+            queryParam("tz", "IANA time zone of the days."),
+          ],
+          responses: {
+            "200": json({ type: "array", items: ref("TrendData") }, "The trends, the costliest provider first."),
+            ...readErrors,
+          },
         },
       },
       "/api/usage/export": {

@@ -15,6 +15,7 @@ import { runPlan } from "../query/plan.js"
 import { type SummaryQuery, summaryPlan } from "../query/summary.js"
 import { trendsPlan } from "../query/trends.js"
 import type { UsageStore } from "../store/store.js"
+import { allTrendsPlan, parseAllTrendsQuery } from "./all-trends.js"
 import { presentedToken } from "./auth.js"
 import { STORE_FAILED_MESSAGE } from "./error-handler.js"
 import type { CommitTouched, GroupCommitter } from "./group-commit.js"
@@ -131,6 +132,10 @@ export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
     { config: { auth: "read" } },
     async (request) =>
       runPlan(trendsPlan(parseTrendsQuery(request.params.provider, request.query, defaults), ctx.clock()), ctx.store),
+  )
+
+  app.get("/api/usage/trends", { config: { auth: "read" } }, async (request) =>
+    runPlan(allTrendsPlan(parseAllTrendsQuery(request.query, defaults), ctx.clock()), ctx.store),
   )
 
   app.get("/api/usage/export", { config: { auth: "read" } }, async (request, reply) => {

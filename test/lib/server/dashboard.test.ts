@@ -89,6 +89,65 @@ describe("dashboard (headless Chromium)", function () {
     await page.close()
   })
 
+  it("draws every provider's trend from one request, a provider named .. included", async () => {
+    const now = Date.now()
+    const extra = Array.from({ length: 10 }, (_, i) =>
+      wireRecord({
+        provider: `p${i}`,
+        estimatedCost: 0.01 * (i + 1),
+        timestamp: new Date(now - 3_600_000).toISOString(),
+      }),
+    )
+    await svc.post([
+      wireRecord({ provider: "..", estimatedCost: 5, timestamp: new Date(now - 60_000).toISOString() }),
+      wireRecord({ provider: "anthropic", estimatedCost: 1, timestamp: new Date(now - 60_000).toISOString() }),
+      ...extra,
+    ])
+    const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } })
+    const trendRequests: string[] = []
+    page.on("request", (req) => {
+      if (/\/trends/.test(new URL(req.url()).pathname)) trendRequests.push(new URL(req.url()).pathname)
+    })
+    await page.goto(svc.url)
+    await page.fill("#token-input", "dash-token")
+    await page.click("#token-form button[type=submit]")
+    await page.waitForSelector("#trend svg rect")
+    const titles = await page.locator("#trend svg rect title").allTextContents()
+    expect(
+      titles.some((t) => / · \.\.: \$5\.00 /.test(t)),
+      titles.join("\n"),
+    ).to.equal(true)
+    const legend = await page.locator("#trend-legend span").allTextContents()
+    expect(legend[0]).to.equal(".. $5.00")
+    // 12 providers: the 7 costliest on their own, the other 5 summed.
+    expect(legend).to.have.length(8)
+    expect(legend[7]).to.match(/^5 others /)
+    expect(trendRequests).to.deep.equal(["/api/usage/trends"])
+    expect(await page.locator("#providers .card").count()).to.equal(12)
+    await page.close()
+  })
+
+  it("shows a failed panel's error in that panel and keeps the others", async () => {
+    await svc.post([wireRecord({ node: "build-09", estimatedCost: 1.25, timestamp: new Date().toISOString() })])
+    const page = await browser.newPage()
+    await page.route(/\/trends/, (route) =>
+      route.fulfill({
+        status: 500,
+        contentType: "application/json",
+        body: JSON.stringify({ error: { code: "STORE_ERROR", message: "the store failed (see the service log)" } }),
+      }),
+    )
+    await page.goto(svc.url)
+    await page.fill("#token-input", "dash-token")
+    await page.click("#token-form button[type=submit]")
+    await page.waitForSelector("#trend .panel-error")
+    expect(await page.locator("#trend .panel-error").textContent()).to.include("the store failed")
+    await page.waitForSelector("#nodes tr[data-node='build-09']")
+    expect(await page.locator("#total-cost").textContent()).to.equal("$1.25")
+    await page.waitForSelector("#live.pill-live")
+    await page.close()
+  })
+
   it("asks again when the token is refused", async () => {
     const page = await browser.newPage()
     await page.goto(svc.url)

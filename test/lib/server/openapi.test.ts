@@ -38,6 +38,7 @@ describe("OpenAPI document", () => {
       "/ingest/usage",
       "/api/usage/summary",
       "/api/usage/export",
+      "/api/usage/trends",
       "/api/usage/stream",
       "/healthz",
       "/metrics",

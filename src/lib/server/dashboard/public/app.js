@@ -1,11 +1,15 @@
 // usage-hub dashboard: reads /api/usage/* (with the read token when the service requires one), renders the
-// current periods, a breakdown, a 30-day trend (SVG) and the nodes, and updates live from the SSE stream.
+// current periods, a breakdown, a 30-day trend (SVG, every provider from one GET /api/usage/trends) and the
+// nodes, and updates live from the SSE stream. Each panel loads on its own: one failing request shows its
+// error in that panel and leaves the others as they are.
 // No framework and nothing external: every node is built with the DOM API (textContent, never innerHTML).
 
 const TOKEN_KEY = "usage-hub.readToken"
 const BY_KEY = "usage-hub.breakdownBy"
 const TREND_DAYS = 30
 const COLORS = ["#3a5bd9", "#1f9d55", "#c27c0e", "#b83280", "#2b8a9e", "#7c3aed", "#c53030", "#4a5568"]
+/** Providers drawn on their own in the chart; the rest are summed into one "others" series. */
+const TREND_SERIES = COLORS.length - 1
 const tz = Intl.DateTimeFormat().resolvedOptions().timeZone
 
 const state = {
@@ -45,13 +49,6 @@ const usd = (value) => {
 }
 const int = (value) => new Intl.NumberFormat("en-US").format(value)
 const day = (iso) => new Date(iso).toLocaleDateString(undefined, { month: "short", day: "numeric", timeZone: tz })
-
-function localDate(offsetDays) {
-  const d = new Date()
-  d.setDate(d.getDate() + offsetDays)
-  const p = (n) => String(n).padStart(2, "0")
-  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}`
-}
 
 // ---- API and auth ----
 
@@ -182,6 +179,39 @@ function emptyRow(span) {
   return h("tr", {}, h("td", { colspan: span, class: "empty" }, "Nothing yet."))
 }
 
+/** Shows a panel's own failure in it (the other panels keep what they show). */
+function panelError(what, error) {
+  return h("p", { class: "panel-error", role: "alert" }, `${what} could not be loaded: ${error.message}`)
+}
+
+function renderNodesError(error) {
+  $("nodes").tBodies[0].replaceChildren(
+    h("tr", {}, h("td", { colspan: 3, class: "panel-error" }, `Nodes could not be loaded: ${error.message}`)),
+  )
+}
+
+function renderTrendError(error) {
+  $("trend").replaceChildren(panelError("Trends", error))
+  $("trend-legend").replaceChildren()
+}
+
+/** The costliest providers as their own series, the others summed into one (a chart of 1,000 providers stays legible). */
+function chartSeries(trends) {
+  if (trends.length <= TREND_SERIES + 1) return trends
+  const top = trends.slice(0, TREND_SERIES)
+  const rest = trends.slice(TREND_SERIES)
+  const others = {
+    provider: `${rest.length} others`,
+    totalCost: rest.reduce((acc, t) => acc + t.totalCost, 0),
+    dataPoints: rest[0].dataPoints.map((p, i) => ({
+      date: p.date,
+      cost: rest.reduce((acc, t) => acc + t.dataPoints[i].cost, 0),
+      calls: rest.reduce((acc, t) => acc + t.dataPoints[i].calls, 0),
+    })),
+  }
+  return [...top, others]
+}
+
 function renderNodes(summary) {
   const groups = summary.breakdown?.groups ?? []
   const rows = groups.map((g) =>
@@ -196,7 +226,8 @@ function renderNodes(summary) {
   $("nodes").tBodies[0].replaceChildren(...(rows.length ? rows : [emptyRow(3)]))
 }
 
-function renderTrend(trends) {
+function renderTrend(all) {
+  const trends = chartSeries(all)
   const W = 900
   const H = 260
   const pad = { left: 56, right: 10, top: 12, bottom: 26 }
@@ -256,22 +287,21 @@ function niceCeil(v) {
 
 // ---- loading ----
 
+/**
+ * The nodes table and the trend chart, each from one request and each on its own: a failure shows in its
+ * panel only. Every provider's trend comes in one answer, the costliest first (the provider names are in
+ * the answer, never in the URL's path, so a provider called ".." cannot turn the URL into another one).
+ */
 async function loadSecondary() {
   state.secondaryAt = Date.now()
-  const [nodes, recent] = await Promise.all([
+  const [nodes, trends] = await Promise.allSettled([
     api(`/api/usage/summary?${query({ by: "node" })}`),
-    api(`/api/usage/summary?${query({ since: localDate(-(TREND_DAYS - 1)) })}`),
+    api(`/api/usage/trends?${query({ days: String(TREND_DAYS) })}`),
   ])
-  renderNodes(nodes)
-  const providers = Object.keys(recent.summaries).sort(
-    (a, b) => recent.summaries[b].totalCost - recent.summaries[a].totalCost,
-  )
-  const trends = await Promise.all(
-    providers.map((p) =>
-      api(`/api/usage/provider/${encodeURIComponent(p)}/trends?${query({ days: String(TREND_DAYS) })}`),
-    ),
-  )
-  renderTrend(trends)
+  if (nodes.status === "fulfilled") renderNodes(nodes.value)
+  else if (!(nodes.reason instanceof AuthError)) renderNodesError(nodes.reason)
+  if (trends.status === "fulfilled") renderTrend(trends.value)
+  else if (!(trends.reason instanceof AuthError)) renderTrendError(trends.reason)
 }
 
 /** Trends and nodes follow the live summaries, at most every 2 s. */
