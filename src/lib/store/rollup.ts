@@ -14,6 +14,7 @@
  * periods and unbounded totals to a handful of buckets. Buckets are UTC epoch ms of the bucket's start;
  * each level's boundaries are also boundaries of the finer ones.
  */
+import { utcInstant } from "../calendar.js"
 import { joinNanos, NANOS_PER_USD, splitNanos } from "../money.js"
 import type { GroupBy } from "../summary-types.js"
 import type { RecordRow } from "./record-row.js"
@@ -45,7 +46,8 @@ function fixedLevel(name: string, table: string, size: number): RollupLevel {
 
 function monthStart(ms: number, offset: number): number {
   const d = new Date(ms)
-  const start = Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + offset, 1)
+  // utcInstant, not Date.UTC: years 0-99 stay as written (Date.UTC reads them as 1900-1999).
+  const start = utcInstant(d.getUTCFullYear(), d.getUTCMonth() + offset, 1)
   // Beyond the Date range (±8.64e15 ms): no whole month there.
   return Number.isNaN(start) ? (offset > 0 ? Number.POSITIVE_INFINITY : Number.NEGATIVE_INFINITY) : start
 }

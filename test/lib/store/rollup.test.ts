@@ -63,3 +63,12 @@ describe("rollup range plans", () => {
     expect(planRange({ since: new Date(5), until: new Date(5) })).to.deep.equal([])
   })
 })
+
+describe("rollup levels", () => {
+  it("put the month bucket of an instant before year 100 in that year's month, not 1900 years later", () => {
+    const month = ROLLUP_LEVELS[ROLLUP_LEVELS.length - 1]
+    const march15 = Date.parse("0001-03-15T10:00:00Z")
+    expect(new Date(month.floor(march15)).toISOString()).to.equal("0001-03-01T00:00:00.000Z")
+    expect(new Date(month.ceil(march15)).toISOString()).to.equal("0001-04-01T00:00:00.000Z")
+  })
+})
