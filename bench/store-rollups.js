@@ -53,7 +53,7 @@ const ZONES = ["UTC", "Europe/Paris", "Asia/Kolkata"]
 const TAG = `${COUNT}_${DAYS}d`
 
 const SUMS =
-  "COUNT(*) AS calls, SUM(cost_nanos) AS cost_nanos, SUM(input_tokens) AS input_tokens, SUM(output_tokens) AS output_tokens, " +
+  "COUNT(*) AS calls, 0 AS cost_usd, SUM(cost_nanos) AS cost_nanos, SUM(input_tokens) AS input_tokens, SUM(output_tokens) AS output_tokens, " +
   "SUM(COALESCE(cache_read_tokens, 0)) AS cache_read_tokens, SUM(COALESCE(cache_write_tokens, 0)) AS cache_write_tokens, " +
   "SUM(COALESCE(reasoning_tokens, 0)) AS reasoning_tokens, SUM(COALESCE(unpriced, 0)) AS unpriced_calls"
 

@@ -230,8 +230,14 @@ export class PostgresStore implements UsageStore {
           .filter(Boolean)
           .join(" "),
       })
-      // An idle connection dropped by the server: the next query reports it; do not crash the process.
+      // A connection dropped by the server (failover, restart, pg_terminate_backend): the query in flight or the
+      // next one reports it; the process must not crash. The pool listens on idle clients ("error"); every client
+      // also gets a listener of its own for life, since pg emits on a client in states where neither the pool
+      // nor the caller listens (checked out between queries, being removed after an error).
       pool.on("error", () => {})
+      pool.on("connect", (client) => {
+        client.on("error", () => {})
+      })
       const client = await pool.connect()
       try {
         await migrate(client, label, options.schema)

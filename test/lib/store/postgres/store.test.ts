@@ -187,11 +187,62 @@ describe("PostgreSQL store", function () {
           await client.query(`UPDATE "${schema}".${table} SET input_tokens = 9223372036854775000`)
         expect(await store.insert([big("usage_3", "a")])).to.deep.equal({ accepted: 1, duplicates: 0 })
         const rows = await store.aggregate({}, "node")
-        expect(rows.map((r) => r.inputTokens)).to.deep.equal([9223372036854775807, 9223372036854775000])
+        expect(rows.map((r) => r.inputTokens)).to.deep.equal([2 ** 63, 9_223_372_036_854_775_000])
         const [total] = await store.aggregate({}, "provider")
-        expect(total.inputTokens).to.equal(2 * 9223372036854775807)
+        expect(total.inputTokens).to.equal(2 ** 64)
       } finally {
         await client.end()
+        await store.close()
+      }
+    })
+
+    it("survives its backends being terminated mid-transaction (failover): failed inserts reject, then it reconnects", async () => {
+      const schema = newSchema()
+      const app = `uh_failover_${process.pid}`
+      const store = await PostgresStore.open(`${URL}${URL.includes("?") ? "&" : "?"}application_name=${app}`, {
+        schema,
+        poolSize: 4,
+      })
+      const admin = new pg.Client({ connectionString: URL })
+      await admin.connect()
+      const acknowledged: string[] = []
+      let failures = 0
+      try {
+        const start = Date.parse("2026-11-20T00:00:00Z")
+        let stop = false
+        const writers = Array.from({ length: 4 }, async (_, w) => {
+          for (let i = 0; !stop; i++) {
+            const id = `usage_w${w}_${i}`
+            try {
+              await store.insert([record({ id, timestamp: new Date(start + i * 1000) })])
+              acknowledged.push(id)
+            } catch (error) {
+              expect((error as UsageHubError).code).to.equal("STORE_ERROR")
+              failures += 1
+            }
+          }
+        })
+        for (let round = 0; round < 5; round++) {
+          await new Promise((resolve) => setTimeout(resolve, 60))
+          await admin.query(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1 AND pid <> pg_backend_pid()",
+            [app],
+          )
+        }
+        await new Promise((resolve) => setTimeout(resolve, 100))
+        stop = true
+        await Promise.all(writers)
+        expect(failures, "some inserts met a terminated backend").to.be.above(0)
+        // Reconnected by itself: a new insert works, and every acknowledged record is there, once.
+        expect(await store.insert([record({ id: "usage_after", timestamp: new Date(start) })])).to.deep.equal({
+          accepted: 1,
+          duplicates: 0,
+        })
+        const ids = (await collect(store)).records.map((r) => r.id)
+        expect(ids).to.include.members(acknowledged)
+        expect((await store.stats()).records).to.equal(ids.length)
+      } finally {
+        await admin.end()
         await store.close()
       }
     })
