@@ -1,0 +1,73 @@
+/**
+ * Chaos probe, issue 12 item 4: many dashboards during ingestion. Measures ingestion of 10-record batches
+ * (8 clients, 200 providers) for 5 s with no stream open, then with 200 SSE streams of distinct queries open
+ * (100 filtered to one provider each, 100 unfiltered in different zones and breakdowns, which every commit
+ * changes). Bounded: 200 streams, about 15 s. Prints one line: ingest with the streams as a share of ingest
+ * without (target >= 0.8), and the summary events the streams received.
+ *   node chaos/sse-streams.js
+ */
+import { ingestFor, records, startChaosService } from "./common.js"
+
+const STREAMS = 200
+const PROVIDERS = Array.from({ length: 200 }, (_, i) => `provider-${i}`)
+const ZONES = [
+  "UTC",
+  ...Array.from({ length: 12 }, (_, i) => `Etc/GMT+${i + 1}`),
+  ...Array.from({ length: 12 }, (_, i) => `Etc/GMT-${i + 1}`),
+]
+const BYS = [undefined, "model", "node", "taskType", "provider"]
+
+/** The i-th stream's distinct query string. */
+function streamQuery(i) {
+  if (i % 2 === 0) return `provider=${PROVIDERS[i / 2]}`
+  const k = (i - 1) / 2
+  const by = BYS[k % BYS.length]
+  return `tz=${encodeURIComponent(ZONES[Math.floor(k / BYS.length) % ZONES.length])}${by ? `&by=${by}` : ""}`
+}
+
+const service = await startChaosService()
+const controllers = []
+try {
+  const load = await fetch(`${service.url}/ingest/usage`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(records(20_000, { providers: PROVIDERS })),
+  })
+  if (load.status !== 200) throw new Error(`load: HTTP ${load.status}`)
+  await load.arrayBuffer()
+  const none = await ingestFor(service.url, { durationMs: 5000, providers: PROVIDERS })
+
+  let events = 0
+  const opened = []
+  for (let i = 0; i < STREAMS; i++) {
+    const controller = new AbortController()
+    controllers.push(controller)
+    opened.push(
+      fetch(`${service.url}/api/usage/stream?${streamQuery(i)}`, { signal: controller.signal }).then(async (res) => {
+        if (res.status !== 200) throw new Error(`stream ${streamQuery(i)}: HTTP ${res.status}`)
+        ;(async () => {
+          const decoder = new TextDecoder()
+          try {
+            for await (const chunk of res.body) events += decoder.decode(chunk).split("event: summary").length - 1
+          } catch {
+            // aborted at the end
+          }
+        })()
+      }),
+    )
+  }
+  await Promise.all(opened)
+  const distinct = new Set(Array.from({ length: STREAMS }, (_, i) => streamQuery(i))).size
+  await new Promise((r) => setTimeout(r, 500))
+  const before = events
+  const withStreams = await ingestFor(service.url, { durationMs: 5000, providers: PROVIDERS })
+  const during = events - before
+  const ratio = withStreams.perSecond / none.perSecond
+  console.log(
+    `sse-streams: ingest with ${STREAMS} open streams (${distinct} distinct queries) ran at ${ratio.toFixed(2)} of ingest with none (${withStreams.perSecond.toFixed(0)} vs ${none.perSecond.toFixed(0)} batches/s, ${none.errors + withStreams.errors} errors); the streams got ${during} summary events in those 5 s`,
+  )
+  if (none.errors + withStreams.errors > 0) process.exitCode = 1
+} finally {
+  for (const c of controllers) c.abort()
+  await service.stop()
+}
