@@ -143,8 +143,8 @@ export async function createApp(options: AppOptions): Promise<UsageHubApp> {
     if (closing) return done(new UsageHubError("UNREACHABLE", "the service is shutting down; retry shortly"))
     const config = request.routeOptions.config
     try {
-      if (config.auth === "ingest") checkToken(ingestTokens, request, "ingest")
-      else if (config.auth === "read") checkToken(readTokens, request, "read", config.queryToken === true)
+      if (config.auth === "ingest") checkToken(ingestTokens, request, "ingest", false, readTokens)
+      else if (config.auth === "read") checkToken(readTokens, request, "read", config.queryToken === true, ingestTokens)
     } catch (error) {
       return done(error as Error)
     }

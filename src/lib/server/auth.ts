@@ -182,10 +182,14 @@ export function tokenMatches(source: TokenSource, presented: string): boolean {
   return ok
 }
 
-/** The Bearer token of a request; the `token` query parameter only where `allowQuery` (SSE: EventSource sends no headers). */
+/**
+ * The token a request presents: the `Authorization: Bearer` header's, else (only where `allowQuery`: SSE, since
+ * EventSource sends no headers) the `token` query parameter. `undefined` when none is presented (no header, or
+ * another scheme such as Basic); "" when a Bearer header or the query parameter is malformed.
+ */
 export function presentedToken(request: FastifyRequest, allowQuery: boolean): string | undefined {
   const header = request.headers.authorization
-  if (typeof header === "string") {
+  if (typeof header === "string" && /^Bearer(\s|$)/i.test(header)) {
     const m = /^Bearer\s+(\S+)\s*$/i.exec(header)
     return m ? m[1] : ""
   }
@@ -240,20 +244,50 @@ export function redactUrl(url: string): string {
   return `${url.slice(0, q + 1)}${parts.join("&")}`
 }
 
+const REALM = 'Bearer realm="usage-hub"'
+
+/** A refused request, with the `WWW-Authenticate` challenge its answer carries (RFC 6750, section 3). */
+export class TokenRefused extends UsageHubError {
+  constructor(
+    code: "UNAUTHORIZED" | "FORBIDDEN",
+    message: string,
+    readonly challenge: string,
+  ) {
+    super(code, message)
+  }
+}
+
+/** The `WWW-Authenticate` value of an error's answer, if it has one. */
+export function authChallenge(error: UsageHubError): string | undefined {
+  if (error instanceof TokenRefused) return error.challenge
+  return error.code === "UNAUTHORIZED" ? REALM : undefined
+}
+
 /**
- * Checks a request against a token source: nothing configured lets everything through; no token is 401
- * (UNAUTHORIZED), a wrong one 403 (FORBIDDEN).
+ * Checks a request against a token source (nothing configured lets everything through), RFC 6750's way: no
+ * token is 401 (a challenge without an error code), an unknown or malformed token 401 `invalid_token`, and a
+ * valid token of the other kind (`other`: a read token on ingest, an ingest token on reads) 403
+ * `insufficient_scope`.
  */
 export function checkToken(
   source: TokenSource | undefined,
   request: FastifyRequest,
   what: "ingest" | "read",
   allowQuery = false,
+  other?: TokenSource,
 ): void {
   if (!source) return
   const presented = presentedToken(request, allowQuery)
-  if (presented === undefined || presented === "") {
-    throw new UsageHubError("UNAUTHORIZED", `missing ${what} token: send "Authorization: Bearer <token>"`)
+  if (presented === undefined) {
+    throw new TokenRefused("UNAUTHORIZED", `missing ${what} token: send "Authorization: Bearer <token>"`, REALM)
   }
-  if (!tokenMatches(source, presented)) throw new UsageHubError("FORBIDDEN", `the ${what} token is not valid`)
+  if (presented !== "" && tokenMatches(source, presented)) return
+  if (presented !== "" && other && tokenMatches(other, presented)) {
+    throw new TokenRefused(
+      "FORBIDDEN",
+      `this token does not grant ${what === "ingest" ? "ingestion" : "reads"}: send the ${what} token`,
+      `${REALM}, error="insufficient_scope"`,
+    )
+  }
+  throw new TokenRefused("UNAUTHORIZED", `the ${what} token is not valid`, `${REALM}, error="invalid_token"`)
 }

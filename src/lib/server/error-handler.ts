@@ -9,6 +9,7 @@ import { STATUS_CODES as HTTP_REASONS } from "node:http"
 import type { Socket } from "node:net"
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from "fastify"
 import { type ErrorCode, isUsageHubError, UsageHubError } from "../errors.js"
+import { authChallenge } from "./auth.js"
 
 /** Longest path parameter the router takes (a provider name is 1 to 128 characters). */
 export const MAX_PARAM_LENGTH = 128
@@ -86,7 +87,8 @@ function sendError(error: unknown, request: FastifyRequest, reply: FastifyReply)
   const extra = clientError.details?.rejected
     ? { accepted: 0, duplicates: 0, rejected: clientError.details.rejected }
     : {}
-  if (clientError.code === "UNAUTHORIZED") reply.header("www-authenticate", 'Bearer realm="usage-hub"')
+  const challenge = authChallenge(clientError)
+  if (challenge) reply.header("www-authenticate", challenge)
   reply
     .status(clientError.status)
     .type("application/json; charset=utf-8")

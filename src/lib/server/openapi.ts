@@ -63,8 +63,10 @@ const filterParams = [
 
 const readErrors = {
   "400": errorResponse("A bad query parameter (code INVALID_QUERY)."),
-  "401": errorResponse("A read token is configured and none was sent (code UNAUTHORIZED)."),
-  "403": errorResponse("The token sent is not a read token (code FORBIDDEN)."),
+  "401": errorResponse(
+    'A read token is configured and none was sent, or an unknown or malformed one (code UNAUTHORIZED; `WWW-Authenticate` says `error="invalid_token"` for the latter).',
+  ),
+  "403": errorResponse("The token sent is an ingest token, not a read token (code FORBIDDEN)."),
 }
 
 const summaryEntry: Json = {
@@ -113,7 +115,7 @@ const DESCRIPTION = `The central ingestion service of usage-hub (\`usage serve\`
   ", ",
 )}. No stack trace is ever sent, and a 5xx says only its code and "see the service log": the detail (driver messages, database paths) is logged by the service.
 
-**Auth.** \`--ingest-token\` (env \`USAGE_INGEST_TOKEN\`) guards \`POST /ingest/*\`; \`--read-token\` (env \`USAGE_READ_TOKEN\`) guards \`/api/*\` and \`/metrics\`. Send \`Authorization: Bearer <token>\`. A missing token is 401 (with \`WWW-Authenticate: Bearer\`), a wrong one 403. Each option takes several tokens (comma-separated, or a file re-read when it changes) so tokens rotate without downtime. Tokens are compared in constant time over SHA-256 digests. \`/\` (the dashboard's static files), \`/healthz\` and \`/openapi.json\` are public: the dashboard asks for the read token and sends it with every data request. Because a browser's EventSource cannot send headers, \`GET /api/usage/stream\` also accepts the read token as the \`token\` query parameter (on that endpoint only; it is redacted from logs). An unconfigured token leaves its endpoints open.
+**Auth.** \`--ingest-token\` (env \`USAGE_INGEST_TOKEN\`) guards \`POST /ingest/*\`; \`--read-token\` (env \`USAGE_READ_TOKEN\`) guards \`/api/*\` and \`/metrics\`. Send \`Authorization: Bearer <token>\`. As RFC 6750 has it: no token is 401 with \`WWW-Authenticate: Bearer realm="usage-hub"\`; an unknown or malformed token is 401 with \`WWW-Authenticate: Bearer realm="usage-hub", error="invalid_token"\`; a valid token of the other kind (a read token on ingest, an ingest token on reads) is 403 with \`error="insufficient_scope"\`. Each option takes several tokens (comma-separated, or a file re-read when it changes and on SIGHUP) so tokens rotate without downtime. Tokens are compared in constant time over SHA-256 digests. \`/\` (the dashboard's static files), \`/healthz\` and \`/openapi.json\` are public: the dashboard asks for the read token and sends it with every data request. Because a browser's EventSource cannot send headers, \`GET /api/usage/stream\` also accepts the read token as the \`token\` query parameter (on that endpoint only, and under that literal name only: \`%74oken\` is not it); the value of every query parameter whose decoded name holds \`token\` is redacted from logs. An unconfigured token leaves its endpoints open.
 
 **Durability.** A 2xx from \`POST /ingest/usage\` is sent only after the store committed the records (see docs/operations.md for what the SQLite store's synchronous mode promises).
 
@@ -176,8 +178,10 @@ export function openApiDocument(version = "0.1.0"): Json {
               ref("IngestError"),
               "Unparseable body (UNPARSEABLE_BODY), bad X-Usage-Node (BAD_USAGE), or no valid record (INVALID_RECORD, with `rejected`).",
             ),
-            "401": errorResponse("An ingest token is configured and none was sent."),
-            "403": errorResponse("The token sent is not an ingest token."),
+            "401": errorResponse(
+              'An ingest token is configured and none was sent, or an unknown or malformed one (code UNAUTHORIZED; `WWW-Authenticate` says `error="invalid_token"` for the latter).',
+            ),
+            "403": errorResponse("The token sent is a read token, not an ingest token (code FORBIDDEN)."),
             "413": errorResponse("Over the size or record limit (PAYLOAD_TOO_LARGE): split the batch."),
             "415": errorResponse("Unsupported Content-Type or Content-Encoding."),
           },

@@ -135,7 +135,7 @@ describe("service auth", () => {
       await svc.stop()
     })
 
-    it("guards /api/* and /metrics with the read token: 401 without, 403 with a wrong one", async () => {
+    it("guards /api/* and /metrics with the read token: 401 without or with an unknown one, 403 with the ingest token", async () => {
       for (const path of [
         "/api/usage/summary",
         "/api/usage/provider/anthropic/trends",
@@ -146,17 +146,36 @@ describe("service auth", () => {
         const none = await svc.get(path)
         expect(none.status, path).to.equal(401)
         expect(none.json.error.code).to.equal("UNAUTHORIZED")
-        expect(none.headers.get("www-authenticate")).to.match(/^Bearer/)
-        const wrong = await svc.get(path, ingest)
-        expect(wrong.status, path).to.equal(403)
-        expect(wrong.json.error.code).to.equal("FORBIDDEN")
+        expect(none.headers.get("www-authenticate")).to.equal('Bearer realm="usage-hub"')
+        const unknown = await svc.get(path, { authorization: "Bearer no-such-token" })
+        expect(unknown.status, path).to.equal(401)
+        expect(unknown.json.error.code).to.equal("UNAUTHORIZED")
+        expect(unknown.headers.get("www-authenticate")).to.equal('Bearer realm="usage-hub", error="invalid_token"')
+        const other = await svc.get(path, ingest)
+        expect(other.status, path).to.equal(403)
+        expect(other.json.error.code).to.equal("FORBIDDEN")
+        expect(other.headers.get("www-authenticate")).to.equal('Bearer realm="usage-hub", error="insufficient_scope"')
       }
       expect((await svc.get("/api/usage/summary", read)).status).to.equal(200)
       expect((await svc.get("/metrics", { authorization: "Bearer reader-1" })).status).to.equal(200)
     })
 
-    it("does not let a read token ingest", async () => {
+    it("answers a malformed Bearer header 401 invalid_token, and another scheme 401 without an error code", async () => {
+      for (const authorization of ["Bearer", "Bearer reader-2 extra", "Bearer  "]) {
+        const res = await svc.get("/api/usage/summary", { authorization })
+        expect(res.status, authorization).to.equal(401)
+        expect(res.headers.get("www-authenticate"), authorization).to.equal(
+          'Bearer realm="usage-hub", error="invalid_token"',
+        )
+      }
+      const basic = await svc.get("/api/usage/summary", { authorization: "Basic cmVhZGVyLTI6" })
+      expect(basic.status).to.equal(401)
+      expect(basic.headers.get("www-authenticate")).to.equal('Bearer realm="usage-hub"')
+    })
+
+    it("does not let a read token ingest (403), and refuses an unknown token 401", async () => {
       expect((await svc.post([wireRecord()], read)).status).to.equal(403)
+      expect((await svc.post([wireRecord()], { authorization: "Bearer writer-2" })).status).to.equal(401)
       expect((await svc.post([wireRecord()], ingest)).status).to.equal(200)
     })
 
@@ -168,13 +187,14 @@ describe("service auth", () => {
       expect(res.headers.get("content-type")).to.match(/^text\/event-stream/)
       controller.abort()
       const wrong = await svc.get("/api/usage/stream?token=nope")
-      expect(wrong.status).to.equal(403)
+      expect(wrong.status).to.equal(401)
+      expect(wrong.headers.get("www-authenticate")).to.equal('Bearer realm="usage-hub", error="invalid_token"')
     })
 
     it("takes ?token= only under its literal name: an encoded name (?%74oken=) is not a token", async () => {
       expect((await svc.get("/api/usage/stream?%74oken=reader-2")).status).to.equal(401)
       expect((await svc.get("/api/usage/stream?TOKEN=reader-2")).status).to.equal(401)
-      expect((await svc.get("/api/usage/stream?token=reader-2&token=reader-1")).status).to.be.oneOf([401, 403])
+      expect((await svc.get("/api/usage/stream?token=reader-2&token=reader-1")).status).to.equal(401)
       // The value is decoded as usual.
       const controller = new AbortController()
       const res = await fetch(`${svc.url}/api/usage/stream?token=reader%2D2`, { signal: controller.signal })

@@ -174,13 +174,13 @@ describe("bad input to the service", () => {
     await expectUnchanged()
   })
 
-  it("answers 401 without a token and 403 with a wrong one", async () => {
+  it("answers 401 without a token and with a wrong one", async () => {
     const body = JSON.stringify([wireRecord()])
     const missing = await send(svc, body)
     expectError(missing, 401, "UNAUTHORIZED")
     expectError(await send(svc, body, { authorization: "Basic abc" }), 401, "UNAUTHORIZED")
-    expectError(await send(svc, body, { authorization: "Bearer ingest-secreT" }), 403, "FORBIDDEN")
-    expectError(await send(svc, body, { authorization: "Bearer ingest-secret-and-more" }), 403, "FORBIDDEN")
+    expectError(await send(svc, body, { authorization: "Bearer ingest-secreT" }), 401, "UNAUTHORIZED")
+    expectError(await send(svc, body, { authorization: "Bearer ingest-secret-and-more" }), 401, "UNAUTHORIZED")
     await expectUnchanged()
   })
 

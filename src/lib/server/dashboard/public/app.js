@@ -59,7 +59,8 @@ async function api(path) {
   if (state.token) headers.authorization = `Bearer ${state.token}`
   const res = await fetch(path, { headers })
   if (res.status === 401 || res.status === 403) {
-    askToken(res.status === 403 ? "That token was refused." : "")
+    // 401 with a token sent: the token is unknown (RFC 6750 invalid_token); 403: a token of the other kind.
+    askToken(state.token || res.status === 403 ? "That token was refused." : "")
     throw new AuthError(`HTTP ${res.status}`)
   }
   if (!res.ok) {
