@@ -159,6 +159,8 @@ export async function createApp(options: AppOptions): Promise<UsageHubApp> {
     // An answer given before the body arrived (401/403 from auth, 413 from a Content-Length over the limit)
     // closes the connection rather than waiting on a client that may dribble the body it promised.
     if (closing || !request.raw.complete) reply.header("connection", "close")
+    // Browsers take every answer as the type it declares (no sniffing JSON or CSV into HTML or script).
+    reply.header("x-content-type-options", "nosniff")
     done()
   })
   app.addHook("preClose", async () => {

@@ -118,7 +118,7 @@ export const errorServerOptions: Pick<
     if (socket.writable) {
       const body = JSON.stringify(clientError.toJSON())
       socket.write(
-        `HTTP/1.1 ${clientError.status} ${HTTP_REASONS[clientError.status]}\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+        `HTTP/1.1 ${clientError.status} ${HTTP_REASONS[clientError.status]}\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\nX-Content-Type-Options: nosniff\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
       )
     }
     socket.destroy(error)

@@ -126,6 +126,7 @@ export class SseHub<Q, C = unknown> {
       "cache-control": "no-cache, no-transform",
       connection: "keep-alive",
       "x-accel-buffering": "no",
+      "x-content-type-options": "nosniff",
     })
     if (response.req?.method === "HEAD") {
       response.end()
