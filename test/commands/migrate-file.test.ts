@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { expect } from "chai"
+import { fromNanos } from "../../src/lib/money.js"
 import { tempDir } from "../helpers/tmp.js"
 import { FIXTURES, freshPostgres, lines, runCli, startService } from "./helpers.js"
 
@@ -172,6 +173,34 @@ describe("usage migrate-file", () => {
     expect(JSON.parse(second.stdout).totals.accepted).to.equal(12)
     const { stdout } = await runCli(["summary", "--db", db, "--since", "2026-01-01", "--json"])
     expect(JSON.parse(stdout).nodes).to.deep.equal(["desktop", "laptop"])
+  })
+
+  it("imports every record of a legacy history with calls of $30,000 and 2e9 tokens, with exact totals (SQLite, PostgreSQL)", async function () {
+    this.timeout(60_000)
+    const doc = JSON.parse(readFileSync(fixture("expensive.json"), "utf8")) as {
+      records: Array<{ provider: string; inputTokens: number; estimatedCost: number }>
+    }
+    const exactNanos = doc.records.reduce((n, r) => n + BigInt(Math.round(r.estimatedCost * 1e9)), 0n)
+    const pg = await freshPostgres()
+    if (!pg) console.log("    (PostgreSQL not reachable: checking SQLite only)")
+    const targets = [join(tempDir(), "usage.db"), ...(pg ? [pg.url] : [])]
+    try {
+      for (const db of targets) {
+        const run = await runCli(["migrate-file", fixture("expensive.json"), "--db", db, "--node", "gpu-01", "--json"])
+        expect(run.code, run.stderr).to.equal(0)
+        expect(JSON.parse(run.stdout).totals).to.include({ records: 8, accepted: 8, rejected: 0 })
+        const { stdout } = await runCli(["summary", "--db", db, "--since", "2026-11-01", "--json"])
+        const summary = JSON.parse(stdout)
+        // $15,151,000.136651788: past 2^53 nano-dollars; the JSON carries the nearest double of the exact sum.
+        expect(summary.totalCost).to.equal(fromNanos(exactNanos))
+        expect(summary.summaries.anthropic.totalInputTokens).to.equal(
+          doc.records.filter((r) => r.provider === "anthropic").reduce((n, r) => n + r.inputTokens, 0),
+        )
+        expect(summary.summaries.anthropic.callCount).to.equal(5)
+      }
+    } finally {
+      await pg?.drop()
+    }
   })
 
   it("writes nothing with --dry-run, and counts what is already there", async () => {
