@@ -8,8 +8,10 @@ export default class Push extends UsageCommand {
   static override description =
     "Sends each record through the same spool and delivery code as the plugin's http backend: records are " +
     "spooled on disk first, so what the service does not take now goes with the next push (the service counts " +
-    "each record once, so pushing a file twice is harmless). Records without a node get --node. When the " +
-    "service stays unreachable, exits 1 saying how many records were delivered."
+    "each record once, so pushing a file twice is harmless). Spools left by dead processes in the spool " +
+    "directory go along, including those of a killed process whose lock goes stale within --wait; with " +
+    "--spool-dir and no files, push only drains that directory (it does not read stdin). Records without a " +
+    "node get --node. When the service stays unreachable, exits 1 saying how many records were delivered."
   static override strict = false
   static override args = {
     file: Args.string({
@@ -36,6 +38,11 @@ export default class Push extends UsageCommand {
       command: "cat records.ndjson | <%= config.bin %> <%= command.id %> --node build-07",
     },
     {
+      description: "Deliver what a node's dead processes left in its spool directory (e.g. from cron)",
+      command:
+        "<%= config.bin %> <%= command.id %> --spool-dir ~/.local/state/usage-hub --endpoint http://master-node:3001",
+    },
+    {
       description: "Files of another machine, with its node name and a token",
       command: '<%= config.bin %> <%= command.id %> build-07.json --node build-07 --token "$USAGE_TOKEN"',
     },
@@ -53,11 +60,13 @@ export default class Push extends UsageCommand {
       description: "Config file (env USAGE_CONFIG; default $XDG_CONFIG_HOME/usage-hub/config.json).",
     }),
     "spool-dir": Flags.string({
-      description: "Spool directory (default usage.http.spoolDir, else $XDG_STATE_HOME/usage-hub).",
+      description:
+        "Spool directory (default usage.http.spoolDir, else $XDG_STATE_HOME/usage-hub). Without files: only drain it.",
     }),
     "batch-size": Flags.integer({ description: "Records per request.", default: 5000, min: 1, max: 50_000 }),
     wait: Flags.integer({
-      description: "Seconds to keep retrying while the service makes no progress, before giving up.",
+      description:
+        "Seconds to keep retrying while the service makes no progress, before giving up; a spool still locked by a killed process is waited for if its lock goes stale within them.",
       default: 10,
       min: 0,
     }),
@@ -66,9 +75,13 @@ export default class Push extends UsageCommand {
   async run(): Promise<PushResult> {
     const { argv, flags } = await this.parse(Push)
     let sources = argv as string[]
-    if (sources.length === 0) {
+    // No files: with --spool-dir, only drain that directory (stdin is not read: safe from cron); else a piped
+    // stdin is read as -.
+    if (sources.length === 0 && !flags["spool-dir"]) {
       if (process.stdin.isTTY)
-        this.badUsage("nothing to push: give legacy JSON or NDJSON files, or - to read NDJSON from stdin")
+        this.badUsage(
+          "nothing to push: give legacy JSON or NDJSON files, - to read NDJSON from stdin, or --spool-dir DIR to drain a spool directory",
+        )
       sources = ["-"]
     }
     const progress = createProgress({ label: "push", enabled: Boolean(process.stderr.isTTY) && !this.jsonEnabled() })

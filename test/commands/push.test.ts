@@ -9,6 +9,7 @@ import { openStoreAt } from "../../src/lib/source/open-store.js"
 import type { UsageStore } from "../../src/lib/store/store.js"
 import { LEGACY_FIXTURES } from "../helpers/fixtures.js"
 import { tempDir } from "../helpers/tmp.js"
+import { killedNodeProcess } from "../lib/adapters/http-test-helpers.js"
 
 const ROOT = join(import.meta.dirname, "..", "..")
 const BIN = join(ROOT, "bin", "run.js")
@@ -26,6 +27,8 @@ interface UsageOptions {
   input?: string
   /** stdin is /dev/null instead of a pipe. */
   devNull?: boolean
+  /** stdin is a pipe that is never closed (reading it would hang). */
+  openStdin?: boolean
   state: string
   /** Killed after this long (a hang fails the test instead of stalling it); code is then null. Default 20 s. */
   timeoutMs?: number
@@ -49,9 +52,9 @@ function usage(args: string[], options: UsageOptions): Promise<Run> {
     if (devNull !== undefined) closeSync(devNull)
     let stdout = ""
     let stderr = ""
-    child.stdout.on("data", (d) => (stdout += d))
-    child.stderr.on("data", (d) => (stderr += d))
-    child.stdin?.end(options.input ?? "")
+    child.stdout!.on("data", (d) => (stdout += d))
+    child.stderr!.on("data", (d) => (stderr += d))
+    if (!options.openStdin) child.stdin?.end(options.input ?? "")
     const timer = setTimeout(() => {
       stderr += `\n(killed: still running after ${options.timeoutMs ?? 20_000} ms)`
       child.kill("SIGKILL")
@@ -201,6 +204,57 @@ describe("usage push (built CLI)", function () {
       expect(run.code, run.stderr).to.equal(0)
       expect(lines(run.stdout)).to.have.length(1)
       expect(run.stdout).to.match(/^Nothing to push: stdin held no records/)
+    })
+  })
+
+  describe("spools left by killed processes", () => {
+    // The killed node process locks its spool with a 2 s staleness; push is told the directory's staleness.
+    const env = { USAGE_SPOOL_STALE_MS: "2000" }
+
+    it("--spool-dir without files drains the directory, without reading stdin, and says what came from taken-over spools", async () => {
+      const spoolDir = join(state, "node-spool")
+      await killedNodeProcess(spoolDir, 12)
+      const run = await usage(["push", "--spool-dir", spoolDir, "--endpoint", server.url, "--token", "in-token"], {
+        state,
+        env,
+        openStdin: true,
+        timeoutMs: 15_000,
+      })
+      expect(run.code, run.stderr).to.equal(0)
+      expect(lines(run.stdout)[0]).to.equal(`Drained ${spoolDir} to ${server.url}: 12 records from taken-over spools`)
+      expect(run.stdout).to.match(/accepted:\s+12\n/)
+      expect(
+        (await storedRecords(store)).map((r) => r.id).filter((id) => id.startsWith("usage_killed_")),
+      ).to.have.length(12)
+      expect(readdirSync(spoolDir).filter((n) => n.startsWith("spool."))).to.deep.equal([])
+    })
+
+    it("--spool-dir without files says so in one line when there is nothing to drain", async () => {
+      const spoolDir = join(state, "empty-spool")
+      const run = await usage(["push", "--spool-dir", spoolDir, "--endpoint", server.url, "--token", "in-token"], {
+        state,
+        openStdin: true,
+        timeoutMs: 15_000,
+      })
+      expect(run.code, run.stderr).to.equal(0)
+      expect(lines(run.stdout)).to.deep.equal([
+        `Nothing to push: no spool left by a finished process in ${spoolDir}; nothing was sent to ${server.url}`,
+      ])
+    })
+
+    it("a push of files also delivers a killed process's spool, counted in its summary line", async () => {
+      await killedNodeProcess(join(state, "usage-hub"), 5)
+      const run = await usage(["push", "-", "--endpoint", server.url, "--token", "in-token"], {
+        state,
+        env,
+        input: `${ndjsonRecord(1)}\n`,
+        timeoutMs: 15_000,
+      })
+      expect(run.code, run.stderr).to.equal(0)
+      expect(lines(run.stdout)[0]).to.match(
+        /^Pushed 1 records to .*: stdin \(ndjson, 1\), and 5 records from taken-over spools$/,
+      )
+      expect(run.stdout).to.match(/accepted:\s+6\n/)
     })
   })
 

@@ -223,6 +223,8 @@ export class HttpIngestAdapter implements StorageAdapter {
   private holding = false
   /** Consecutive held attempts: the next one waits backoff(holds) (growing, capped at maxRetryDelayMs). */
   private holds = 0
+  /** Held attempts ever (a flush ends when one happens while it waits). */
+  private heldAttempts = 0
   private lastHeldFlushLog = 0
   private dropRun = 0
   private lastCentralFailure = 0
@@ -302,16 +304,18 @@ export class HttpIngestAdapter implements StorageAdapter {
     unref(this.takeoverTimer)
   }
 
-  private takingOver = false
+  /** Looks for dead spools run one at a time; a look asked for during one runs after it (a lock may just have gone stale). */
+  private takeoverChain: Promise<void> = Promise.resolve()
 
-  private async takeOver(): Promise<void> {
-    if (!this.spool || this.takingOver || this.stopping) return
-    this.takingOver = true
-    try {
-      this.counters.takenOver += await this.spool.takeOverOrphans()
-    } finally {
-      this.takingOver = false
-    }
+  private takeOver(): Promise<void> {
+    const next = this.takeoverChain.then(() => this.lookForDeadSpools())
+    this.takeoverChain = next.catch(() => undefined)
+    return next
+  }
+
+  private async lookForDeadSpools(): Promise<void> {
+    if (!this.spool || this.stopping) return
+    this.counters.takenOver += await this.spool.takeOverOrphans()
     const at = this.spool.nextOrphanCheckAt
     if (at !== undefined && !this.stopping) {
       if (this.takeoverHintTimer) clearTimeout(this.takeoverHintTimer)
@@ -322,6 +326,55 @@ export class HttpIngestAdapter implements StorageAdapter {
 
   init(): Promise<void> {
     return this.ready
+  }
+
+  /** The running watch of `claimDeadSpools` (one at a time; a later call extends its horizon). */
+  private claimWatch?: { until: number; done: Promise<void> }
+
+  /**
+   * Takes over the spools of dead processes that can be claimed by `until` (epoch ms): those claimable now at
+   * once, and those still locked whose process looks dead (`Spool.lockedSpools`) as soon as their lock goes
+   * stale. A lock that is refreshed meanwhile belongs to a live process: it is left alone. Resolves when no
+   * such spool is left to wait for (taken over, claimed by another process, alive, or stale only after
+   * `until`). `flush()` and `usage push` call it; records taken over count in `stats().takenOver`.
+   */
+  async claimDeadSpools(until: number): Promise<void> {
+    await this.ready
+    const running = this.claimWatch
+    if (running) {
+      running.until = Math.max(running.until, until)
+      return running.done
+    }
+    const watch = { until, done: Promise.resolve() }
+    this.claimWatch = watch
+    watch.done = this.watchDeadSpools(watch).finally(() => {
+      if (this.claimWatch === watch) this.claimWatch = undefined
+    })
+    return watch.done
+  }
+
+  private async watchDeadSpools(watch: { until: number }): Promise<void> {
+    /** Lock mtimes first seen, per spool; a lock whose mtime changes has a live holder. */
+    const seen = new Map<string, number>()
+    const alive = new Set<string>()
+    let look = true
+    for (;;) {
+      if (this.stopping || !this.spool) return
+      if (look) await this.takeOver()
+      const waiting: number[] = []
+      for (const locked of await this.spool.lockedSpools()) {
+        const first = seen.get(locked.path)
+        if (first === undefined) seen.set(locked.path, locked.lockMtimeMs)
+        else if (first !== locked.lockMtimeMs) alive.add(locked.path)
+        if (locked.looksDead && !alive.has(locked.path) && locked.staleAt <= watch.until) waiting.push(locked.staleAt)
+      }
+      if (waiting.length === 0 || this.stopping) return
+      // Take over when the first lock goes stale; meanwhile look every 250 ms for a live holder's refresh.
+      const due = Math.min(...waiting)
+      const ms = Math.min(250, Math.max(0, due - Date.now()))
+      await new Promise<void>((resolve) => unref(setTimeout(resolve, ms)))
+      look = Date.now() >= due
+    }
   }
 
   // ---------------------------------------------------------------- saving
@@ -513,6 +566,7 @@ export class HttpIngestAdapter implements StorageAdapter {
       if (done === "hold") {
         // No retry fixes this soon (a token, a URL): wait, growing, and let waiting flushes end now.
         this.holds += 1
+        this.heldAttempts += 1
         this.notBefore = Math.max(this.notBefore, Date.now() + this.backoff(this.holds - 1))
         this.releaseWaiters()
         return false
@@ -672,38 +726,59 @@ export class HttpIngestAdapter implements StorageAdapter {
     for (const w of waiters) w()
   }
 
+  /**
+   * Nothing left to deliver, and the last batch's acknowledgement fully counted (the spool's offset moves
+   * before `unacked` does: a flush woken in between must not report records as pending after it returns).
+   */
   private isDrained(): boolean {
-    return this.spool !== undefined && this.spool.pendingBytes === 0
+    return this.spool !== undefined && this.spool.pendingBytes === 0 && this.unacked === 0
   }
 
   // ---------------------------------------------------------------- flush, close, stats
 
   /**
    * Delivers everything pending, or gives up at the deadline (default: timeoutMs), resolving either way: what
-   * is left stays spooled (see `stats().pending`). While delivery is held (token refused, a client error no
-   * retry fixes) it ends early, at the next refusal or at once when the next attempt is due after the
-   * deadline, and logs that the records stay spooled (`stats().held`).
+   * is left stays spooled (see `stats().pending`). Pending includes the spools of dead processes this adapter
+   * can claim before the deadline (less a fifth of the timeout, at most a second, to deliver them): a spool
+   * still locked by a process that was killed is waited for until its lock goes stale, then taken over and
+   * delivered (`claimDeadSpools`). While delivery is held (token refused, a client error no retry fixes) it
+   * ends early, at the next refusal or at once when the next attempt is due after the deadline, and logs that
+   * the records stay spooled (`stats().held`).
    */
   async flush(opts: FlushOptions = {}): Promise<void> {
     await this.ready
     await this.spool!.flushAppends()
-    if (this.isDrained() || this.closed) return
-    const deadline = opts.timeoutMs ?? this.timeoutMs
-    if (this.holding && this.notBefore - Date.now() >= deadline) {
+    if (this.closed) return
+    const timeout = opts.timeoutMs ?? this.timeoutMs
+    const deadline = Date.now() + timeout
+    if (this.holding && !this.isDrained() && this.notBefore - Date.now() >= timeout) {
       this.sayHeld()
       return
     }
+    let claiming = true
+    const claims = this.claimDeadSpools(deadline - Math.min(1000, timeout / 5)).finally(() => {
+      claiming = false
+    })
     this.flushWaiters += 1
-    let timer: ReturnType<typeof setTimeout> | undefined
     try {
-      this.wake?.(true)
-      await new Promise<void>((resolve) => {
-        this.drainedWaiters.push(resolve)
-        // Ref'd on purpose: keeps the process alive until the deadline.
-        timer = setTimeout(resolve, deadline)
-      })
+      for (;;) {
+        if (this.closed || (!claiming && this.isDrained())) break
+        const left = deadline - Date.now()
+        if (left <= 0) break
+        this.wake?.(true)
+        const heldBefore = this.heldAttempts
+        let timer: ReturnType<typeof setTimeout> | undefined
+        await new Promise<void>((resolve) => {
+          this.drainedWaiters.push(resolve)
+          if (claiming) claims.then(resolve, resolve)
+          // Ref'd on purpose: keeps the process alive until the deadline.
+          timer = setTimeout(resolve, left)
+        })
+        clearTimeout(timer)
+        // Delivery was held meanwhile (a refusal no retry fixes soon): what is pending stays spooled.
+        if (this.heldAttempts !== heldBefore && this.holding && !this.isDrained()) break
+      }
     } finally {
-      if (timer) clearTimeout(timer)
       this.flushWaiters -= 1
     }
     if (this.holding && !this.isDrained() && !this.closed) this.sayHeld()

@@ -10,7 +10,10 @@
  * not refreshed for `staleMs`), by an atomic rename; their unacknowledged lines are copied into the live spool,
  * then deleted; a torn last line (a crash mid-write) is skipped. A pid that looks dead on this host is only a
  * hint (it may live in another PID namespace sharing the hostname): it never skips the lock, it only says when
- * to look again (`nextOrphanCheckAt`, when that lock goes stale). Plugin-safe: node:fs only (Bun implements it).
+ * to look again (`nextOrphanCheckAt`, when that lock goes stale). `lockedSpools()` lists the spools still
+ * locked, with when each lock goes stale and whether its process looks dead (its pid is not running here, or
+ * its lock is overdue for a refresh): a flush waits for those to be claimable before its deadline.
+ * Plugin-safe: node:fs only (Bun implements it).
  */
 import { randomUUID } from "node:crypto"
 import {
@@ -140,6 +143,23 @@ async function readCompleteLines(handle: FileHandle, from: number, to: number, m
   }
   return { lines, ends }
 }
+
+/** A spool of another process whose lock is held (not stale yet), as `lockedSpools()` finds it. */
+export interface LockedSpool {
+  path: string
+  /** The lock's mtime: a live holder refreshes it every staleMs / 2 (a change means the holder lives). */
+  lockMtimeMs: number
+  /** When the lock goes stale (and the spool can be taken over) if nobody refreshes it. */
+  staleAt: number
+  /**
+   * Its process looks dead: a pid of this host that is not running, or a lock not refreshed for more than
+   * staleMs / 2 + OVERDUE_MS. Only a hint (the pid may live in another PID namespace): the lock decides.
+   */
+  looksDead: boolean
+}
+
+/** Slack past a lock's refresh interval (staleMs / 2) before its holder looks dead (a busy event loop). */
+const OVERDUE_MS = 1000
 
 /** A spool file of a process that is gone, found in the spool directory, and locked by us. */
 interface Orphan {
@@ -473,6 +493,41 @@ export class Spool {
     }
     this.nextOrphanCheckAt = checkAt
     return orphans
+  }
+
+  /**
+   * The spools of other processes in the directory whose lock is held and not stale (a spool whose lock is
+   * released or stale is not listed: `takeOverOrphans()` takes it at once).
+   */
+  async lockedSpools(): Promise<LockedSpool[]> {
+    let names: string[]
+    try {
+      names = await readdir(this.dir)
+    } catch {
+      return []
+    }
+    const host = hostTag()
+    const now = Date.now()
+    const out: LockedSpool[] = []
+    for (const name of names) {
+      const match = NAME.exec(name)
+      const path = join(this.dir, name)
+      if (!match || path === this.path || HELD.has(path)) continue
+      let lockMtimeMs: number
+      try {
+        lockMtimeMs = (await stat(`${path}.lock`)).mtimeMs
+      } catch {
+        continue // no lock: claimable now
+      }
+      const staleAt = Math.ceil(lockMtimeMs) + this.staleMs + 50
+      if (staleAt <= now) continue // stale: claimable now
+      const pid = Number(match[2])
+      // Our own pid on a spool this process does not hold: an earlier process of that pid (a container's pid 1).
+      const deadPid = match[1] === host && (pid === process.pid || !isAlive(pid))
+      const overdue = now - lockMtimeMs > this.staleMs / 2 + OVERDUE_MS
+      out.push({ path, lockMtimeMs, staleAt, looksDead: deadPid || overdue })
+    }
+    return out
   }
 
   /** When the lock of `path` goes stale if nobody refreshes it (undefined: no lock to read). */

@@ -1,9 +1,11 @@
 /**
  * `usage push`: sends legacy JSON files, NDJSON files or NDJSON on stdin to the central service through the
  * same HttpIngestAdapter the plugin uses (its spool: records not delivered now go with the next push, and
- * spools left by dead processes in the same directory are delivered too; the service skips duplicates).
- * Records without a node get `node` (default: this machine's node id). Gives up when the service makes no
- * progress for `waitMs`, reporting how many records were delivered; the rest stay spooled.
+ * spools left by dead processes in the same directory are delivered too: at once when released, and those
+ * still locked by a killed process once their lock goes stale, if that is within `waitMs`; the service skips
+ * duplicates). No sources: only drains the spool directory (`usage push --spool-dir DIR`). Records without a
+ * node get `node` (default: this machine's node id). Gives up when the service makes no progress for
+ * `waitMs`, reporting how many records were delivered; the rest stay spooled.
  */
 import type { Readable } from "node:stream"
 import type { AdapterLogger } from "../adapters/http-ingest-adapter.js"
@@ -15,7 +17,7 @@ import { importNode } from "./import-node.js"
 import { type ImportRejection, type ReadUsageStats, readUsageRecords } from "./read-usage-file.js"
 
 export interface PushOptions {
-  /** Paths, or "-" for stdin. */
+  /** Paths, or "-" for stdin. None: only the spools of dead processes in the spool directory are delivered. */
   sources: string[]
   endpoint: string
   token?: string
@@ -29,6 +31,8 @@ export interface PushOptions {
   /** Give up when nothing was delivered for this long, ms (default 10000). */
   waitMs?: number
   retryAttempts?: number
+  /** Lock staleness of the spool directory, ms (default 10000; the same for every process sharing it). */
+  staleMs?: number
   stdin?: Readable
   logger?: AdapterLogger
   fetch?: FetchLike
@@ -65,7 +69,7 @@ export interface PushResult {
   rejectedByService: number
   /** The first few rejections found in the files, with index and reason. */
   rejections: ImportRejection[]
-  /** Undelivered records of earlier runs (spools of dead processes) sent along. */
+  /** Records taken over from spools of dead processes (earlier runs, killed plugins) and sent along. */
   takenOver: number
   /** Left in the spool (0 on success). */
   pending: number
@@ -80,7 +84,6 @@ function delivered(stats: HttpIngestStats): number {
 }
 
 export async function pushUsage(options: PushOptions): Promise<PushResult> {
-  if (options.sources.length === 0) throw new UsageHubError("BAD_USAGE", "nothing to push: give files, or - for stdin")
   const adapter = new HttpIngestAdapter({
     endpoint: options.endpoint,
     token: options.token,
@@ -91,6 +94,7 @@ export async function pushUsage(options: PushOptions): Promise<PushResult> {
     flushIntervalMs: 50,
     timeoutMs: options.timeoutMs ?? 30_000,
     retryAttempts: options.retryAttempts ?? 3,
+    staleMs: options.staleMs,
     keepLocalRecords: false,
     logger: options.logger,
     fetch: options.fetch,
@@ -137,12 +141,23 @@ export async function pushUsage(options: PushOptions): Promise<PushResult> {
   }
   try {
     const waitMs = options.waitMs ?? 10_000
-    let last = delivered(adapter.stats())
+    // Spools still locked by killed processes are waited for when their lock goes stale within waitMs.
+    let claiming = !failure
+    if (claiming) {
+      adapter
+        .claimDeadSpools(Date.now() + waitMs)
+        .catch(() => undefined)
+        .finally(() => {
+          claiming = false
+        })
+    }
+    const progressed = (s: HttpIngestStats) => delivered(s) + s.takenOver
+    let last = progressed(adapter.stats())
     let lastProgressAt = Date.now()
     // A held delivery (token refused, a client error no retry fixes) ends the wait: no retry soon fixes it.
-    while (adapter.stats().pending > 0 && !adapter.stats().held && Date.now() - lastProgressAt < waitMs) {
+    while ((adapter.stats().pending > 0 || claiming) && !adapter.stats().held && Date.now() - lastProgressAt < waitMs) {
       await adapter.flush({ timeoutMs: Math.min(1000, waitMs) })
-      const now = delivered(adapter.stats())
+      const now = progressed(adapter.stats())
       if (now !== last) {
         last = now
         lastProgressAt = Date.now()
@@ -195,6 +210,8 @@ export interface PushFlags {
   batchSize?: number
   timeoutMs?: number
   waitMs?: number
+  /** Lock staleness of the spool directory, ms (else env USAGE_SPOOL_STALE_MS, else 10000). */
+  staleMs?: number
   stdin?: Readable
   onProgress?: PushOptions["onProgress"]
   logger?: AdapterLogger
@@ -216,6 +233,7 @@ export async function runPush(flags: PushFlags): Promise<PushResult> {
     throw new UsageHubError("BAD_USAGE", `--endpoint must be an http(s) URL: ${endpoint}`)
   const spoolDir = flags.spoolDir ?? http?.spoolDir
   return pushUsage({
+    staleMs: flags.staleMs ?? staleMsFromEnv(),
     sources: flags.sources,
     endpoint,
     token: flags.token ?? http?.token,
@@ -228,4 +246,15 @@ export async function runPush(flags: PushFlags): Promise<PushResult> {
     onProgress: flags.onProgress,
     logger: flags.logger,
   })
+}
+
+/** `USAGE_SPOOL_STALE_MS`: the spool lock staleness of a directory whose processes use another than 10 s (tests). */
+function staleMsFromEnv(): number | undefined {
+  const raw = process.env.USAGE_SPOOL_STALE_MS
+  if (raw === undefined || raw === "") return undefined
+  const ms = Number(raw)
+  if (!Number.isSafeInteger(ms) || ms < 2000) {
+    throw new UsageHubError("BAD_USAGE", `USAGE_SPOOL_STALE_MS must be a whole number of ms, at least 2000: ${raw}`)
+  }
+  return ms
 }

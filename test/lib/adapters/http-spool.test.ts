@@ -242,6 +242,70 @@ describe("HttpIngestAdapter spool", () => {
     expect(adapter.stats().takenOver).to.equal(1)
   })
 
+  describe("flush and the spools of killed processes", () => {
+    it("delivers the spool of a process killed just before, waiting for its lock to go stale", async function () {
+      this.timeout(20_000)
+      const { child, saved, lines } = startChild({ SPOOL_DIR: dir, COUNT: "20", MODE: "hold", PREFIX: "killed" })
+      try {
+        await lines
+        child.kill("SIGKILL")
+        await new Promise((r) => child.once("exit", r))
+        const received: string[] = []
+        nock(BASE).persist().post("/ingest/usage").reply(collect(received))
+        // No periodic look during the test: only flush may find it. The child's lock (staleMs 2000) is fresh.
+        const adapter = testAdapter(dir, { endpoint: BASE, logger, staleMs: 2000, takeoverIntervalMs: 600_000 })
+        adapters.push(adapter)
+        await adapter.init()
+        expect(adapter.stats().takenOver).to.equal(0)
+        const started = Date.now()
+        await adapter.flush({ timeoutMs: 5000 })
+        expect(Date.now() - started).to.be.lessThan(4500)
+        expect(received.sort()).to.deep.equal([...saved].sort())
+        expect(saved).to.have.length(20)
+        expect(adapter.stats()).to.include({ takenOver: 20, pending: 0 })
+        expect(spoolFiles(dir)).to.deep.equal([adapter.spoolPath!.split("/").pop()])
+      } finally {
+        child.kill("SIGKILL")
+      }
+    })
+
+    it("does not wait for the spool of a live process", async function () {
+      this.timeout(20_000)
+      const { child, lines } = startChild({ SPOOL_DIR: dir, COUNT: "5", MODE: "hold", PREFIX: "alive" })
+      try {
+        await lines
+        const childSpools = spoolFiles(dir)
+        expect(childSpools).to.have.length(1)
+        const adapter = testAdapter(dir, { endpoint: BASE, logger, staleMs: 2000, takeoverIntervalMs: 600_000 })
+        adapters.push(adapter)
+        const received: string[] = []
+        nock(BASE).post("/ingest/usage").reply(collect(received))
+        await adapter.saveRecord(makeRecords(1)[0])
+        const started = Date.now()
+        await adapter.flush({ timeoutMs: 4000 })
+        expect(Date.now() - started).to.be.lessThan(1500)
+        expect(received).to.have.length(1)
+        expect(adapter.stats().takenOver).to.equal(0)
+        expect(spoolFiles(dir)).to.include(childSpools[0])
+      } finally {
+        child.kill("SIGKILL")
+      }
+    })
+
+    it("does not wait past its deadline for a lock that goes stale later", async () => {
+      const orphan = join(dir, `spool.${HOST}.${deadPid()}.1a7e.ndjson`)
+      writeFileSync(orphan, `${wireLine("too-late")}\n`)
+      mkdirSync(`${orphan}.lock`)
+      const adapter = testAdapter(dir, { endpoint: BASE, logger, staleMs: 5000, takeoverIntervalMs: 600_000 })
+      adapters.push(adapter)
+      const started = Date.now()
+      await adapter.flush({ timeoutMs: 1000 })
+      expect(Date.now() - started).to.be.lessThan(500)
+      expect(adapter.stats().takenOver).to.equal(0)
+      expect(spoolFiles(dir)).to.include(orphan.split("/").pop())
+    })
+  })
+
   it("gives each process its own locked spool, and drains a killed process's spool", async function () {
     this.timeout(30_000)
     // The child cannot reach any service (port 9): its records stay in its own spool.

@@ -2,6 +2,7 @@
  * Helpers shared by the HttpIngestAdapter tests: records, a temp spool directory, an adapter with short
  * timings, a logger that remembers what it was told, and a reader of the dead-letter file.
  */
+import { spawn } from "node:child_process"
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -88,4 +89,29 @@ export function deadLetters(dir: string): Array<{ reason: string; status?: numbe
 /** Undelivered lines in all spool files of a directory (ignoring ack sidecars: whole files). */
 export function spoolFiles(dir: string): string[] {
   return readdirSync(dir).filter((n) => /^spool\..*\.ndjson$/.test(n))
+}
+
+/**
+ * Runs a node process (http-node-process.ts, lock staleness 2000 ms) that spools `count` records into
+ * `spoolDir` it cannot deliver (port 9), and SIGKILLs it once they are all on disk: its spool stays locked
+ * until the lock goes stale (about 2 s).
+ */
+export async function killedNodeProcess(spoolDir: string, count: number): Promise<void> {
+  const child = spawn(process.execPath, ["--import", "tsx", join(import.meta.dirname, "http-node-process.ts")], {
+    env: { ...process.env, SPOOL_DIR: spoolDir, COUNT: String(count), MODE: "hold", PREFIX: "killed" },
+    stdio: ["ignore", "pipe", "ignore"],
+  })
+  try {
+    await new Promise<void>((resolve, reject) => {
+      let out = ""
+      child.stdout!.on("data", (chunk) => {
+        out += chunk
+        if (out.includes("all-saved\n")) resolve()
+      })
+      child.once("exit", (code) => reject(new Error(`node process exited early (${code})`)))
+    })
+  } finally {
+    child.kill("SIGKILL")
+  }
+  await new Promise((resolve) => (child.exitCode !== null ? resolve(null) : child.once("exit", resolve)))
 }

@@ -157,5 +157,37 @@ describe("Spool", () => {
       expect(at! - (refreshed.getTime() + 2000)).to.be.within(0, 1000)
       await spool.close()
     })
+
+    it("lists the spools still locked, with when each lock goes stale and whether its process looks dead", async () => {
+      const lockAt = (path: string, msAgo: number) => {
+        mkdirSync(`${path}.lock`)
+        const at = new Date(Date.now() - msAgo)
+        utimesSync(`${path}.lock`, at, at)
+        return at.getTime()
+      }
+      const spool = await Spool.open({ dir, fsync: false, logger, staleMs: 6000 })
+      // A pid of this host that is not running: looks dead (its lock decides when it can be taken).
+      const dead = join(dir, `spool.${HOST}.${deadPid()}.d1.ndjson`)
+      // A running process (this one's parent) refreshing its lock: alive.
+      const live = join(dir, `spool.${HOST}.${process.ppid}.a1.ndjson`)
+      // Another host whose lock is overdue for its refresh (every staleMs / 2): looks dead.
+      const overdue = join(dir, "spool.otherhost.77.0e1.ndjson")
+      // Stale, and released: claimable now, not listed.
+      const stale = join(dir, "spool.otherhost.78.5a1.ndjson")
+      const released = join(dir, "spool.otherhost.79.7e1.ndjson")
+      for (const path of [dead, live, overdue, stale, released]) writeFileSync(path, `${line("x")}\n`)
+      const deadAt = lockAt(dead, 100)
+      lockAt(live, 100)
+      lockAt(overdue, 4500)
+      lockAt(stale, 60_000)
+      const locked = await spool.lockedSpools()
+      const byPath = new Map(locked.map((l) => [l.path, l]))
+      expect([...byPath.keys()].sort()).to.deep.equal([dead, live, overdue].sort())
+      expect(byPath.get(dead)!.looksDead).to.equal(true)
+      expect(byPath.get(live)!.looksDead).to.equal(false)
+      expect(byPath.get(overdue)!.looksDead).to.equal(true)
+      expect(byPath.get(dead)!.staleAt - (deadAt + 6000)).to.be.within(0, 1000)
+      await spool.close()
+    })
   })
 })

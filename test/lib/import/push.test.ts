@@ -1,10 +1,12 @@
-import { mkdtempSync, rmSync } from "node:fs"
+import { mkdtempSync, readdirSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { Readable } from "node:stream"
+import { gunzipSync } from "node:zlib"
 import { expect } from "chai"
 import { UsageHubError } from "../../../src/lib/errors.js"
 import { pushUsage } from "../../../src/lib/import/push.js"
+import { killedNodeProcess } from "../adapters/http-test-helpers.js"
 
 function ndjson(n: number): string {
   return Array.from({ length: n }, (_, i) =>
@@ -19,6 +21,16 @@ function ndjson(n: number): string {
       taskType: "primary",
     }),
   ).join("\n")
+}
+
+/** A fetch standing in for the service: takes every record, remembering the ids. */
+function acceptingFetch(ids: string[]): typeof globalThis.fetch {
+  return async (_url, init) => {
+    // The ingest client always sends a gzip body.
+    const records = JSON.parse(gunzipSync(init!.body as Uint8Array).toString("utf8")).records as Array<{ id: string }>
+    ids.push(...records.map((r) => r.id))
+    return new Response(JSON.stringify({ accepted: records.length, duplicates: 0, rejected: [] }), { status: 200 })
+  }
 }
 
 describe("pushUsage", () => {
@@ -54,5 +66,48 @@ describe("pushUsage", () => {
     expect((error as UsageHubError).code).to.equal("DELIVERY_INCOMPLETE")
     expect((error as UsageHubError).message).to.match(/delivered 0 of 3 records.*refuses the token/)
     expect(requests).to.be.within(1, 3)
+  })
+
+  describe("spools left by killed processes", function () {
+    this.timeout(20_000)
+
+    it("also delivers the spool of a process killed just before, once its lock goes stale", async () => {
+      await killedNodeProcess(dir, 20)
+      const ids: string[] = []
+      const result = await pushUsage({
+        sources: ["-"],
+        stdin: Readable.from([ndjson(3)]),
+        endpoint: "http://push.test:3001",
+        node: "n1",
+        spoolDir: dir,
+        staleMs: 2000,
+        waitMs: 5000,
+        logger: { warn: () => {}, error: () => {} },
+        fetch: acceptingFetch(ids),
+      })
+      expect(result).to.include({ read: 3, takenOver: 20, accepted: 23, pending: 0 })
+      expect(ids.filter((id) => id.startsWith("usage_killed_"))).to.have.length(20)
+      expect(readdirSync(dir).filter((n) => n.startsWith("spool."))).to.deep.equal([])
+    })
+
+    it("drains a spool directory without sources, reading nothing", async () => {
+      await killedNodeProcess(dir, 7)
+      const ids: string[] = []
+      const result = await pushUsage({
+        sources: [],
+        // Would never end: a drain must not read it.
+        stdin: new Readable({ read() {} }),
+        endpoint: "http://push.test:3001",
+        node: "n1",
+        spoolDir: dir,
+        staleMs: 2000,
+        waitMs: 5000,
+        logger: { warn: () => {}, error: () => {} },
+        fetch: acceptingFetch(ids),
+      })
+      expect(result).to.include({ read: 0, takenOver: 7, accepted: 7, pending: 0 })
+      expect(result.sources).to.deep.equal([])
+      expect(ids).to.have.length(7)
+    })
   })
 })
