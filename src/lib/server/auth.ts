@@ -15,6 +15,22 @@ const digest = (token: string): Buffer => createHash("sha256").update(token, "ut
 /** Tokens shorter than this are refused on a non-loopback address (unless `--insecure`). */
 export const MIN_TOKEN_LENGTH = 16
 
+/**
+ * What a token may hold: printable ASCII, no space. HTTP carries header bytes and clients encode non-ASCII text
+ * differently (UTF-8, Latin-1), so a non-ASCII token could not be compared reliably: it is refused.
+ */
+const TOKEN_CHARS = /^[\x21-\x7e]+$/
+
+/** Refuses (at start) tokens with other characters; names the token by position, never by value. */
+function checkTokenChars(tokens: string[], where: string): void {
+  const bad = tokens.findIndex((t) => !TOKEN_CHARS.test(t))
+  if (bad < 0) return
+  throw new UsageHubError(
+    "BAD_USAGE",
+    `${where}: token ${bad + 1} holds a character outside printable ASCII (a space or a non-ASCII letter); use ASCII tokens, e.g. \`openssl rand -hex 32\``,
+  )
+}
+
 /** Comma-separated tokens, as given inline: every character counts, `#` included. */
 function splitInline(text: string): string[] {
   return text
@@ -72,6 +88,7 @@ export function parseTokenOption(
     if (looksLikePath(trimmed)) throw new UsageHubError("BAD_USAGE", `${name}: token file not found: ${trimmed}`)
     const tokens = splitInline(trimmed)
     if (tokens.length === 0) throw new UsageHubError("BAD_USAGE", `${name}: no token given`)
+    checkTokenChars(tokens, name)
     const digests = tokens.map(digest)
     const shortest = Math.min(...tokens.map((t) => t.length))
     return {
@@ -115,13 +132,20 @@ function fileTokenSource(path: string, name: string, options: TokenSourceOptions
   } catch (error) {
     throw new UsageHubError("BAD_USAGE", `${name}: cannot read token file ${path}: ${reasonOf(error)}`)
   }
+  checkTokenChars(first.tokens, `${name}: ${path}`)
   let current: Buffer[] = first.tokens.map(digest)
   let shortest = Math.min(...first.tokens.map((t) => t.length))
   let stamp = first.stamp
   let failing: string | undefined
   let checkedAt = Date.now()
 
-  const adopt = (tokens: string[]): void => {
+  const adopt = (read: string[]): void => {
+    const tokens = read.filter((t) => TOKEN_CHARS.test(t))
+    if (tokens.length < read.length) {
+      log(
+        `warning: ${name}: ${path}: left out ${plural(read.length - tokens.length)} with a character outside printable ASCII`,
+      )
+    }
     const min = options.minLength ?? 0
     const kept = tokens.filter((t) => t.length >= min)
     if (kept.length < tokens.length) {

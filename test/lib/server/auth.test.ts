@@ -1,4 +1,5 @@
 import { mkdirSync, rmSync, utimesSync, writeFileSync } from "node:fs"
+import { request as httpRequest } from "node:http"
 import { join } from "node:path"
 import { expect } from "chai"
 import { parseTokenOption, tokenMatches } from "../../../src/lib/server/auth.js"
@@ -33,6 +34,33 @@ describe("service auth", () => {
       expect(tokenMatches(source, "abc")).to.equal(false)
       expect(tokenMatches(source, "# the build farm")).to.equal(false)
       expect(source.shortest()).to.equal(4)
+    })
+
+    it("refuses at start a token with a character outside printable ASCII, without echoing it", () => {
+      for (const value of ["tökén-0123456789", "good-token-0123456789,два-0123456789", "with space-0123456789"]) {
+        expect(() => parseTokenOption(value, "--ingest-token"), value)
+          .to.throw(/--ingest-token: token \d holds a character outside printable ASCII/)
+          .that.satisfies((error: Error) => !/ö|два|with space/.test(error.message))
+      }
+      const file = join(tempDir(), "read.tokens")
+      writeFileSync(file, "fine-token-0123456789\nnaïve-token-0123456789\n")
+      expect(() => parseTokenOption(file, "--read-token")).to.throw(
+        new RegExp(`--read-token: ${file}: token 2 holds a character outside printable ASCII`),
+      )
+    })
+
+    it("leaves out a re-read token with a character outside printable ASCII, saying so", () => {
+      const file = join(tempDir(), "read.tokens")
+      writeFileSync(file, "fine-token-0123456789\n")
+      const logs: string[] = []
+      const source = parseTokenOption(file, "--read-token", { log: (line) => logs.push(line) })!
+      writeFileSync(file, "naïve-token-0123456789\nnext-token-0123456789\n")
+      source.reload()
+      expect(tokenMatches(source, "next-token-0123456789")).to.equal(true)
+      expect(tokenMatches(source, "naïve-token-0123456789")).to.equal(false)
+      expect(logs[0]).to.equal(
+        `warning: --read-token: ${file}: left out 1 token with a character outside printable ASCII`,
+      )
     })
 
     it("reads tokens from a file (lines, commas, comments) and re-reads it when it changes", async () => {
@@ -177,6 +205,22 @@ describe("service auth", () => {
       expect((await svc.post([wireRecord()], read)).status).to.equal(403)
       expect((await svc.post([wireRecord()], { authorization: "Bearer writer-2" })).status).to.equal(401)
       expect((await svc.post([wireRecord()], ingest)).status).to.equal(200)
+    })
+
+    it("refuses a token sent as non-ASCII bytes (UTF-8 or Latin-1) with 401 invalid_token", async () => {
+      for (const bytes of [Buffer.from("rëader-2", "utf8"), Buffer.from("rëader-2", "latin1")]) {
+        const status = await new Promise<{ code: number; challenge: unknown }>((resolve, reject) => {
+          const url = new URL("/api/usage/summary", svc.url)
+          // Node writes a header string's characters as bytes (latin1): these are the raw bytes on the wire.
+          const req = httpRequest(url, { headers: { authorization: `Bearer ${bytes.toString("latin1")}` } }, (res) => {
+            res.resume()
+            resolve({ code: res.statusCode!, challenge: res.headers["www-authenticate"] })
+          })
+          req.on("error", reject)
+          req.end()
+        })
+        expect(status).to.deep.equal({ code: 401, challenge: 'Bearer realm="usage-hub", error="invalid_token"' })
+      }
     })
 
     it("accepts ?token= on the SSE stream only", async () => {
