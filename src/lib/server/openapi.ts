@@ -274,7 +274,7 @@ export function openApiDocument(version = "0.1.0"): Json {
           tags: ["read"],
           summary: "Live summaries (Server-Sent Events)",
           description:
-            "A `summary` event (data: a UsageSummary as JSON) at once and after committed ingest batches that can have changed it (a stream filtered to a provider, a node or a time range skips commits of other providers, nodes or times), at most once a second per distinct query (commits meanwhile are folded into one update; under heavy ingest with many distinct queries, updates come less often rather than slow ingestion down), and a `: heartbeat` comment every 15 s. Takes the summary's query parameters. The read token may be sent as `token` in the query, since EventSource cannot send headers. One token (or, without a token, one client address) holds at most 1000 streams at once: beyond, 429.",
+            "A `summary` event (data: a UsageSummary as JSON) at once and after committed ingest batches that can have changed it (a stream filtered to a provider, a node or a time range skips commits of other providers, nodes or times), at most once a second per distinct query (commits meanwhile are folded into one update; under heavy ingest with many distinct queries, updates come less often rather than slow ingestion down), and a `: heartbeat` comment every 15 s. Takes the summary's query parameters. The read token may be sent as `token` in the query, since EventSource cannot send headers. One token (or, without a token, one client address) holds at most 1000 streams at once: beyond, 429. \`HEAD\` answers the stream's headers and ends (no stream is held).",
           security: [{ readToken: [] }, { queryToken: [] }, {}],
           parameters: [
             ...filterParams,
