@@ -13,6 +13,7 @@ export default class Serve extends UsageCommand {
     '<%= config.bin %> <%= command.id %> --db postgres://usage@db.internal/usage --host 0.0.0.0 --ingest-token "$NEW,$OLD"',
     "<%= config.bin %> <%= command.id %> --db :memory: --port 0",
     "<%= config.bin %> <%= command.id %> --db /var/lib/usage-hub/usage.db --synchronous full",
+    "<%= config.bin %> <%= command.id %> --db /var/lib/usage-hub/usage.db --retain 400d",
   ]
 
   static override flags = {
@@ -56,11 +57,11 @@ export default class Serve extends UsageCommand {
       min: 0,
     }),
     "idle-timeout": Flags.integer({
-      description: "Seconds without a byte either way before a connection is closed (default 60; 0: never).",
+      description: "Seconds without a byte either way before a connection is closed (default 120; 0: never).",
       min: 0,
     }),
     "keep-alive-timeout": Flags.integer({
-      description: "Seconds an idle keep-alive connection waits for its next request (default 5).",
+      description: "Seconds an idle keep-alive connection waits for its next request (default 72).",
       min: 1,
     }),
     "max-connections": Flags.integer({
@@ -77,6 +78,10 @@ export default class Serve extends UsageCommand {
       description:
         "Live streams (open dashboards) one read token, or one address without a token, may hold at once; beyond: 429 (default 1000).",
       min: 1,
+    }),
+    retain: Flags.string({
+      description:
+        "Delete records older than this at start and every 24 hours, saying what went: days or weeks, e.g. 400d or 57w (env USAGE_RETAIN; default: keep everything).",
     }),
     "log-level": Flags.option({
       description: "Log level (request logs at info).",

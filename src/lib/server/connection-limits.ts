@@ -49,9 +49,13 @@ export function defaultConnectionLimits(): ConnectionLimits {
   return {
     headersTimeoutMs: 10_000,
     requestTimeoutMs: 30_000,
-    // Above the SSE heartbeat (15 s), so an open dashboard is never idle for this long.
-    idleTimeoutMs: 60_000,
-    keepAliveTimeoutMs: 5_000,
+    // Above the SSE heartbeat (15 s), so an open dashboard is never idle for this long, and above the
+    // keep-alive timeout, so an idle keep-alive connection is closed by the keep-alive rule (which tells clients).
+    idleTimeoutMs: 120_000,
+    // fastify's default: above the 60 s idle timeout of common load balancers and proxies (nginx upstream
+    // keepalive, AWS ALB), which must never reuse a connection the service is closing (a 502 for a client).
+    // Idle connections stay bounded by the connection cap; slow requests by the header and request timeouts.
+    keepAliveTimeoutMs: 72_000,
     maxConnections: defaultMaxConnections(),
   }
 }

@@ -175,8 +175,8 @@ describe("connection limits (slow and idle clients)", function () {
       const limits = resolveConnectionLimits({ maxConnections: undefined })
       expect(limits.headersTimeoutMs).to.equal(10_000)
       expect(limits.requestTimeoutMs).to.equal(30_000)
-      expect(limits.idleTimeoutMs).to.equal(60_000)
-      expect(limits.keepAliveTimeoutMs).to.equal(5_000)
+      expect(limits.idleTimeoutMs).to.equal(120_000)
+      expect(limits.keepAliveTimeoutMs).to.equal(72_000)
       expect(limits.maxConnections).to.be.at.least(1000)
     })
 
@@ -209,7 +209,7 @@ describe("connection limits (slow and idle clients)", function () {
         server.keepAliveTimeout,
         server.maxConnections,
       ]).to.deep.equal([4000, 8000, 3000, 77])
-      expect(server.timeout).to.equal(60_000)
+      expect(server.timeout).to.equal(120_000)
     })
 
     it("bounds the headers timeout by the request timeout and refuses negative values", () => {
