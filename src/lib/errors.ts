@@ -15,6 +15,7 @@ export const ERROR_TABLE = {
   UNAUTHORIZED: { status: 401, exit: 1 },
   FORBIDDEN: { status: 403, exit: 1 },
   NOT_FOUND: { status: 404, exit: 1 },
+  REQUEST_TIMEOUT: { status: 408, exit: 1 },
   TOO_MANY_STREAMS: { status: 429, exit: 1 },
   NOT_LEGACY_FILE: { status: 422, exit: 1 },
   FILE_ERROR: { status: 500, exit: 1 },

@@ -112,7 +112,7 @@ export const errorServerOptions: Pick<
       error.code === "HPE_HEADER_OVERFLOW"
         ? new UsageHubError("PAYLOAD_TOO_LARGE", "the request headers are larger than the limit")
         : error.code === "ERR_HTTP_REQUEST_TIMEOUT"
-          ? new UsageHubError("BAD_USAGE", "the request was not received in time")
+          ? new UsageHubError("REQUEST_TIMEOUT", "the request was not received in time")
           : new UsageHubError("BAD_USAGE", "the request is not valid HTTP")
     this.log.debug({ err: error }, "client error")
     if (socket.writable) {

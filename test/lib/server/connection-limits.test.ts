@@ -86,7 +86,8 @@ describe("connection limits (slow and idle clients)", function () {
     const ms = await closedWithin(c, 4000)
     expect(ms, "closed within 4 s").to.be.a("number")
     expect(ms).to.be.within(400, 2000)
-    expect(c.received()).to.match(/not received in time/)
+    expect(c.received()).to.match(/^HTTP\/1\.1 408 Request Timeout\r\n/)
+    expect(c.received()).to.match(/"code":"REQUEST_TIMEOUT".*not received in time/)
   })
 
   it("cuts a client that never finishes its headers within the headers timeout", async () => {
