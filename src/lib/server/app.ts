@@ -58,6 +58,8 @@ export interface AppOptions {
 export interface UsageHubApp extends FastifyInstance {
   /** Waits until queued commits and SSE updates are done (tests, shutdown). */
   usageHubIdle(): Promise<void>
+  /** Records left the store outside ingestion (retention's prune): every live summary is computed again. */
+  usageHubChanged(): void
 }
 
 function packageVersion(): string {
@@ -130,6 +132,7 @@ export async function createApp(options: AppOptions): Promise<UsageHubApp> {
       if (event.accepted > 0) hub.notify(event.touched)
     },
   })
+  app.decorate("usageHubChanged", () => hub.notify())
   app.decorate("usageHubIdle", async () => {
     await committer.idle()
     await hub.settled()

@@ -2,11 +2,14 @@
  * `usage serve` from start to stop: resolves the settings, starts the service, prints ONE line with the
  * address and the store, then runs until SIGTERM or SIGINT, when it stops accepting connections, finishes
  * the requests in flight (their commits included), ends SSE streams and closes the store. A second signal
- * during shutdown exits at once. SIGHUP re-reads the token files.
+ * during shutdown exits at once. SIGHUP re-reads the token files. With --retain, prunes old records after the
+ * start line and then daily (retention.ts).
  */
 import type { Env } from "../config-resolution.js"
+import { redactLocation } from "../source/resolve-source.js"
 import type { TokenSource } from "./auth.js"
 import { type ConnectionFlags, connectionLimitsFromFlags } from "./connection-limits.js"
+import { startRetention } from "./retention.js"
 import { resolveServeSettings, type ServeFlags } from "./settings.js"
 import { startServer } from "./start.js"
 
@@ -34,7 +37,7 @@ export interface StreamFlags {
 }
 
 export async function runService(flags: ServeFlags & ConnectionFlags & StreamFlags, io: ServeIo): Promise<ServeResult> {
-  const { start, warnings } = resolveServeSettings(flags, io.env ?? process.env, io.warn)
+  const { start, warnings, retainMs } = resolveServeSettings(flags, io.env ?? process.env, io.warn)
   const connections = connectionLimitsFromFlags(flags)
   const sse = { minIntervalMs: flags["stream-interval-ms"], maxStreamsPerOwner: flags["max-streams-per-token"] }
   for (const line of warnings) io.warn(line)
@@ -67,8 +70,21 @@ export async function runService(flags: ServeFlags & ConnectionFlags & StreamFla
     throw error
   }
   io.log(`usage-hub listening on ${server.url} (${server.storeDescription})`)
+  // --retain: the first prune after the start line, then daily; each says what it removed (stdout).
+  const retention =
+    retainMs === undefined
+      ? undefined
+      : startRetention({
+          store: server.store,
+          retainMs,
+          location: redactLocation(start.db),
+          log: io.log,
+          warn: io.warn,
+          onPruned: () => server.app.usageHubChanged(),
+        })
   const stoppedBy = await stopped
   process.removeListener("SIGHUP", onHangup)
+  await retention?.close()
   await server.close()
   return { url: server.url, store: server.storeDescription, stoppedBy }
 }

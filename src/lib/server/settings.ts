@@ -1,9 +1,9 @@
 /**
  * The settings of `usage serve`, resolved once from its flags, the environment and the config file:
  * address, store location (default `$XDG_DATA_HOME/usage-hub/usage.db`), SQLite `synchronous` (default
- * NORMAL: a 2xx survives kill -9 of the service; FULL on request: also a power loss), time zone, tokens, TLS. Refuses a
- * non-loopback address without an ingest token, or with a token shorter than 16 characters, unless `--insecure`,
- * and says what is open to the network.
+ * NORMAL: a 2xx survives kill -9 of the service; FULL on request: also a power loss), time zone, tokens, TLS,
+ * retention (`--retain`, USAGE_RETAIN). Refuses a non-loopback address without an ingest token, or with a token
+ * shorter than 16 characters, unless `--insecure`, and says what is open to the network.
  */
 import { readFileSync } from "node:fs"
 import { defaultDbPath, type Env, resolveSettings } from "../config-resolution.js"
@@ -11,6 +11,7 @@ import { UsageHubError } from "../errors.js"
 import { type ResetSchedules, resolveTimeZone } from "../periods.js"
 import { normaliseStoreLocation } from "../source/resolve-source.js"
 import { MIN_TOKEN_LENGTH, parseTokenOption, type TokenSource } from "./auth.js"
+import { parseRetention } from "./retention.js"
 import { DEFAULT_HOST, DEFAULT_PORT, type StartOptions } from "./start.js"
 
 export interface ServeFlags {
@@ -27,12 +28,16 @@ export interface ServeFlags {
   "log-level"?: string
   /** SQLite `synchronous`: full or normal (case-insensitive); env USAGE_SQLITE_SYNCHRONOUS; default normal. */
   synchronous?: string
+  /** Prune records older than this daily (`400d`, `57w`); env USAGE_RETAIN; default: keep everything. */
+  retain?: string
 }
 
 export interface ServeSettings {
   start: StartOptions & { host: string; port: number; db: string; synchronous: "FULL" | "NORMAL" }
   /** Lines to print as warnings before starting. */
   warnings: string[]
+  /** Records older than this many ms are pruned at start and daily (retention.ts); absent: kept for ever. */
+  retainMs?: number
 }
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const
@@ -91,6 +96,9 @@ export function resolveServeSettings(
   const db = normaliseStoreLocation(flags.db ?? resolved.db ?? defaultDbPath(env), env)
   const tz = resolveTimeZone(flags.tz)
   const synchronous = resolveSynchronous(flags.synchronous, env)
+  const retain = flags.retain ?? (env.USAGE_RETAIN?.trim() ? env.USAGE_RETAIN : undefined)
+  const retainMs =
+    retain === undefined ? undefined : parseRetention(retain, flags.retain === undefined ? "USAGE_RETAIN" : "--retain")
   const loopback = isLoopback(host)
   // A token file re-read later is held to the rule the start was held to.
   const tokenOptions = { log, minLength: loopback || flags.insecure ? undefined : MIN_TOKEN_LENGTH }
@@ -159,5 +167,6 @@ export function resolveServeSettings(
       processMetrics: true,
     },
     warnings,
+    ...(retainMs === undefined ? {} : { retainMs }),
   }
 }
