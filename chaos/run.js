@@ -15,8 +15,12 @@ import { existsSync } from "node:fs"
 import { fileURLToPath } from "node:url"
 import { parseArgs } from "node:util"
 import { killRestart } from "./scenarios/kill-restart.js"
+import { proxy } from "./scenarios/proxy.js"
 
-const SCENARIOS = [{ name: "kill-restart", short: true, run: killRestart }]
+const SCENARIOS = [
+  { name: "kill-restart", short: true, run: killRestart },
+  { name: "proxy", short: true, run: proxy },
+]
 
 const { values } = parseArgs({
   options: {
