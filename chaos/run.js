@@ -15,11 +15,13 @@ import { existsSync } from "node:fs"
 import { fileURLToPath } from "node:url"
 import { parseArgs } from "node:util"
 import { killRestart } from "./scenarios/kill-restart.js"
+import { pgTerminate } from "./scenarios/pg-terminate.js"
 import { proxy } from "./scenarios/proxy.js"
 
 const SCENARIOS = [
   { name: "kill-restart", short: true, run: killRestart },
   { name: "proxy", short: true, run: proxy },
+  { name: "pg-terminate", short: true, run: pgTerminate },
 ]
 
 const { values } = parseArgs({
