@@ -25,6 +25,7 @@ export const ERROR_TABLE = {
   DELIVERY_INCOMPLETE: { status: 503, exit: 1 },
   UPSTREAM_ERROR: { status: 502, exit: 1 },
   STORE_ERROR: { status: 500, exit: 1 },
+  STORE_UNAVAILABLE: { status: 503, exit: 1 },
   NOT_IMPLEMENTED: { status: 501, exit: 1 },
   INTERNAL: { status: 500, exit: 1 },
 } as const satisfies Record<string, { status: number; exit: 1 | 2 }>

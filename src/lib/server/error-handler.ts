@@ -50,8 +50,15 @@ export const STORE_FAILED_MESSAGE = "the store failed; see the service log"
 const INTERNAL_MESSAGE = "internal error; see the service log"
 const UNAVAILABLE_MESSAGE = "the service is unavailable (shutting down); retry shortly"
 
-/** A 5xx for the client: STORE_ERROR and UNREACHABLE keep their code, anything else is INTERNAL; never the detail. */
+/**
+ * A 5xx for the client: STORE_ERROR, STORE_UNAVAILABLE (with its reason: disk full, read-only) and UNREACHABLE
+ * keep their code, anything else is INTERNAL; never the detail.
+ */
 function serverFailure(error: unknown, code: ErrorCode | undefined): UsageHubError {
+  if (code === "STORE_UNAVAILABLE") {
+    const reason = (error as UsageHubError).details?.reason ?? "unavailable"
+    return new UsageHubError("STORE_UNAVAILABLE", `the store cannot write: ${reason}; retry later`, { cause: error })
+  }
   if (code === "STORE_ERROR") return new UsageHubError("STORE_ERROR", STORE_FAILED_MESSAGE, { cause: error })
   if (code === "UNREACHABLE") return new UsageHubError("UNREACHABLE", UNAVAILABLE_MESSAGE, { cause: error })
   return new UsageHubError("INTERNAL", INTERNAL_MESSAGE, { cause: error })
