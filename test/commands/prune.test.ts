@@ -1,4 +1,4 @@
-import { existsSync } from "node:fs"
+import { existsSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { expect } from "chai"
 import type { StoredRecord } from "../../src/lib/record.js"
@@ -173,6 +173,11 @@ describe("usage prune", function () {
     const fromEnv = await runCli(["prune", "--before", "2026-01-01"], { env: { USAGE_ENDPOINT: "http://127.0.0.1:1" } })
     expect(fromEnv.code).to.equal(2)
     expect(fromEnv.stderr).to.match(/^Error: prune works on a store.*USAGE_ENDPOINT/)
+    const config = join(tempDir(), "config.json")
+    writeFileSync(config, JSON.stringify({ backend: "http", http: { endpoint: "http://127.0.0.1:1" } }))
+    const fromConfig = await runCli(["prune", "--config", config, "--before", "2026-01-01"])
+    expect(fromConfig.code).to.equal(2)
+    expect(fromConfig.stderr).to.match(/^Error: prune works on a store.*the config's backend is http/)
     expect(await exported(db)).to.equal(exportBefore)
   })
 
