@@ -14,6 +14,7 @@
 import { existsSync } from "node:fs"
 import { fileURLToPath } from "node:url"
 import { parseArgs } from "node:util"
+import { diskFull } from "./scenarios/disk-full.js"
 import { killRestart } from "./scenarios/kill-restart.js"
 import { pgTerminate } from "./scenarios/pg-terminate.js"
 import { proxy } from "./scenarios/proxy.js"
@@ -22,6 +23,7 @@ const SCENARIOS = [
   { name: "kill-restart", short: true, run: killRestart },
   { name: "proxy", short: true, run: proxy },
   { name: "pg-terminate", short: true, run: pgTerminate },
+  { name: "disk-full", short: true, run: diskFull },
 ]
 
 const { values } = parseArgs({

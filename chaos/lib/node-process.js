@@ -39,9 +39,11 @@ const adapter = new HttpIngestAdapter({
   },
 })
 
+let initFailed = false
 try {
   await adapter.init()
 } catch (error) {
+  initFailed = true
   say(`init-failed ${error.message}`)
 }
 
@@ -76,6 +78,10 @@ async function generate() {
 async function drain() {
   draining = true
   await Promise.all(saves)
+  if (initFailed) {
+    say(`drained ${JSON.stringify({ pending: 0, initFailed: true })}`)
+    process.exit(0)
+  }
   // Spools of killed processes are taken over once their lock is stale: keep flushing until this process
   // has lived past that (and its takeover look ran), and nothing is pending.
   const deadline = Date.now() + Number(env.DRAIN_MS ?? 60_000)
