@@ -10,7 +10,7 @@ import { join } from "node:path"
 import { expect } from "chai"
 import type { StoredRecord } from "../../src/lib/record.js"
 import { type RunningServer, startServer } from "../../src/lib/server/start.js"
-import { openStoreAt } from "../../src/lib/source/open-store.js"
+import { openStoreAt } from "../../src/lib/store/open.js"
 import type { UsageStore } from "../../src/lib/store/store.js"
 import { tempDir } from "../helpers/tmp.js"
 

@@ -7,7 +7,8 @@ import { existsSync } from "node:fs"
 import { postIngest } from "../client/ingest-client.js"
 import { UsageHubError } from "../errors.js"
 import { identityKey, type StoredRecord, toRecordJson } from "../record.js"
-import { isPostgresUrl, redactLocation, type WriteTargetSpec } from "../source/resolve-source.js"
+import type { WriteTargetSpec } from "../source/resolve-source.js"
+import { isPostgresLocation, redactLocation } from "../store/location.js"
 import type { UsageStore } from "../store/store.js"
 
 export interface SinkResult {
@@ -183,10 +184,11 @@ export async function openImportSink(target: WriteTargetSpec, options: OpenSinkO
     return new EndpointSink(target.url, { ...options, token: target.token })
   }
   const location = redactLocation(target.location)
-  const { openStoreAt } = await import("../source/open-store.js")
+  const { openStoreAt } = await import("../store/open.js")
   if (options.dryRun) {
     // A dry run creates nothing: a store that does not exist yet holds nothing.
-    const absent = !isPostgresUrl(target.location) && target.location !== ":memory:" && !existsSync(target.location)
+    const absent =
+      !isPostgresLocation(target.location) && target.location !== ":memory:" && !existsSync(target.location)
     return new DryRunSink("store", location, absent ? undefined : await openStoreAt(target.location, { create: false }))
   }
   return new StoreSink(location, await openStoreAt(target.location, { create: true }))

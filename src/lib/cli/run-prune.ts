@@ -11,7 +11,8 @@ import { UsageHubError } from "../errors.js"
 import { resolveTimeZone } from "../periods.js"
 import { type PruneReport, pruneReport } from "../prune-report.js"
 import { checkNode } from "../record.js"
-import { redactLocation, resolveWriteTarget } from "../source/resolve-source.js"
+import { resolveWriteTarget } from "../source/resolve-source.js"
+import { redactLocation } from "../store/location.js"
 import type { PruneFilter } from "../store/store.js"
 import { parseTimeBound } from "../time-range.js"
 
@@ -56,7 +57,7 @@ export async function runPrune(flags: PruneFlags): Promise<PruneReport> {
       `${ON_A_STORE}; the config's backend is http (${settings.usage.http?.endpoint ?? "usage.http"})`,
     )
   }
-  const { openStoreAt } = await import("../source/open-store.js")
+  const { openStoreAt } = await import("../store/open.js")
   // Never create a store to prune it: a wrong path is an error, not an empty success.
   const store = await openStoreAt(target.location, { create: false })
   try {

@@ -6,7 +6,7 @@
  * start line and then daily (retention.ts).
  */
 import type { Env } from "../config-resolution.js"
-import { redactLocation } from "../source/resolve-source.js"
+import { redactLocation } from "../store/location.js"
 import type { TokenSource } from "./auth.js"
 import { type ConnectionFlags, connectionLimitsFromFlags } from "./connection-limits.js"
 import { startRetention } from "./retention.js"

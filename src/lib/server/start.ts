@@ -4,8 +4,8 @@
  * commits, ends SSE streams and closes the store it opened.
  */
 import { isUsageHubError, UsageHubError } from "../errors.js"
-import { openStoreAt } from "../source/open-store.js"
-import { normaliseStoreLocation, redactLocation } from "../source/resolve-source.js"
+import { normaliseStoreLocation, redactLocation } from "../store/location.js"
+import { openStoreAt } from "../store/open.js"
 import type { UsageStore } from "../store/store.js"
 import { type AppOptions, createApp, type UsageHubApp } from "./app.js"
 

@@ -13,7 +13,7 @@ import type { Clock } from "../clock.js"
 import type { ResolvedSettings } from "../config-resolution.js"
 import { UsageHubError } from "../errors.js"
 import { defaultDbPath, type Env, expandHome } from "../paths.js"
-import { redactUrl } from "../store/store-error.js"
+import { normaliseStoreLocation, redactLocation } from "../store/location.js"
 import type { Reader } from "./reader.js"
 
 export interface SourceFlagValues {
@@ -32,16 +32,6 @@ export type WriteTargetSpec = Exclude<SourceSpec, { kind: "file" }>
 
 export interface ResolveOptions {
   env?: Env
-}
-
-/** `:memory:` and postgres:// URLs are kept as they are; paths get `~` expanded and are made absolute. */
-export function normaliseStoreLocation(location: string, env: Env = process.env): string {
-  if (location === ":memory:" || isPostgresUrl(location)) return location
-  return resolve(expandHome(location, env))
-}
-
-export function isPostgresUrl(location: string): boolean {
-  return /^postgres(?:ql)?:\/\//i.test(location)
 }
 
 function checkEndpoint(url: string, from: string): string {
@@ -150,10 +140,6 @@ export function describeSource(spec: SourceSpec): string {
   return redactLocation(spec.location)
 }
 
-export function redactLocation(location: string): string {
-  return isPostgresUrl(location) ? redactUrl(location) : location
-}
-
 export interface OpenContext {
   clock: Clock
   settings: ResolvedSettings
@@ -188,7 +174,7 @@ export async function openReader(spec: SourceSpec, context: OpenContext): Promis
     const { MemoryStore } = await import("../store/memory/store.js")
     return new StoreReader("store", spec.location, new MemoryStore(), context.clock, schedules)
   }
-  const { openStoreAt } = await import("./open-store.js")
+  const { openStoreAt } = await import("../store/open.js")
   const store = await openStoreAt(spec.location, { create: false })
   return new StoreReader("store", redactLocation(spec.location), store, context.clock, schedules)
 }

@@ -10,6 +10,7 @@
 import { PostgresStore, type PostgresStoreOptions } from "./postgres/store.js"
 import { SqliteStore, type SqliteStoreOptions } from "./sqlite/store.js"
 
-export { isPostgresLocation, type OpenStoreOptions, openStore, type StoreKind, storeKindOf } from "./open.js"
+export { isPostgresLocation, normaliseStoreLocation, redactLocation } from "./location.js"
+export { type OpenStoreOptions, openStore, openStoreAt, type StoreKind, storeKindOf } from "./open.js"
 export type { AggregateRow, InsertResult, RecordFilter, StoreStats, UsageStore } from "./store.js"
 export { PostgresStore, type PostgresStoreOptions, SqliteStore, type SqliteStoreOptions }

@@ -2,10 +2,12 @@
  * Opens a store by location: `:memory:` or a path -> SQLite, `postgres://` or `postgresql://` -> PostgreSQL.
  * Each backend's module (and, inside its `open()`, its driver) is imported only when a store of that kind is
  * opened, so a SQLite run of the CLI never loads the PostgreSQL store (nor `node:crypto`), and importing this
- * module loads neither.
+ * module loads neither. `openStoreAt` is the callers' door (the CLI's commands, `usage serve`): any failure
+ * is one STORE_ERROR line naming the location without its password.
  */
-import { UsageHubError } from "../errors.js"
+import { isUsageHubError, UsageHubError } from "../errors.js"
 import { expandHome } from "../paths.js"
+import { isPostgresLocation, redactLocation } from "./location.js"
 import type { PostgresStoreOptions } from "./postgres/store.js"
 import type { SqliteStoreOptions } from "./sqlite/store.js"
 import type { UsageStore } from "./store.js"
@@ -13,10 +15,6 @@ import type { UsageStore } from "./store.js"
 export type OpenStoreOptions = SqliteStoreOptions & PostgresStoreOptions
 
 export type StoreKind = "sqlite" | "postgres"
-
-export function isPostgresLocation(location: string): boolean {
-  return /^postgres(ql)?:\/\//i.test(location)
-}
 
 /** Which backend a location names. */
 export function storeKindOf(location: string): StoreKind {
@@ -33,4 +31,25 @@ export async function openStore(location: string, options: OpenStoreOptions = {}
   }
   const { SqliteStore } = await import("./sqlite/store.js")
   return SqliteStore.open(location === ":memory:" ? location : expandHome(location), options)
+}
+
+/**
+ * Opens the store at a location for a command or the service. Reads open an existing store only
+ * (`create: false`); writes (migrate-file, serve) create it. A failure that is not already a UsageHubError
+ * becomes one STORE_ERROR line naming the location without its password.
+ */
+export async function openStoreAt(
+  location: string,
+  options: { create: boolean; synchronous?: "FULL" | "NORMAL" },
+): Promise<UsageStore> {
+  try {
+    return await openStore(location, { create: options.create, synchronous: options.synchronous })
+  } catch (error) {
+    if (isUsageHubError(error)) throw error
+    throw new UsageHubError(
+      "STORE_ERROR",
+      `cannot open store ${redactLocation(location)}: ${(error as Error).message.split("\n")[0]}`,
+      { cause: error },
+    )
+  }
 }

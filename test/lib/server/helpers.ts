@@ -2,7 +2,7 @@
 
 import type { UsageRecordJson } from "../../../src/lib/record.js"
 import { type RunningServer, type StartOptions, startServer } from "../../../src/lib/server/start.js"
-import { openStoreAt } from "../../../src/lib/source/open-store.js"
+import { openStoreAt } from "../../../src/lib/store/open.js"
 import type { UsageStore } from "../../../src/lib/store/store.js"
 
 export const NOW = new Date("2026-11-20T12:00:00.000Z")
