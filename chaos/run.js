@@ -15,6 +15,7 @@ import { existsSync } from "node:fs"
 import { fileURLToPath } from "node:url"
 import { parseArgs } from "node:util"
 import { diskFull } from "./scenarios/disk-full.js"
+import { fuzz } from "./scenarios/fuzz.js"
 import { killRestart } from "./scenarios/kill-restart.js"
 import { pgTerminate } from "./scenarios/pg-terminate.js"
 import { proxy } from "./scenarios/proxy.js"
@@ -24,6 +25,7 @@ const SCENARIOS = [
   { name: "proxy", short: true, run: proxy },
   { name: "pg-terminate", short: true, run: pgTerminate },
   { name: "disk-full", short: true, run: diskFull },
+  { name: "fuzz", short: true, run: fuzz },
 ]
 
 const { values } = parseArgs({
