@@ -13,6 +13,8 @@ import { type FetchLike, type SummaryParams, UsageApiClient } from "../client/ap
 import { type IngestOutcome, postIngest } from "../client/ingest-client.js"
 import { type Clock, systemClock } from "../clock.js"
 import type { HttpConfig } from "../config.js"
+import { Backoff } from "../delivery/backoff.js"
+import { type Batch, type BatchSource, DeliveryLoop, type Entry, type HoldDecision } from "../delivery/delivery-loop.js"
 import { isUsageHubError, UsageHubError } from "../errors.js"
 import { expandHome, xdgStateHome } from "../paths.js"
 import type { ResetSchedules } from "../periods.js"
@@ -121,9 +123,7 @@ export interface Sourced<T> {
   source: QuerySource
 }
 
-interface Batch {
-  /** Parts still to deliver (a 413 or an unexplained 400 splits a part in halves). */
-  parts: string[][]
+interface SpoolBatch extends Batch {
   /** Lines of the batch (for counting); `end` is the logical spool offset to acknowledge. */
   count: number
   end: number
@@ -132,8 +132,6 @@ interface Batch {
 const DEFAULT_MAX_SPOOL = 512 * 1024 * 1024
 const AUTH_LOG_EVERY_MS = 5 * 60_000
 const LOCAL_KEEP_MS = 62 * 24 * 3600_000
-/** A Retry-After is honoured up to this long (a proxy asking for a day does not stall delivery for a day). */
-const MAX_RETRY_AFTER_MS = 5 * 60_000
 
 /** A node id the service accepts: the record's node rule (1..128 characters, not blank). */
 const nodeIdSchema = nodeSchema
@@ -184,8 +182,6 @@ export class HttpIngestAdapter implements StorageAdapter {
   private readonly logger: AdapterLogger
   private readonly fetchImpl?: FetchLike
   private readonly keepLocal: boolean
-  private readonly retryBaseMs: number
-  private readonly maxRetryDelayMs: number
   private readonly clock: Clock
   private readonly tz?: string
   private readonly schedules?: ResetSchedules
@@ -193,7 +189,8 @@ export class HttpIngestAdapter implements StorageAdapter {
 
   private spool?: Spool
   private readonly ready: Promise<void>
-  private loop?: Promise<void>
+  private readonly delivery: DeliveryLoop<SpoolBatch>
+  private running?: Promise<void>
   private takeoverTimer?: ReturnType<typeof setInterval>
   /** A look for dead spools when the lock of one whose pid looks dead goes stale (sooner than the interval). */
   private takeoverHintTimer?: ReturnType<typeof setTimeout>
@@ -207,24 +204,14 @@ export class HttpIngestAdapter implements StorageAdapter {
   /** Written to the spool, not yet taken into a batch. */
   private untaken = 0
   private firstUntakenAt = 0
-  private current?: Batch
   private unacked = 0
 
-  private wake?: (force: boolean) => void
   private stopping = false
   private closed = false
   private inflight?: AbortController
-  private notBefore = 0
-  private failedCycles = 0
   private flushWaiters = 0
   private drainedWaiters: Array<() => void> = []
   private lastAuthLog = 0
-  /** Delivery is held by a 401/403 or another client error that no retry fixes. */
-  private holding = false
-  /** Consecutive held attempts: the next one waits backoff(holds) (growing, capped at maxRetryDelayMs). */
-  private holds = 0
-  /** Held attempts ever (a flush ends when one happens while it waits). */
-  private heldAttempts = 0
   private lastHeldFlushLog = 0
   private dropRun = 0
   private lastCentralFailure = 0
@@ -266,8 +253,6 @@ export class HttpIngestAdapter implements StorageAdapter {
     this.logger = options.logger ?? consoleLogger
     this.fetchImpl = options.fetch
     this.keepLocal = options.keepLocalRecords ?? false
-    this.retryBaseMs = options.retryBaseMs ?? 250
-    this.maxRetryDelayMs = options.maxRetryDelayMs ?? 30_000
     this.clock = options.clock ?? systemClock
     this.tz = options.tz
     this.schedules = options.resetSchedules
@@ -276,6 +261,31 @@ export class HttpIngestAdapter implements StorageAdapter {
       token: options.readToken ?? options.token,
       timeoutMs: this.timeoutMs,
       fetch: options.fetch,
+    })
+    this.delivery = new DeliveryLoop<SpoolBatch>({
+      send: (lines) => this.send(lines),
+      backoff: new Backoff({ baseMs: options.retryBaseMs ?? 250, maxMs: options.maxRetryDelayMs ?? 30_000 }),
+      retryAttempts: this.retryAttempts,
+      urgent: () => this.flushWaiters > 0,
+      hooks: {
+        acknowledged: (_part, decision) => {
+          this.counters.acknowledged += decision.acknowledged
+          this.counters.accepted += decision.accepted
+          this.counters.duplicates += decision.duplicates
+        },
+        deadLetter: (entries, why) =>
+          this.deadLetter(
+            entries.map((e) => ({ line: e.entry.line, reason: e.reason, status: e.status })),
+            why,
+          ),
+        settled: (heldBefore) => this.settled(heldBefore),
+        retrying: (decision) => {
+          this.counters.failedAttempts += 1
+          this.lastError = decision.reason
+          this.lastCentralFailure = Date.now()
+        },
+        held: (decision) => this.held(decision),
+      },
     })
     this.ready = this.start(options)
     // Failures surface through saveRecord/flush; never as an unhandled rejection.
@@ -298,7 +308,7 @@ export class HttpIngestAdapter implements StorageAdapter {
       this.logger.error(`usage-hub: cannot open the spool in ${this.spoolDir}: ${(error as Error).message}`)
       throw error
     }
-    this.loop = this.run()
+    this.running = this.delivery.run(this.batchSource())
     const every = options.takeoverIntervalMs ?? 30_000
     this.takeoverTimer = setInterval(() => void this.takeOver(), every)
     unref(this.takeoverTimer)
@@ -427,74 +437,36 @@ export class HttpIngestAdapter implements StorageAdapter {
         this.queue.push({ line: lines[i], end: ends[i] })
       } else this.overflow = true
     }
-    this.wake?.(false)
+    this.delivery.wake(false)
   }
 
-  // ---------------------------------------------------------------- delivery loop
+  // ---------------------------------------------------------------- delivery (delivery-loop.ts)
 
-  /**
-   * Sleeps up to `ms` (Infinity: until woken). New records end an `idle` sleep; flush and close end any sleep
-   * (`wake(true)`); backoff pauses are not cut short by new records.
-   */
-  private sleep(ms: number, idle = false): Promise<void> {
-    return new Promise((resolve) => {
-      let timer: ReturnType<typeof setTimeout> | undefined
-      const done = () => {
-        if (timer) clearTimeout(timer)
-        this.wake = undefined
-        resolve()
-      }
-      this.wake = (force) => {
-        if (force || idle) done()
-      }
-      if (Number.isFinite(ms)) {
-        timer = setTimeout(done, Math.max(0, ms))
-        unref(timer)
-      }
-    })
-  }
-
-  private async run(): Promise<void> {
-    while (!this.stopping) {
-      try {
-        if (!this.current) {
-          if (this.untaken === 0) {
-            await this.sleep(Number.POSITIVE_INFINITY, true)
-            continue
-          }
-          const age = Date.now() - this.firstUntakenAt
-          if (this.untaken < this.batchSize && this.flushWaiters === 0 && age < this.flushIntervalMs) {
-            await this.sleep(this.flushIntervalMs - age, true)
-            continue
-          }
-          this.current = await this.takeBatch()
-          if (!this.current) continue
+  /** The spool as the delivery loop's source of batches. */
+  private batchSource(): BatchSource<SpoolBatch> {
+    return {
+      dueIn: () => {
+        if (this.untaken === 0) return Number.POSITIVE_INFINITY
+        const age = Date.now() - this.firstUntakenAt
+        if (this.untaken < this.batchSize && this.flushWaiters === 0 && age < this.flushIntervalMs) {
+          return this.flushIntervalMs - age
         }
-        if (await this.cycle(this.current)) {
-          this.current = undefined
-          this.failedCycles = 0
-          continue
-        }
-        if (this.stopping) break
-        this.failedCycles += 1
-        const pause = this.flushWaiters > 0 ? 0 : this.backoff(this.failedCycles + this.retryAttempts)
-        await this.sleep(Math.max(pause, this.notBefore - Date.now()))
-      } catch (error) {
-        // Disk trouble (dead-letter or ack write): keep the batch, log, try again later.
-        this.lastError = (error as Error).message
-        this.logger.error(`usage-hub: delivery loop: ${(error as Error).message}`)
-        await this.sleep(this.backoff(++this.failedCycles))
-      }
+        return 0
+      },
+      take: () => this.takeBatch(),
+      done: async (batch) => {
+        await this.spool!.acknowledge(batch.end)
+        this.unacked = Math.max(0, this.unacked - batch.count)
+        this.notifyDrained()
+      },
+      failed: (error) => {
+        this.lastError = error.message
+        this.logger.error(`usage-hub: delivery loop: ${error.message}`)
+      },
     }
   }
 
-  /** Exponential backoff with jitter: between half and all of base x 2^n, capped. */
-  private backoff(n: number): number {
-    const ceiling = Math.min(this.maxRetryDelayMs, this.retryBaseMs * 2 ** Math.min(n, 30))
-    return ceiling / 2 + Math.random() * (ceiling / 2)
-  }
-
-  private async takeBatch(): Promise<Batch | undefined> {
+  private async takeBatch(): Promise<SpoolBatch | undefined> {
     const lines: string[] = []
     let end = this.sendOffset
     let count = 0
@@ -537,53 +509,8 @@ export class HttpIngestAdapter implements StorageAdapter {
     this.sendOffset = end
     this.untaken = Math.max(0, this.untaken - count)
     if (this.untaken > 0 && this.queueHead >= this.queue.length && !this.overflow) this.untaken = 0
-    return { parts: lines.length > 0 ? [lines] : [], count, end }
-  }
-
-  /**
-   * One attempt cycle for a batch: up to 1 + retryAttempts tries with backoff. Resolves true once every part
-   * is acknowledged or dead-lettered (the spool offset is then acknowledged), false to try again later.
-   */
-  private async cycle(batch: Batch): Promise<boolean> {
-    let retries = 0
-    while (batch.parts.length > 0) {
-      if (this.stopping) return false
-      const wait = this.notBefore - Date.now()
-      if (wait > 0) {
-        if (this.flushWaiters === 0 && wait > this.maxRetryDelayMs) return false
-        await this.sleep(wait)
-        if (this.stopping) return false
-        if (this.notBefore > Date.now()) continue
-      }
-      const part = batch.parts[0]
-      const outcome = await this.send(part)
-      if (this.stopping && outcome.kind === "retry") return false
-      const done = await this.handle(outcome, part, batch)
-      if (done === "next") {
-        this.lastError = undefined
-        continue
-      }
-      if (done === "hold") {
-        // No retry fixes this soon (a token, a URL): wait, growing, and let waiting flushes end now.
-        this.holds += 1
-        this.heldAttempts += 1
-        this.notBefore = Math.max(this.notBefore, Date.now() + this.backoff(this.holds - 1))
-        this.releaseWaiters()
-        return false
-      }
-      // retry: wait (backoff with jitter, at least Retry-After), up to retryAttempts times in this cycle
-      retries += 1
-      const delay = Math.max(
-        this.backoff(retries - 1),
-        outcome.kind === "retry" ? Math.min(outcome.retryAfterMs ?? 0, MAX_RETRY_AFTER_MS) : 0,
-      )
-      this.notBefore = Math.max(this.notBefore, Date.now() + delay)
-      if (retries > this.retryAttempts) return false
-    }
-    await this.spool!.acknowledge(batch.end)
-    this.unacked = Math.max(0, this.unacked - batch.count)
-    this.notifyDrained()
-    return true
+    const part: Entry[] = lines.map((line, index) => ({ line, index }))
+    return { parts: part.length > 0 ? [part] : [], count, end }
   }
 
   private async send(lines: string[]): Promise<IngestOutcome> {
@@ -605,102 +532,36 @@ export class HttpIngestAdapter implements StorageAdapter {
     }
   }
 
-  /** Applies one outcome to the batch's first part: "next" (part settled), "retry" or "hold". */
-  private async handle(outcome: IngestOutcome, part: string[], batch: Batch): Promise<"next" | "retry" | "hold"> {
-    switch (outcome.kind) {
-      case "ok": {
-        if (outcome.rejected.length > 0) {
-          await this.deadLetter(
-            outcome.rejected
-              .filter((r) => r.index >= 0 && r.index < part.length)
-              .map((r) => ({ line: part[r.index], reason: r.error, status: outcome.status })),
-            "refused by the service",
-          )
-        }
-        const settled = part.length - new Set(outcome.rejected.map((r) => r.index)).size
-        this.counters.acknowledged += settled
-        this.counters.accepted += outcome.accepted
-        this.counters.duplicates += outcome.duplicates
-        this.authRecovered()
-        batch.parts.shift()
-        return "next"
-      }
-      case "too-large":
-        this.authRecovered()
-        batch.parts.shift()
-        if (part.length > 1) {
-          const half = Math.ceil(part.length / 2)
-          batch.parts.unshift(part.slice(0, half), part.slice(half))
-        } else {
-          await this.deadLetter(
-            [{ line: part[0], reason: `too large for the service: ${outcome.reason}`, status: 413 }],
-            "too large",
-          )
-        }
-        return "next"
-      case "refused": {
-        this.authRecovered()
-        batch.parts.shift()
-        const rejected = outcome.rejected?.filter((r) => r.index >= 0 && r.index < part.length) ?? []
-        if (rejected.length > 0) {
-          await this.deadLetter(
-            rejected.map((r) => ({ line: part[r.index], reason: r.error, status: outcome.status })),
-            "refused by the service",
-          )
-          const refused = new Set(rejected.map((r) => r.index))
-          const rest = part.filter((_, i) => !refused.has(i))
-          if (rest.length > 0) batch.parts.unshift(rest)
-        } else if (part.length > 1) {
-          // No per-record detail: halve the part until the refused record is alone.
-          const half = Math.ceil(part.length / 2)
-          batch.parts.unshift(part.slice(0, half), part.slice(half))
-        } else {
-          await this.deadLetter(
-            [{ line: part[0], reason: outcome.reason, status: outcome.status }],
-            "refused by the service",
-          )
-        }
-        return "next"
-      }
-      case "auth":
-      case "misconfigured":
-      case "unsendable": {
-        this.counters.failedAttempts += 1
-        this.lastError = outcome.reason
-        const now = Date.now()
-        this.authFailing = outcome.kind === "auth"
-        this.holding = true
-        if (now - this.lastAuthLog >= AUTH_LOG_EVERY_MS) {
-          this.lastAuthLog = now
-          const what =
-            outcome.kind === "auth"
-              ? `${this.endpoint} refused the token (${outcome.status}): the ingest token is wrong or missing; set usage.http.token (or USAGE_TOKEN) to a token of the service's --ingest-token`
-              : outcome.kind === "unsendable"
-                ? `${outcome.reason}: fix usage.http (endpoint, token) or USAGE_TOKEN, then restart`
-                : `${this.endpoint} answered ${outcome.status} (${outcome.reason}): is ${this.endpoint} the URL of \`usage serve\`?`
-          this.logger.error(`usage-hub: ${what}. ${this.unacked} records stay spooled in ${this.spoolDir}`)
-        }
-        return "hold"
-      }
-      case "retry":
-        this.counters.failedAttempts += 1
-        this.lastError = outcome.reason
-        this.lastCentralFailure = Date.now()
-        return "retry"
+  /** Delivery is held (401/403, a client error no retry fixes, a request that cannot be built): log, release flushes. */
+  private held(decision: HoldDecision): void {
+    this.counters.failedAttempts += 1
+    this.lastError = decision.reason
+    const now = Date.now()
+    this.authFailing = decision.cause === "auth"
+    if (now - this.lastAuthLog >= AUTH_LOG_EVERY_MS) {
+      this.lastAuthLog = now
+      const what =
+        decision.cause === "auth"
+          ? `${this.endpoint} refused the token (${decision.status}): the ingest token is wrong or missing; set usage.http.token (or USAGE_TOKEN) to a token of the service's --ingest-token`
+          : decision.cause === "unsendable"
+            ? `${decision.reason}: fix usage.http (endpoint, token) or USAGE_TOKEN, then restart`
+            : `${this.endpoint} answered ${decision.status} (${decision.reason}): is ${this.endpoint} the URL of \`usage serve\`?`
+      this.logger.error(`usage-hub: ${what}. ${this.unacked} records stay spooled in ${this.spoolDir}`)
     }
+    this.releaseWaiters()
   }
 
-  private authRecovered(): void {
-    if (this.holding) {
+  /** A part settled: the service takes records (again). */
+  private settled(heldBefore: HoldDecision["cause"] | undefined): void {
+    if (heldBefore) {
       this.logger.warn(
         `usage-hub: ${this.endpoint} ${this.authFailing ? "accepts the token again" : "accepts records again"}; delivering`,
       )
     }
-    this.holding = false
-    this.holds = 0
     this.authFailing = false
     this.lastAuthLog = 0
     this.lastCentralFailure = 0
+    this.lastError = undefined
   }
 
   private async deadLetter(
@@ -751,7 +612,7 @@ export class HttpIngestAdapter implements StorageAdapter {
     if (this.closed) return
     const timeout = opts.timeoutMs ?? this.timeoutMs
     const deadline = Date.now() + timeout
-    if (this.holding && !this.isDrained() && this.notBefore - Date.now() >= timeout) {
+    if (this.delivery.held && !this.isDrained() && this.delivery.notBefore - Date.now() >= timeout) {
       this.sayHeld()
       return
     }
@@ -765,8 +626,8 @@ export class HttpIngestAdapter implements StorageAdapter {
         if (this.closed || (!claiming && this.isDrained())) break
         const left = deadline - Date.now()
         if (left <= 0) break
-        this.wake?.(true)
-        const heldBefore = this.heldAttempts
+        this.delivery.wake(true)
+        const heldBefore = this.delivery.heldAttempts
         let timer: ReturnType<typeof setTimeout> | undefined
         await new Promise<void>((resolve) => {
           this.drainedWaiters.push(resolve)
@@ -776,12 +637,12 @@ export class HttpIngestAdapter implements StorageAdapter {
         })
         clearTimeout(timer)
         // Delivery was held meanwhile (a refusal no retry fixes soon): what is pending stays spooled.
-        if (this.heldAttempts !== heldBefore && this.holding && !this.isDrained()) break
+        if (this.delivery.heldAttempts !== heldBefore && this.delivery.held && !this.isDrained()) break
       }
     } finally {
       this.flushWaiters -= 1
     }
-    if (this.holding && !this.isDrained() && !this.closed) this.sayHeld()
+    if (this.delivery.held && !this.isDrained() && !this.closed) this.sayHeld()
   }
 
   /** A flush ended with delivery held: says so (at most every five minutes). */
@@ -816,12 +677,12 @@ export class HttpIngestAdapter implements StorageAdapter {
     this.stopping = true
     if (this.takeoverTimer) clearInterval(this.takeoverTimer)
     if (this.takeoverHintTimer) clearTimeout(this.takeoverHintTimer)
-    this.wake?.(true)
+    this.delivery.stop()
     if (this.inflight) {
       const grace = setTimeout(() => this.inflight?.abort(new Error("adapter closed")), this.closeGraceMs)
-      await this.loop
+      await this.running
       clearTimeout(grace)
-    } else await this.loop
+    } else await this.running
     await this.spool!.close()
     for (const w of this.drainedWaiters.splice(0)) w()
   }
@@ -831,10 +692,11 @@ export class HttpIngestAdapter implements StorageAdapter {
       ...this.counters,
       pending: this.unacked,
       pendingBytes: this.spool?.pendingBytes ?? 0,
-      buffered: this.queue.length - this.queueHead + (this.current?.parts.reduce((n, p) => n + p.length, 0) ?? 0),
+      buffered:
+        this.queue.length - this.queueHead + (this.delivery.current?.parts.reduce((n, p) => n + p.length, 0) ?? 0),
       lastError: this.lastError,
       authFailing: this.authFailing,
-      held: this.holding,
+      held: this.delivery.held !== undefined,
       spoolDir: this.spoolDir,
     }
   }
