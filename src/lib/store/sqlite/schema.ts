@@ -44,12 +44,8 @@ CREATE TABLE ${name} (${ROLLUP_COLUMNS},
   PRIMARY KEY (provider, bucket, model, node, task_type)
 ) STRICT, WITHOUT ROWID;`
 
-export const MIGRATIONS: readonly Migration[] = [
-  {
-    version: 1,
-    description: "records keyed by identity; 30-minute, 3-hour, day and month rollups; providers; record counter",
-    sql: `
-CREATE TABLE usage_records (
+/** The columns of a usage record (the records table, and the quarantine's first columns). */
+const RECORD_COLUMNS = `
   node TEXT NOT NULL,
   id TEXT NOT NULL,
   ts INTEGER NOT NULL,
@@ -63,7 +59,14 @@ CREATE TABLE usage_records (
   cache_write_tokens INTEGER,
   reasoning_tokens INTEGER,
   cost_nanos INTEGER NOT NULL,
-  unpriced INTEGER,
+  unpriced INTEGER,`
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description: "records keyed by identity; 30-minute, 3-hour, day and month rollups; providers; record counter",
+    sql: `
+CREATE TABLE usage_records (${RECORD_COLUMNS}
   PRIMARY KEY (ts, node, id)
 ) STRICT, WITHOUT ROWID;
 ${rollupTable("usage_rollup_30m")}
@@ -87,21 +90,7 @@ INSERT INTO usage_counters (slot, records) VALUES (0, 0);
       "cost sums as whole dollars + nano-dollars (no overflow); records outside 2000-01-01..2100-01-01 moved to usage_quarantine",
     sql: `
 ${splitCostSql([...ROLLUP_TABLES, "usage_rollup_pending"], "INTEGER")}
-CREATE TABLE usage_quarantine (
-  node TEXT NOT NULL,
-  id TEXT NOT NULL,
-  ts INTEGER NOT NULL,
-  provider TEXT NOT NULL,
-  model TEXT NOT NULL,
-  task_type TEXT NOT NULL,
-  session_id TEXT,
-  input_tokens INTEGER NOT NULL,
-  output_tokens INTEGER NOT NULL,
-  cache_read_tokens INTEGER,
-  cache_write_tokens INTEGER,
-  reasoning_tokens INTEGER,
-  cost_nanos INTEGER NOT NULL,
-  unpriced INTEGER,
+CREATE TABLE usage_quarantine (${RECORD_COLUMNS}
   reason TEXT NOT NULL,
   quarantined_at TEXT NOT NULL,
   PRIMARY KEY (ts, node, id)
