@@ -3,7 +3,7 @@
  * service's retention (`usage serve --retain`, its log line): how many records, their exact cost, the first and
  * last instants among them, and which records were asked for (before a date, of a node, of a provider).
  */
-import { formatDecimal } from "./cli/decimal.js"
+import { formatDecimal } from "./decimal.js"
 import { fromNanos } from "./money.js"
 import type { PruneFilter, PruneResult } from "./store/store.js"
 

@@ -3,8 +3,8 @@
  * and the cli-table3 table style every command uses (no colours, so piped output stays plain text).
  */
 import Table from "cli-table3"
+import { formatDecimal } from "../decimal.js"
 import { isoDay, isoMinute, wallClock } from "../wall-clock.js"
-import { formatDecimal } from "./decimal.js"
 
 /** USD with four decimals (costs of single calls are often fractions of a cent): `$1,234.5678`. */
 export function formatUsd(usd: number): string {

@@ -1,5 +1,5 @@
 import { expect } from "chai"
-import { formatDecimal } from "../../../src/lib/cli/decimal.js"
+import { formatDecimal } from "../../src/lib/decimal.js"
 
 const intl = (digits: number) =>
   new Intl.NumberFormat("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits })
