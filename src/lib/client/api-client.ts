@@ -5,7 +5,7 @@
  * failure into UNREACHABLE. Dates in answers are revived into Date objects so results equal the library's
  * in-memory shapes.
  */
-import { ERROR_TABLE, type ErrorCode, UsageHubError } from "../errors.js"
+import { codeForStatus, type ErrorCode, isErrorCode, UsageHubError } from "../errors.js"
 import { parseRecord, type UsageRecord } from "../record.js"
 import type { GroupBy, TrendData, UsageSummaryResult } from "../summary-types.js"
 
@@ -80,20 +80,12 @@ export async function errorFromResponse(response: Response, url: string): Promis
     body = undefined
   }
   const error = (body as { error?: { code?: unknown; message?: unknown } } | undefined)?.error
-  const code = typeof error?.code === "string" && error.code in ERROR_TABLE ? (error.code as ErrorCode) : undefined
+  const code = isErrorCode(error?.code) ? error.code : undefined
   const message =
     typeof error?.message === "string" ? error.message : `${url} answered ${response.status} ${response.statusText}`
   if (code) return new UsageHubError(code, message, { details: { status: response.status } })
-  const fallback: ErrorCode =
-    response.status === 401
-      ? "UNAUTHORIZED"
-      : response.status === 403
-        ? "FORBIDDEN"
-        : response.status === 404
-          ? "NOT_FOUND"
-          : response.status === 400
-            ? "INVALID_QUERY"
-            : "UPSTREAM_ERROR"
+  // No code in the body (a proxy's answer): the code the status stands for (errors.ts), else the upstream failed.
+  const fallback: ErrorCode = codeForStatus(response.status) ?? "UPSTREAM_ERROR"
   return new UsageHubError(fallback, message, { details: { status: response.status } })
 }
 

@@ -1,6 +1,7 @@
 /**
  * The service's one error handler: every failure becomes `{"error": {"code", "message"}}` with the status of
- * its code in ERROR_TABLE, never a stack trace. UsageHubErrors keep their code and details; fastify's own
+ * its code in ERROR_TABLE (src/lib/errors.ts, which also says which code a bare status stands for and what a
+ * client reads for a 5xx), never a stack trace. UsageHubErrors keep their code and details; fastify's own
  * errors (body too large, bad JSON, bad media type, bad Content-Length, a malformed URL, an over-long path
  * parameter) and requests Node's HTTP parser refuses map to the matching code. A 5xx answer carries a
  * generic message only: the detail (driver text, database paths) is logged, never sent.
@@ -8,7 +9,7 @@
 import { STATUS_CODES as HTTP_REASONS } from "node:http"
 import type { Socket } from "node:net"
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from "fastify"
-import { type ErrorCode, isUsageHubError, UsageHubError } from "../errors.js"
+import { codeForStatus, ERROR_TABLE, type ErrorCode, isUsageHubError, publicMessage, UsageHubError } from "../errors.js"
 import { authChallenge } from "./auth.js"
 
 /** Longest path parameter the router takes (a provider name is 1 to 128 characters). */
@@ -31,37 +32,17 @@ const FASTIFY_MESSAGES: Record<string, string> = {
   FST_ERR_MAX_PARAM_LENGTH: `a path parameter is longer than ${MAX_PARAM_LENGTH} characters`,
 }
 
-const STATUS_CODES: Record<number, ErrorCode> = {
-  400: "BAD_USAGE",
-  401: "UNAUTHORIZED",
-  403: "FORBIDDEN",
-  404: "NOT_FOUND",
-  413: "PAYLOAD_TOO_LARGE",
-  415: "UNSUPPORTED_MEDIA_TYPE",
-}
-
-const MESSAGES: Partial<Record<ErrorCode, string>> = {
-  PAYLOAD_TOO_LARGE: "the body is larger than the limit",
-  UNSUPPORTED_MEDIA_TYPE: "unsupported Content-Type: send application/json or application/x-ndjson",
-}
-
-/** What a client reads for a server-side failure: the detail (driver text, paths) stays in the service log. */
-export const STORE_FAILED_MESSAGE = "the store failed; see the service log"
-const INTERNAL_MESSAGE = "internal error; see the service log"
-const UNAVAILABLE_MESSAGE = "the service is unavailable (shutting down); retry shortly"
+/** What a client reads for a failure of the store: the detail (driver text, paths) stays in the service log. */
+export const STORE_FAILED_MESSAGE = publicMessage("STORE_ERROR") as string
 
 /**
- * A 5xx for the client: STORE_ERROR, STORE_UNAVAILABLE (with its reason: disk full, read-only) and UNREACHABLE
- * keep their code, anything else is INTERNAL; never the detail.
+ * A 5xx for the client: a code the API answers with (ERROR_TABLE's `api`) keeps its code and gets the table's
+ * public message (STORE_UNAVAILABLE says why: disk full, read-only); anything else is INTERNAL. Never the detail.
  */
 function serverFailure(error: unknown, code: ErrorCode | undefined): UsageHubError {
-  if (code === "STORE_UNAVAILABLE") {
-    const reason = (error as UsageHubError).details?.reason ?? "unavailable"
-    return new UsageHubError("STORE_UNAVAILABLE", `the store cannot write: ${reason}; retry later`, { cause: error })
-  }
-  if (code === "STORE_ERROR") return new UsageHubError("STORE_ERROR", STORE_FAILED_MESSAGE, { cause: error })
-  if (code === "UNREACHABLE") return new UsageHubError("UNREACHABLE", UNAVAILABLE_MESSAGE, { cause: error })
-  return new UsageHubError("INTERNAL", INTERNAL_MESSAGE, { cause: error })
+  const kept: ErrorCode = code && ERROR_TABLE[code].api ? code : "INTERNAL"
+  const details = isUsageHubError(error) ? error.details : undefined
+  return new UsageHubError(kept, publicMessage(kept, details) ?? "internal error", { cause: error })
 }
 
 /**
@@ -72,11 +53,11 @@ export function toClientError(error: unknown): UsageHubError {
   if (isUsageHubError(error)) return error.status >= 500 ? serverFailure(error, error.code) : error
   const e = error as Partial<FastifyError> & { status?: number }
   const status = e.statusCode ?? e.status
-  const code = (e.code && FASTIFY_CODES[e.code]) || (status && status < 500 ? STATUS_CODES[status] : undefined)
+  const code = (e.code && FASTIFY_CODES[e.code]) || (status && status < 500 ? codeForStatus(status) : undefined)
   if (code) {
     const message =
       (e.code && FASTIFY_MESSAGES[e.code]) ??
-      (e.code?.startsWith("FST_ERR_CTP_BODY") || code === "UNSUPPORTED_MEDIA_TYPE" ? MESSAGES[code] : e.message)
+      (e.code?.startsWith("FST_ERR_CTP_BODY") || code === "UNSUPPORTED_MEDIA_TYPE" ? publicMessage(code) : e.message)
     return new UsageHubError(code, message ?? "bad request")
   }
   if (status && status >= 400 && status < 500) return new UsageHubError("BAD_USAGE", e.message ?? "bad request")

@@ -3,7 +3,7 @@
  * schema is generated from the zod schema the service validates with, so the document cannot drift from it.
  */
 import { z } from "zod"
-import { ERROR_TABLE, type ErrorCode } from "../errors.js"
+import { API_ERROR_CODES, ERROR_TABLE } from "../errors.js"
 import { CSV_COLUMNS, EXPORT_FORMATS } from "../export-format.js"
 import { MAX_TREND_DAYS } from "../query/trends.js"
 import { usageRecordSchema } from "../record.js"
@@ -31,7 +31,7 @@ function recordSchema(): Json {
   return {
     ...schema,
     description:
-      "A usage record (DESIGN.md wire format). Identity is (node, id, timestamp as an instant): a redelivered record counts once. Unknown fields are ignored.",
+      "A usage record, as nodes send it. Identity is (node, id, timestamp as an instant): a redelivered record counts once. Unknown fields are ignored.",
     additionalProperties: true,
   }
 }
@@ -89,24 +89,6 @@ const summaryEntry: Json = {
     share: { type: "number", description: "This provider's share of the answer's total cost, 0..100." },
   },
 }
-
-/** The error codes the API answers with. */
-export const API_ERROR_CODES: ErrorCode[] = [
-  "BAD_USAGE",
-  "INVALID_QUERY",
-  "INVALID_RECORD",
-  "UNPARSEABLE_BODY",
-  "UNAUTHORIZED",
-  "FORBIDDEN",
-  "NOT_FOUND",
-  "TOO_MANY_STREAMS",
-  "PAYLOAD_TOO_LARGE",
-  "UNSUPPORTED_MEDIA_TYPE",
-  "INTERNAL",
-  "STORE_ERROR",
-  "STORE_UNAVAILABLE",
-  "UNREACHABLE",
-]
 
 const DESCRIPTION = `The central ingestion service of usage-hub (\`usage serve\`). Nodes post usage records; people and tools read summaries, trends and exports; the dashboard at \`/\` shows it live.
 
@@ -275,7 +257,7 @@ export function openApiDocument(version = "0.1.0"): Json {
           tags: ["read"],
           summary: "Live summaries (Server-Sent Events)",
           description:
-            "A `summary` event (data: a UsageSummary as JSON) at once and after committed ingest batches that can have changed it (a stream filtered to a provider, a node or a time range skips commits of other providers, nodes or times), at most once a second per distinct query (commits meanwhile are folded into one update; under heavy ingest with many distinct queries, updates come less often rather than slow ingestion down), and a `: heartbeat` comment every 15 s. Takes the summary's query parameters. The read token may be sent as `token` in the query, since EventSource cannot send headers. One token (or, without a token, one client address) holds at most 1000 streams at once: beyond, 429. \`HEAD\` answers the stream's headers and ends (no stream is held).",
+            "A `summary` event (data: a UsageSummary as JSON) at once and after committed ingest batches that can have changed it (a stream filtered to a provider, a node or a time range skips commits of other providers, nodes or times), at most once a second per distinct query (commits meanwhile are folded into one update; under heavy ingest with many distinct queries, updates come less often rather than slow ingestion down), and a `: heartbeat` comment every 15 s. Takes the summary's query parameters. The read token may be sent as `token` in the query, since EventSource cannot send headers. One token (or, without a token, one client address) holds at most 1000 streams at once: beyond, 429. `HEAD` answers the stream's headers and ends (no stream is held).",
           security: [{ readToken: [] }, { queryToken: [] }, {}],
           parameters: [
             ...filterParams,
@@ -368,7 +350,7 @@ export function openApiDocument(version = "0.1.0"): Json {
             error: {
               type: "object",
               required: ["code", "message"],
-              properties: { code: { enum: API_ERROR_CODES }, message: { type: "string" } },
+              properties: { code: { enum: [...API_ERROR_CODES] }, message: { type: "string" } },
             },
           },
         },
