@@ -70,6 +70,8 @@ export interface TokenSourceOptions {
   minLength?: number
   /** Least time between two checks of the file for changes (default 1000 ms). */
   recheckMs?: number
+  /** Milliseconds now, for the recheck interval (default Date.now; tests pass a clock they move). */
+  now?: () => number
 }
 
 /**
@@ -137,7 +139,8 @@ function fileTokenSource(path: string, name: string, options: TokenSourceOptions
   let shortest = Math.min(...first.tokens.map((t) => t.length))
   let stamp = first.stamp
   let failing: string | undefined
-  let checkedAt = Date.now()
+  const now = options.now ?? Date.now
+  let checkedAt = now()
 
   const adopt = (read: string[]): void => {
     const tokens = read.filter((t) => TOKEN_CHARS.test(t))
@@ -184,13 +187,13 @@ function fileTokenSource(path: string, name: string, options: TokenSourceOptions
     file: path,
     shortest: () => shortest,
     reload() {
-      checkedAt = Date.now()
+      checkedAt = now()
       refresh(true)
     },
     tokens() {
-      const now = Date.now()
-      if (now - checkedAt >= (options.recheckMs ?? 1000)) {
-        checkedAt = now
+      const at = now()
+      if (at - checkedAt >= (options.recheckMs ?? 1000)) {
+        checkedAt = at
         refresh(false)
       }
       return current

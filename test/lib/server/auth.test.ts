@@ -63,15 +63,18 @@ describe("service auth", () => {
       )
     })
 
-    it("reads tokens from a file (lines, commas, comments) and re-reads it when it changes", async () => {
+    it("reads tokens from a file (lines, commas, comments) and re-reads it when it changes, at most once a second", () => {
       const file = join(tempDir(), "ingest.tokens")
       writeFileSync(file, "# rotated 2026-11\nfirst\nsecond, third\n")
-      const source = parseTokenOption(file, "--ingest-token")!
+      let now = 0
+      const source = parseTokenOption(file, "--ingest-token", { now: () => now, log: () => {} })!
       for (const t of ["first", "second", "third"]) expect(tokenMatches(source, t), t).to.equal(true)
       expect(tokenMatches(source, "# rotated 2026-11")).to.equal(false)
       writeFileSync(file, "fourth\n")
       utimesSync(file, new Date(), new Date(Date.now() + 5000))
-      await new Promise((r) => setTimeout(r, 1100))
+      now = 999
+      expect(tokenMatches(source, "first"), "not checked again within the second").to.equal(true)
+      now = 1000
       expect(tokenMatches(source, "fourth")).to.equal(true)
       expect(tokenMatches(source, "first")).to.equal(false)
     })
@@ -88,14 +91,15 @@ describe("service auth", () => {
       expect(parseTokenOption("  ", "--read-token")).to.equal(undefined)
     })
 
-    it("revokes every token when the file is emptied, and warns that it now refuses everything", async () => {
+    it("revokes every token when the file is emptied, and warns that it now refuses everything", () => {
       const file = join(tempDir(), "ingest.tokens")
       writeFileSync(file, "first-token\nsecond-token\n")
       const logs: string[] = []
-      const source = parseTokenOption(file, "--ingest-token", { log: (line) => logs.push(line) })!
+      let now = 0
+      const source = parseTokenOption(file, "--ingest-token", { log: (line) => logs.push(line), now: () => now })!
       expect(tokenMatches(source, "first-token")).to.equal(true)
       writeFileSync(file, "")
-      await new Promise((r) => setTimeout(r, 1100)) // the file is checked at most once a second
+      now = 1000 // the file is checked at most once a second
       expect(tokenMatches(source, "first-token")).to.equal(false)
       expect(tokenMatches(source, "second-token")).to.equal(false)
       expect(logs).to.deep.equal([
