@@ -7,7 +7,7 @@
  */
 import { createHash, timingSafeEqual } from "node:crypto"
 import { closeSync, existsSync, fstatSync, openSync, readFileSync, type Stats, statSync } from "node:fs"
-import type { FastifyRequest } from "fastify"
+import type { FastifyInstance, FastifyRequest } from "fastify"
 import { UsageHubError } from "../errors.js"
 
 const digest = (token: string): Buffer => createHash("sha256").update(token, "utf8").digest()
@@ -317,4 +317,42 @@ export function checkToken(
     )
   }
   throw new TokenRefused("UNAUTHORIZED", `the ${what} token is not valid`, `${REALM}, error="invalid_token"`)
+}
+
+/** What a route declares in `config: { auth }`: open to all, read token, ingest token. */
+export const ROUTE_AUTHS: readonly string[] = ["public", "read", "ingest"]
+
+/** A route as registered, with the auth it declares. */
+export interface DeclaredRoute {
+  method: string
+  url: string
+  auth: string
+}
+
+const declaredByApp = new WeakMap<FastifyInstance, DeclaredRoute[]>()
+
+/**
+ * Auth fails closed: from now on, registering a route on `app` (or a plugin of it) without
+ * `config: { auth: "public" | "read" | "ingest" }` throws, so a service with an undeclared route does not
+ * start. Install it before any route.
+ */
+export function requireRouteAuth(app: FastifyInstance): void {
+  const routes: DeclaredRoute[] = []
+  declaredByApp.set(app, routes)
+  app.addHook("onRoute", (route) => {
+    const auth: unknown = route.config?.auth
+    const methods = [route.method].flat()
+    if (typeof auth !== "string" || !ROUTE_AUTHS.includes(auth)) {
+      throw new UsageHubError(
+        "INTERNAL",
+        `route ${methods.join(",")} ${route.url} declares no auth: register it with config: { auth: ${ROUTE_AUTHS.map((a) => `"${a}"`).join(" | ")} }`,
+      )
+    }
+    for (const method of methods) routes.push({ method, url: route.url, auth })
+  })
+}
+
+/** The routes registered on `app` since `requireRouteAuth(app)`, with their auth (HEAD routes included). */
+export function declaredRoutes(app: FastifyInstance): readonly DeclaredRoute[] {
+  return declaredByApp.get(app) ?? []
 }
