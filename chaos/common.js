@@ -1,7 +1,8 @@
 /**
  * Shared pieces of the chaos probes: the built service on a temporary SQLite file over loopback (bench/lib's
  * `startService`: `node bin/run.js serve --db <tmp> --port 0`), an ingest loop of small batches, percentiles.
- * Every probe is bounded in time and in connections, and prints one figure line.
+ * Every probe is bounded in time and in connections, and prints its figure line, then the same in the chaos
+ * suite's format (`suiteFigure`: acknowledged, lost, duplicated, recovery).
  */
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
@@ -9,6 +10,7 @@ import { join } from "node:path"
 import { performance } from "node:perf_hooks"
 import { closedLoop, createPool } from "../bench/lib/load.js"
 import { startService } from "../bench/lib/service.js"
+import { figureLine } from "./lib/harness.js"
 
 export { closedLoop, createPool }
 
@@ -45,6 +47,43 @@ export function records(n, { providers = ["anthropic"], node = "chaos-node", at 
   })
 }
 
+/** Records the service acknowledged (200) in this process: every probe posts unique ids, so the store must hold exactly these. */
+export const tally = { acknowledged: 0 }
+
+/** Posts `body` (a JSON array of `count` records) and counts it acknowledged; throws unless 200. */
+export async function load(url, batch) {
+  const res = await fetch(`${url}/ingest/usage`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(batch),
+  })
+  if (res.status !== 200) throw new Error(`load: HTTP ${res.status}: ${await res.text()}`)
+  await res.arrayBuffer()
+  tally.acknowledged += batch.length
+}
+
+/**
+ * The probe's line in the chaos suite's format (chaos/run.js runs the probes as scenarios): the store's record
+ * count (/healthz) against what was acknowledged (lost: fewer; duplicated: more, which unique ids forbid), and
+ * how long /healthz took to answer once the stress was over (recovery).
+ */
+export async function suiteFigure(name, url, detail) {
+  const t0 = performance.now()
+  let stored = Number.NaN
+  let recoveryMs
+  try {
+    const res = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(30_000) })
+    const body = await res.json()
+    stored = body.store?.records
+    if (res.status === 200) recoveryMs = performance.now() - t0
+  } catch {
+    // not recovered: recoveryMs stays undefined
+  }
+  const lost = Number.isFinite(stored) ? Math.max(0, tally.acknowledged - stored) : tally.acknowledged
+  const duplicated = Number.isFinite(stored) ? Math.max(0, stored - tally.acknowledged) : 0
+  return figureLine({ name, acknowledged: tally.acknowledged, lost, duplicated, recoveryMs, detail })
+}
+
 /** Closed-loop ingest of `batchSize`-record batches for `durationMs`: { batches, records, errors, perSecond }. */
 export async function ingestFor(url, { durationMs, concurrency = 8, batchSize = 10, providers, headers = {} }) {
   const pool = createPool(url, concurrency)
@@ -61,6 +100,7 @@ export async function ingestFor(url, { durationMs, concurrency = 8, batchSize = 
         records: batchSize,
       }),
     })
+    tally.acknowledged += result.records
     return {
       batches: result.ok,
       records: result.records,

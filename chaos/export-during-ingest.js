@@ -8,7 +8,7 @@
  */
 import { spawn } from "node:child_process"
 import { performance } from "node:perf_hooks"
-import { ingestFor, ms, percentile, probeHealth, records, startChaosService } from "./common.js"
+import { ingestFor, load, ms, percentile, probeHealth, records, startChaosService, suiteFigure } from "./common.js"
 
 const RECORDS = Number(process.env.RECORDS ?? 300_000)
 const LOAD_BATCH = 10_000
@@ -16,13 +16,7 @@ const LOAD_BATCH = 10_000
 const service = await startChaosService()
 try {
   for (let loaded = 0; loaded < RECORDS; loaded += LOAD_BATCH) {
-    const res = await fetch(`${service.url}/ingest/usage`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify(records(Math.min(LOAD_BATCH, RECORDS - loaded), { at: Date.now() - 86_400_000 })),
-    })
-    if (res.status !== 200) throw new Error(`load: HTTP ${res.status}: ${await res.text()}`)
-    await res.arrayBuffer()
+    await load(service.url, records(Math.min(LOAD_BATCH, RECORDS - loaded), { at: Date.now() - 86_400_000 }))
   }
   const idle = await ingestFor(service.url, { durationMs: 5000 })
 
@@ -57,9 +51,9 @@ try {
   const { latencies, failures } = await health
   const during = slices.reduce((acc, s) => acc + s.perSecond, 0) / slices.length
   const errors = idle.errors + slices.reduce((acc, s) => acc + s.errors, 0)
-  console.log(
-    `export-during-ingest: ingest during a ${RECORDS.toLocaleString("en-US")}-record export (${(Number(bytes) / 1e6).toFixed(0)} MB NDJSON in ${(exportMs / 1000).toFixed(1)} s) ran at ${(during / idle.perSecond).toFixed(2)} of idle (${during.toFixed(0)} vs ${idle.perSecond.toFixed(0)} batches/s, ${errors} errors); /healthz meanwhile: ${latencies.length} answers, p50 ${ms(percentile(latencies, 50))}, p99 ${ms(percentile(latencies, 99))}, ${failures} failed`,
-  )
+  const line = `ingest during a ${RECORDS.toLocaleString("en-US")}-record export (${(Number(bytes) / 1e6).toFixed(0)} MB NDJSON in ${(exportMs / 1000).toFixed(1)} s) ran at ${(during / idle.perSecond).toFixed(2)} of idle (${during.toFixed(0)} vs ${idle.perSecond.toFixed(0)} batches/s, ${errors} errors); /healthz meanwhile: ${latencies.length} answers, p50 ${ms(percentile(latencies, 50))}, p99 ${ms(percentile(latencies, 99))}, ${failures} failed`
+  console.log(`export-during-ingest: ${line}`)
+  console.log(await suiteFigure("export-during-ingest", service.url, line))
   if (errors > 0 || failures > 0) process.exitCode = 1
 } finally {
   await service.stop()

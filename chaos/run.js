@@ -18,6 +18,7 @@ import { diskFull } from "./scenarios/disk-full.js"
 import { fuzz } from "./scenarios/fuzz.js"
 import { killRestart } from "./scenarios/kill-restart.js"
 import { pgTerminate } from "./scenarios/pg-terminate.js"
+import { probe } from "./scenarios/probes.js"
 import { proxy } from "./scenarios/proxy.js"
 
 const SCENARIOS = [
@@ -26,6 +27,10 @@ const SCENARIOS = [
   { name: "pg-terminate", short: true, run: pgTerminate },
   { name: "disk-full", short: true, run: diskFull },
   { name: "fuzz", short: true, run: fuzz },
+  // Long suite only: each loads the machine for 15-60 s.
+  { name: "slow-clients", short: false, run: probe("slow-clients", "slow-clients.js") },
+  { name: "export-during-ingest", short: false, run: probe("export-during-ingest", "export-during-ingest.js") },
+  { name: "sse-streams", short: false, run: probe("sse-streams", "sse-streams.js") },
 ]
 
 const { values } = parseArgs({

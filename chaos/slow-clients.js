@@ -5,12 +5,13 @@
  *     401 and be closed at once (the service does not wait for a body it refused);
  *   - 500 connections with the token that dribble their body, and 500 that never finish their headers: each
  *     must be cut by the request / headers timeout;
- * while /healthz is asked every 100 ms. Bounded: 3000 connections, about 15 s. Prints one line.
+ * while /healthz is asked every 100 ms and a node ingests (two clients). Bounded: 3000 connections, about 15 s.
+ * Prints one line, and the chaos suite's figure line (every acknowledged record stored).
  *   node chaos/slow-clients.js
  */
 import { connect } from "node:net"
 import { performance } from "node:perf_hooks"
-import { ms, percentile, probeHealth, startChaosService } from "./common.js"
+import { ingestFor, ms, percentile, probeHealth, startChaosService, suiteFigure } from "./common.js"
 
 const TOKEN = "chaos-ingest-token-0123456789"
 const UNAUTHENTICATED = 2000
@@ -68,6 +69,20 @@ try {
   const port = Number(new URL(service.url).port)
   let done = false
   const health = probeHealth(service.url, { until: () => done })
+  // A node's ingestion goes on meanwhile (two clients, 1 s slices): nothing it was told is stored may be lost.
+  const ingest = (async () => {
+    const slices = []
+    do
+      slices.push(
+        await ingestFor(service.url, {
+          durationMs: 1000,
+          concurrency: 2,
+          headers: { authorization: `Bearer ${TOKEN}` },
+        }),
+      )
+    while (!done)
+    return slices
+  })()
   const unauthenticated = await openMany(UNAUTHENTICATED, port, post(false))
   const [bodies, headers] = await Promise.all([
     openMany(SLOW_BODIES, port, post(true)),
@@ -75,14 +90,25 @@ try {
   ])
   done = true
   const { latencies, failures } = await health
+  const slices = await ingest
+  const ingestErrors = slices.reduce((n, s) => n + s.errors, 0)
+  const batches = slices.reduce((n, s) => n + s.batches, 0)
   const got401 = unauthenticated.filter((c) => c.answer.startsWith("HTTP/1.1 401")).length
   const cut = [...bodies, ...headers].map((c) => c.ms)
   const line =
-    `slow-clients: ${got401}/${UNAUTHENTICATED} unauthenticated slow posts got 401 and were closed (p50 ${ms(percentile(unauthenticated.map((c) => c.ms), 50))}, max ${ms(Math.max(...unauthenticated.map((c) => c.ms)))}); ` +
+    `slow-clients: ${got401}/${UNAUTHENTICATED} unauthenticated slow posts got 401 and were closed (p50 ${ms(
+      percentile(
+        unauthenticated.map((c) => c.ms),
+        50,
+      ),
+    )}, max ${ms(Math.max(...unauthenticated.map((c) => c.ms)))}); ` +
     `${SLOW_BODIES} slow bodies + ${SLOW_HEADERS} slow headers cut after ${(Math.min(...cut) / 1000).toFixed(1)}–${(Math.max(...cut) / 1000).toFixed(1)} s (timeouts ${TIMEOUT_S} s); ` +
-    `/healthz during the flood: ${latencies.length} answers, p50 ${ms(percentile(latencies, 50))}, p99 ${ms(percentile(latencies, 99))}, ${failures} failed`
+    `/healthz during the flood: ${latencies.length} answers, p50 ${ms(percentile(latencies, 50))}, p99 ${ms(percentile(latencies, 99))}, ${failures} failed; ` +
+    `ingest meanwhile: ${batches} batches, ${ingestErrors} errors`
   console.log(line)
-  if (got401 !== UNAUTHENTICATED || failures > 0 || Math.max(...cut) > TIMEOUT_S * 1000 * 1.5) process.exitCode = 1
+  console.log(await suiteFigure("slow-clients", service.url, line.replace(/^slow-clients: /, "")))
+  const slow = got401 !== UNAUTHENTICATED || failures > 0 || Math.max(...cut) > TIMEOUT_S * 1000 * 1.5
+  if (slow || ingestErrors > 0) process.exitCode = 1
 } finally {
   await service.stop()
 }

@@ -6,7 +6,7 @@
  * without (target >= 0.8), and the summary events the streams received.
  *   node chaos/sse-streams.js
  */
-import { ingestFor, records, startChaosService } from "./common.js"
+import { ingestFor, load, records, startChaosService, suiteFigure } from "./common.js"
 
 const STREAMS = 200
 const PROVIDERS = Array.from({ length: 200 }, (_, i) => `provider-${i}`)
@@ -28,13 +28,7 @@ function streamQuery(i) {
 const service = await startChaosService()
 const controllers = []
 try {
-  const load = await fetch(`${service.url}/ingest/usage`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify(records(20_000, { providers: PROVIDERS })),
-  })
-  if (load.status !== 200) throw new Error(`load: HTTP ${load.status}`)
-  await load.arrayBuffer()
+  await load(service.url, records(20_000, { providers: PROVIDERS }))
   const none = await ingestFor(service.url, { durationMs: 5000, providers: PROVIDERS })
 
   let events = 0
@@ -63,9 +57,9 @@ try {
   const withStreams = await ingestFor(service.url, { durationMs: 5000, providers: PROVIDERS })
   const during = events - before
   const ratio = withStreams.perSecond / none.perSecond
-  console.log(
-    `sse-streams: ingest with ${STREAMS} open streams (${distinct} distinct queries) ran at ${ratio.toFixed(2)} of ingest with none (${withStreams.perSecond.toFixed(0)} vs ${none.perSecond.toFixed(0)} batches/s, ${none.errors + withStreams.errors} errors); the streams got ${during} summary events in those 5 s`,
-  )
+  const line = `ingest with ${STREAMS} open streams (${distinct} distinct queries) ran at ${ratio.toFixed(2)} of ingest with none (${withStreams.perSecond.toFixed(0)} vs ${none.perSecond.toFixed(0)} batches/s, ${none.errors + withStreams.errors} errors); the streams got ${during} summary events in those 5 s`
+  console.log(`sse-streams: ${line}`)
+  console.log(await suiteFigure("sse-streams", service.url, line))
   if (none.errors + withStreams.errors > 0) process.exitCode = 1
 } finally {
   for (const c of controllers) c.abort()
