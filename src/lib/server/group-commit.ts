@@ -95,6 +95,11 @@ export class GroupCommitter {
     })
   }
 
+  /** Batches submitted and not yet taken by a commit. */
+  get waiting(): number {
+    return this.queue.length
+  }
+
   /** Resolves once everything submitted so far is committed (or failed). */
   idle(): Promise<void> {
     if (this.isIdle()) return Promise.resolve()

@@ -132,6 +132,38 @@ describe("GroupCommitter", () => {
     await committer.idle()
   })
 
+  it("with several lanes, a failing batch fails only its caller: the other lanes and its group's others commit", async () => {
+    const store = new GatedStore()
+    store.failIds.add("bad")
+    const committer = new GroupCommitter(store, { concurrency: 3 })
+    const lane1 = [committer.submit([rec("g1")]), committer.submit([rec("bad"), rec("x")])]
+    await store.waitForGate()
+    const lane2 = [committer.submit([rec("g2")]), committer.submit([rec("g3")])]
+    while (store.transactions.length < 2) await new Promise((r) => setImmediate(r))
+    const lane3 = [committer.submit([rec("g4")])]
+    while (store.transactions.length < 3) await new Promise((r) => setImmediate(r))
+    expect(store.transactions, "three lanes commit at once").to.deep.equal([2, 2, 1])
+    const outcomes = Promise.allSettled([...lane1, ...lane2, ...lane3])
+    // The failed group of lane 1 is retried batch by batch while the other lanes' commits go through.
+    while (store.transactions.length < 5) {
+      store.release()
+      await new Promise((r) => setImmediate(r))
+    }
+    store.release()
+    const [g1, bad, g2, g3, g4] = await outcomes
+    for (const ok of [g1, g2, g3, g4])
+      expect(ok).to.deep.include({ status: "fulfilled", value: { accepted: 1, duplicates: 0 } })
+    expect(bad.status).to.equal("rejected")
+    expect(store.transactions).to.deep.equal([2, 2, 1, 1, 1])
+    expect(
+      store
+        .all()
+        .map((r) => r.id)
+        .sort(),
+    ).to.deep.equal(["g1", "g2", "g3", "g4"])
+    await committer.idle()
+  })
+
   it("idle() waits for every running lane", async () => {
     const store = new GatedStore()
     const committer = new GroupCommitter(store, { concurrency: 3 })

@@ -216,7 +216,7 @@ class PoisonStore extends MemoryStore {
     return super.insertBatches(batches)
   }
   async waitForFirstCommit(): Promise<void> {
-    while (this.transactions.length === 0) await new Promise((r) => setTimeout(r, 2))
+    while (this.transactions.length === 0) await new Promise((r) => setImmediate(r))
   }
   release(): void {
     this.open()
@@ -235,7 +235,7 @@ describe("POST /ingest/usage when one batch of a shared commit fails", () => {
         Array.from({ length: 3 }, () => wireRecord(i === 2 ? { model: "poison" } : { node: `n${i}` })),
       )
       const answers = batches.map((batch) => svc.post(batch))
-      await new Promise((r) => setTimeout(r, 50))
+      while (svc.app.usageHubWaiting() < 4) await new Promise((r) => setImmediate(r))
       store.release()
       expect((await first).status).to.equal(200)
       const results = await Promise.all(answers)

@@ -43,17 +43,20 @@ describe("startServer", () => {
     const closing = server.close().then(() => {
       closed = true
     })
-    await new Promise((r) => setTimeout(r, 50))
-    expect(closed, "close waits for the request in flight").to.equal(false)
-    const refused = await new Promise<boolean>((resolve) => {
-      const socket = connect(server.port, "127.0.0.1")
-      socket.on("connect", () => {
-        socket.destroy()
-        resolve(false)
+    // Closing stops the listener (a new connection is refused) while the commit is still held: poll for that.
+    const refusedNow = () =>
+      new Promise<boolean>((resolve) => {
+        const socket = connect(server.port, "127.0.0.1")
+        socket.on("connect", () => {
+          socket.destroy()
+          resolve(false)
+        })
+        socket.on("error", () => resolve(true))
       })
-      socket.on("error", () => resolve(true))
-    })
+    let refused = false
+    for (let i = 0; i < 500 && !refused; i++) refused = await refusedNow()
     expect(refused, "no new connections while closing").to.equal(true)
+    expect(closed, "close waits for the request in flight").to.equal(false)
     store.release()
     const res = await posting
     expect(res.status).to.equal(200)
