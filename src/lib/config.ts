@@ -4,6 +4,7 @@
  * see config-resolution.ts for the CLI's layering of flags, environment and config file).
  */
 import { z } from "zod"
+import { isEndpointUrl } from "./endpoint.js"
 import { UsageHubError } from "./errors.js"
 
 export const resetScheduleSchema = z.discriminatedUnion("type", [
@@ -11,10 +12,7 @@ export const resetScheduleSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("monthly"), day: z.number().int().min(1).max(31) }),
 ])
 
-const httpUrl = z
-  .string()
-  .url()
-  .refine((u) => /^https?:\/\//i.test(u), "must be an http:// or https:// URL")
+const httpUrl = z.string().refine(isEndpointUrl, "must be an http:// or https:// URL")
 
 export const httpConfigSchema = z.object({
   /** Required when backend is "http" (checked on the whole config, so a token may come before its endpoint). */

@@ -11,6 +11,7 @@ import { existsSync } from "node:fs"
 import { resolve } from "node:path"
 import type { Clock } from "../clock.js"
 import type { ResolvedSettings } from "../config-resolution.js"
+import { checkEndpoint } from "../endpoint.js"
 import { UsageHubError } from "../errors.js"
 import { defaultDbPath, type Env, expandHome } from "../paths.js"
 import { normaliseStoreLocation, redactLocation } from "../store/location.js"
@@ -32,22 +33,6 @@ export type WriteTargetSpec = Exclude<SourceSpec, { kind: "file" }>
 
 export interface ResolveOptions {
   env?: Env
-}
-
-function checkEndpoint(url: string, from: string): string {
-  let parsed: URL | undefined
-  try {
-    parsed = new URL(url)
-  } catch {
-    parsed = undefined
-  }
-  if (!parsed || !/^https?:$/.test(parsed.protocol)) {
-    throw new UsageHubError(
-      "BAD_USAGE",
-      `invalid ${from} ${JSON.stringify(url)}: expected the URL of usage serve, e.g. http://master-node:3001`,
-    )
-  }
-  return url.replace(/\/+$/, "")
 }
 
 function nonEmpty(value: string | undefined): string | undefined {
