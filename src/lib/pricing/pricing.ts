@@ -8,6 +8,12 @@ import { CATALOGUE } from "./catalogue.js"
 export interface ModelPricing {
   inputPer1M: number
   outputPer1M: number
+  /**
+   * Prices of cache reads and writes (USD per 1M tokens), when the catalogue lists them. Costs count input and
+   * output tokens only today (`costOf`); the collectors of issue 14 price cache tokens from these.
+   */
+  cacheReadPer1M?: number
+  cacheWritePer1M?: number
 }
 
 export type PriceSource = "legacy" | "catalogue" | "fallback"
@@ -67,7 +73,13 @@ export function lookupPricing(model: string, provider?: string): PriceLookup {
   const legacy = LEGACY_MODEL_PRICING[model] ?? LEGACY_MODEL_PRICING[baseName(model)]
   if (legacy) return { pricing: legacy, source: "legacy" }
   const entry = catalogueEntry(provider, model) ?? catalogueEntry(provider, baseName(model))
-  if (entry) return { pricing: { inputPer1M: entry[0], outputPer1M: entry[1] }, source: "catalogue" }
+  if (entry) {
+    const [inputPer1M, outputPer1M, cacheReadPer1M, cacheWritePer1M] = entry
+    const pricing: ModelPricing = { inputPer1M, outputPer1M }
+    if (cacheReadPer1M !== null) pricing.cacheReadPer1M = cacheReadPer1M
+    if (cacheWritePer1M !== null) pricing.cacheWritePer1M = cacheWritePer1M
+    return { pricing, source: "catalogue" }
+  }
   return { pricing: FALLBACK_PRICING, source: "fallback" }
 }
 

@@ -25,6 +25,20 @@ describe("pricing", () => {
     expect(r.pricing.inputPer1M).to.be.greaterThan(0)
   })
 
+  it("carries the catalogue's cache prices where it lists them, and only those", () => {
+    expect(lookupPricing("amazon.nova-lite-v1:0", "amazon-bedrock").pricing).to.deep.equal({
+      inputPer1M: 0.06,
+      outputPer1M: 0.24,
+      cacheReadPer1M: 0.015,
+    })
+    expect(lookupPricing("ai21.jamba-1-5-mini-v1:0", "amazon-bedrock").pricing).to.deep.equal({
+      inputPer1M: 0.2,
+      outputPer1M: 0.4,
+    })
+    // A cost still counts input and output tokens only.
+    expect(estimateCost("amazon-bedrock", "amazon.nova-lite-v1:0", 1_000_000, 1_000_000).cost).to.be.closeTo(0.3, 1e-12)
+  })
+
   it("falls back to 5/20 and flags the guess as unpriced", () => {
     expect(lookupPricing("totally-unknown-model")).to.deep.equal({
       pricing: { inputPer1M: 5, outputPer1M: 20 },
