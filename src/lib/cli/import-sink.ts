@@ -1,10 +1,12 @@
 /**
  * Where `migrate-file` puts records: a store (identity makes a re-import count its records as duplicates),
- * the central service (`POST /ingest/usage` through the shared ingest client, with retries, backoff and
- * 413 splitting) or, for `--dry-run`, a sink that only counts what would be new.
+ * the central service (`POST /ingest/usage` through the delivery loop of src/lib/delivery: the same retries,
+ * backoff, 413 splitting and refusal handling as the HttpIngestAdapter) or, for `--dry-run`, a sink that only counts what would be new.
  */
 import { existsSync } from "node:fs"
 import { postIngest } from "../client/ingest-client.js"
+import { Backoff } from "../delivery/backoff.js"
+import { DeliveryLoop } from "../delivery/delivery-loop.js"
 import { UsageHubError } from "../errors.js"
 import { identityKey, type StoredRecord, toRecordJson } from "../record.js"
 import type { WriteTargetSpec } from "../source/resolve-source.js"
@@ -53,6 +55,8 @@ export interface EndpointSinkOptions {
   retryAttempts: number
   /** Base of the exponential backoff (tests shorten it). */
   backoffMs?: number
+  /** Random source of the backoff's jitter (tests). */
+  random?: () => number
 }
 
 const MAX_BACKOFF_MS = 30_000
@@ -65,54 +69,57 @@ class EndpointSink implements ImportSink {
     private readonly options: EndpointSinkOptions,
   ) {}
 
+  /**
+   * Sends the batch through the delivery loop (the adapter's policy: retries with backoff and Retry-After,
+   * 413 halving, refused records reported by their index) and reports its accepted, duplicate and rejected
+   * records. A refused token, a client error no retry fixes, or retries used up end the import (an error).
+   */
   async write(batch: StoredRecord[]): Promise<SinkResult> {
-    return this.send(batch.map((r) => JSON.stringify(toRecordJson(r))))
-  }
-
-  private async send(lines: string[]): Promise<SinkResult> {
     const { token, node, timeoutMs, retryAttempts } = this.options
-    const base = this.options.backoffMs ?? 500
-    for (let attempt = 0; ; attempt++) {
-      const outcome = await postIngest({ endpoint: this.location, token, node, lines, timeoutMs })
-      switch (outcome.kind) {
-        case "ok":
-          return { accepted: outcome.accepted, duplicates: outcome.duplicates, rejected: outcome.rejected }
-        case "refused":
-          // Nothing of this batch was valid to the service: every record is rejected, with its reason.
-          return {
-            accepted: 0,
-            duplicates: 0,
-            rejected: outcome.rejected ?? lines.map((_, index) => ({ index, error: outcome.reason })),
-          }
-        case "too-large": {
-          if (lines.length === 1) return { accepted: 0, duplicates: 0, rejected: [{ index: 0, error: outcome.reason }] }
-          const half = Math.ceil(lines.length / 2)
-          const first = await this.send(lines.slice(0, half))
-          const second = await this.send(lines.slice(half))
-          return {
-            accepted: first.accepted + second.accepted,
-            duplicates: first.duplicates + second.duplicates,
-            rejected: [...first.rejected, ...second.rejected.map((r) => ({ ...r, index: r.index + half }))],
-          }
-        }
-        case "auth":
-          throw new UsageHubError(
-            outcome.status === 403 ? "FORBIDDEN" : "UNAUTHORIZED",
-            `${this.location} refused the ingest token (${outcome.status}): ${outcome.reason}; give it with --token or USAGE_TOKEN`,
-          )
-        case "misconfigured":
-          throw new UsageHubError("UPSTREAM_ERROR", `${this.location} answered ${outcome.status}: ${outcome.reason}`)
-        case "unsendable":
-          throw new UsageHubError("INVALID_CONFIG", outcome.reason)
-        case "retry": {
-          if (attempt >= retryAttempts) {
-            throw new UsageHubError("UNREACHABLE", `${outcome.reason} (gave up after ${attempt + 1} attempts)`)
-          }
-          const backoff = Math.min(MAX_BACKOFF_MS, base * 2 ** attempt) * (0.5 + Math.random() / 2)
-          await new Promise((resolve) => setTimeout(resolve, outcome.retryAfterMs ?? backoff))
-        }
-      }
+    const result: SinkResult = { accepted: 0, duplicates: 0, rejected: [] }
+    const loop = new DeliveryLoop({
+      send: (lines) => postIngest({ endpoint: this.location, token, node, lines, timeoutMs }),
+      backoff: new Backoff({
+        baseMs: this.options.backoffMs ?? 500,
+        maxMs: MAX_BACKOFF_MS,
+        random: this.options.random,
+      }),
+      retryAttempts,
+      // An import waits out every pause (a long Retry-After included) within its attempts.
+      urgent: () => true,
+      hooks: {
+        acknowledged: (_part, decision) => {
+          result.accepted += decision.accepted
+          result.duplicates += decision.duplicates
+        },
+        deadLetter: async (entries) => {
+          for (const e of entries) result.rejected.push({ index: e.entry.index, error: e.reason })
+        },
+      },
+    })
+    const entries = batch.map((r, index) => ({ line: JSON.stringify(toRecordJson(r)), index }))
+    const cycle = await loop.cycle({ parts: [entries] })
+    if (cycle.done) {
+      result.rejected.sort((a, b) => a.index - b.index)
+      return result
     }
+    if (cycle.held) {
+      const { cause, status, reason } = cycle.held
+      if (cause === "auth") {
+        throw new UsageHubError(
+          status === 403 ? "FORBIDDEN" : "UNAUTHORIZED",
+          `${this.location} refused the ingest token (${status}): ${reason}; give it with --token or USAGE_TOKEN`,
+        )
+      }
+      if (cause === "misconfigured") {
+        throw new UsageHubError("UPSTREAM_ERROR", `${this.location} answered ${status}: ${reason}`)
+      }
+      throw new UsageHubError("INVALID_CONFIG", reason)
+    }
+    throw new UsageHubError(
+      "UNREACHABLE",
+      `${cycle.decision?.reason ?? `cannot reach ${this.location}`} (gave up after ${retryAttempts + 1} attempts)`,
+    )
   }
 
   async close(): Promise<void> {}
@@ -176,6 +183,9 @@ export interface OpenSinkOptions {
   node: string
   timeoutMs: number
   retryAttempts: number
+  /** Backoff base and jitter source of the endpoint sink (tests). */
+  backoffMs?: number
+  random?: () => number
 }
 
 export async function openImportSink(target: WriteTargetSpec, options: OpenSinkOptions): Promise<ImportSink> {
