@@ -1,6 +1,6 @@
 /**
  * The configuration schema shared by the plugin and the CLI: the `usage` object of the plugin's config
- * (DESIGN.md, "Configuration"). Errors name the key and the fix. Plugin-safe (no file or env access here;
+ * (docs/configuration.md). Errors name the key and the fix. Plugin-safe (no file or env access here;
  * see config-resolution.ts for the CLI's layering of flags, environment and config file).
  */
 import { z } from "zod"

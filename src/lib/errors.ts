@@ -131,10 +131,3 @@ export class UsageHubError extends Error {
 export function isUsageHubError(error: unknown): error is UsageHubError {
   return error instanceof UsageHubError
 }
-
-/** Maps any thrown value to a UsageHubError (unknown errors become INTERNAL, keeping the cause). */
-export function toUsageHubError(error: unknown): UsageHubError {
-  if (error instanceof UsageHubError) return error
-  const message = error instanceof Error ? error.message : String(error)
-  return new UsageHubError("INTERNAL", message, { cause: error })
-}

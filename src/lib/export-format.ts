@@ -4,7 +4,6 @@
  * writer that turns a stream of record chunks into json, ndjson or csv text with bounded memory.
  */
 import { stringify } from "csv-stringify/sync"
-import { UsageHubError } from "./errors.js"
 import { toRecordJson, type UsageRecord } from "./record.js"
 
 export const EXPORT_FORMATS = ["json", "ndjson", "csv"] as const
@@ -16,7 +15,7 @@ export const EXPORT_CONTENT_TYPES: Record<ExportFormat, string> = {
   csv: "text/csv; charset=utf-8",
 }
 
-/** CSV columns, in order (DESIGN.md, "HTTP API"). */
+/** CSV columns, in order (docs/api.md, `GET /api/usage/export`). */
 export const CSV_COLUMNS = [
   "id",
   "timestamp",
@@ -75,15 +74,6 @@ export function csvText(rows: readonly (readonly string[])[]): string {
   }
   if (pending) out += stringify(pending)
   return out
-}
-
-export function parseExportFormat(value: string | undefined): ExportFormat {
-  if (value === undefined) return "json"
-  if ((EXPORT_FORMATS as readonly string[]).includes(value)) return value as ExportFormat
-  throw new UsageHubError(
-    "INVALID_QUERY",
-    `format must be one of ${EXPORT_FORMATS.join(", ")}, got ${JSON.stringify(value)}`,
-  )
 }
 
 /** Writes one export piece by piece: `start()`, then `chunk(records)` per chunk, then `end()`. */

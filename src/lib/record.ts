@@ -1,5 +1,5 @@
 /**
- * The usage record: its zod schema (the wire format of DESIGN.md), the in-memory type (timestamps as Date),
+ * The usage record: its zod schema (the wire format, docs/api.md "UsageRecord"), the in-memory type (timestamps as Date),
  * its identity (node, id, instant in UTC ms), its bounds, the one rule for node names (the record's, the
  * ingest body's, the `X-Usage-Node` header's, `--node`) and new collision-free ids (`usage_` + UUIDv7).
  */
@@ -10,7 +10,7 @@ import { type ErrorCode, UsageHubError } from "./errors.js"
 const ISO_INSTANT = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(?:Z|[+-]\d{2}(?::?\d{2})?)$/i
 
 /**
- * Bounds of what a record can hold (DESIGN.md, "The usage record"): anything the legacy format can hold and a
+ * Bounds of what a record can hold (docs/api.md, "UsageRecord"): anything the legacy format can hold and a
  * real call can produce. One call costs at most 1e9 USD and counts at most 1e12 tokens of each kind; its
  * timestamp is an instant in [2000-01-01T00:00Z, 2100-01-01T00:00Z). The stores size their sums and buckets
  * by these (and a store migration quarantines older rows outside them).
@@ -89,7 +89,7 @@ export const timestampSchema = z.union([z.string(), z.number(), z.date()]).trans
   return date
 })
 
-/** The wire record (DESIGN.md, "The usage record"). Unknown fields are stripped, not an error. */
+/** The wire record (docs/api.md, "UsageRecord"). Unknown fields are stripped, not an error. */
 export const usageRecordSchema = z.object({
   id: text(1, 128, "not blank"),
   timestamp: timestampSchema,
@@ -112,6 +112,10 @@ export const usageRecordSchema = z.object({
   cacheWriteTokens: count.optional(),
   reasoningTokens: count.optional(),
   unpriced: z.boolean().optional(),
+  /** The agent that made the call ("oh-my-opencode", "opencode", "claude-code", "codex", "gemini-cli", ...). */
+  agent: text(1, 64, "not blank").optional(),
+  /** The project the call was made in (the working directory's name). */
+  project: text(1, 256, "not blank").optional(),
 })
 
 /** A usage record in memory: `timestamp` is a Date (an ISO string in files and on the wire). */
@@ -261,6 +265,15 @@ export function parseRecordFast(value: object): UsageRecord | undefined {
     if (typeof unpriced !== "boolean") return undefined
     record.unpriced = unpriced
   } else if ("unpriced" in o) return undefined
+  const { agent, project } = o
+  if (agent !== undefined) {
+    if (!isText(agent, 1, 64, "not blank")) return undefined
+    record.agent = agent
+  } else if ("agent" in o) return undefined
+  if (project !== undefined) {
+    if (!isText(project, 1, 256, "not blank")) return undefined
+    record.project = project
+  } else if ("project" in o) return undefined
   return record
 }
 

@@ -7,7 +7,6 @@ import {
   csvText,
   defuseCell,
   exportChunks,
-  parseExportFormat,
 } from "../../src/lib/export-format.js"
 import type { UsageRecord } from "../../src/lib/record.js"
 
@@ -111,11 +110,5 @@ describe("export formats", () => {
     let chunked = ""
     for (let i = 0; i < rows.length; i += 37) chunked += csvText(rows.slice(i, i + 37))
     expect(chunked).to.equal(stringify(rows))
-  })
-
-  it("parses the format, json by default", () => {
-    expect(parseExportFormat(undefined)).to.equal("json")
-    expect(parseExportFormat("csv")).to.equal("csv")
-    expect(() => parseExportFormat("xml")).to.throw(/format must be one of json, ndjson, csv/)
   })
 })

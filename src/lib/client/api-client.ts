@@ -6,6 +6,7 @@
  * in-memory shapes.
  */
 import { codeForStatus, type ErrorCode, isErrorCode, UsageHubError } from "../errors.js"
+import type { ExportFormat } from "../export-format.js"
 import { parseRecord, type UsageRecord } from "../record.js"
 import type { GroupBy, TrendData, UsageSummaryResult } from "../summary-types.js"
 
@@ -36,8 +37,6 @@ export interface TrendsParams {
   node?: string
   tz?: string
 }
-
-export type ExportFormat = "json" | "ndjson" | "csv"
 
 export interface ExportParams {
   provider?: string

@@ -1,5 +1,5 @@
 /**
- * The routes of the service (DESIGN.md, "HTTP API"). Each handler parses its input, calls the query plans,
+ * The routes of the service (docs/api.md). Each handler parses its input, calls the query plans,
  * the group committer or the store, and answers; auth is declared per route (`config.auth`) and checked by
  * the app's onRequest hook.
  */
