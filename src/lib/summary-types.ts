@@ -4,8 +4,9 @@
  */
 import type { ResetType } from "./periods.js"
 
-export type GroupBy = "provider" | "model" | "node" | "taskType"
-export const GROUP_BY_VALUES = ["provider", "model", "node", "taskType"] as const
+export const GROUP_BY_VALUES = ["provider", "model", "node", "taskType", "agent", "project"] as const
+/** A dimension answers can be grouped by. Records without an agent or project group under "" (none). */
+export type GroupBy = (typeof GROUP_BY_VALUES)[number]
 
 /** The fields of a summary that the legacy tracker wrote and returned (in its order); the others were added. */
 export const LEGACY_SUMMARY_KEYS = [

@@ -22,6 +22,8 @@ export const RECORD_COLUMNS = [
   "reasoning_tokens",
   "cost_nanos",
   "unpriced",
+  "agent",
+  "project",
 ] as const
 
 export type RecordColumn = (typeof RECORD_COLUMNS)[number]
@@ -44,6 +46,8 @@ export interface RecordRow {
   cost_nanos: number
   /** 1 = unpriced, 0 = priced, NULL = not said. */
   unpriced: 0 | 1 | null
+  agent: string | null
+  project: string | null
 }
 
 /** A row as a driver returns it: PostgreSQL gives BIGINT as a string. */
@@ -65,6 +69,8 @@ export function toRecordRow(record: StoredRecord): RecordRow {
     reasoning_tokens: record.reasoningTokens ?? null,
     cost_nanos: toNanos(record.estimatedCost),
     unpriced: record.unpriced === undefined ? null : record.unpriced ? 1 : 0,
+    agent: record.agent ?? null,
+    project: record.project ?? null,
   }
 }
 
@@ -90,6 +96,8 @@ export function fromRecordRow(row: RecordRowOut): UsageRecord {
   if (row.cache_write_tokens !== null) record.cacheWriteTokens = Number(row.cache_write_tokens)
   if (row.reasoning_tokens !== null) record.reasoningTokens = Number(row.reasoning_tokens)
   if (row.unpriced !== null) record.unpriced = Number(row.unpriced) === 1
+  if (row.agent !== null) record.agent = row.agent
+  if (row.project !== null) record.project = row.project
   return record
 }
 
@@ -121,5 +129,9 @@ export function fromRawRecordRow(row: readonly unknown[]): UsageRecord {
   if (reasoning !== null) record.reasoningTokens = Number(reasoning)
   const unpriced = row[AT.unpriced]
   if (unpriced !== null) record.unpriced = Number(unpriced) === 1
+  const agent = row[AT.agent]
+  if (agent !== null && agent !== undefined) record.agent = agent as string
+  const project = row[AT.project]
+  if (project !== null && project !== undefined) record.project = project as string
   return record
 }

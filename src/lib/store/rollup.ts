@@ -185,8 +185,11 @@ export const SUM_COLUMNS = [
   "unpriced_calls",
 ] as const
 
-/** The dimension columns of a rollup row: its primary key is (provider, bucket, model, node, task_type). */
-export const DIMENSION_COLUMNS = ["provider", "bucket", "model", "node", "task_type"] as const
+/**
+ * The dimension columns of a rollup row: its primary key is (provider, bucket, model, node, task_type, agent,
+ * project). A record without an agent or project counts under "" there.
+ */
+export const DIMENSION_COLUMNS = ["provider", "bucket", "model", "node", "task_type", "agent", "project"] as const
 
 /** Every column of a rollup row, in table order: the dimensions, then the sums. */
 export const ROLLUP_COLUMNS = [...DIMENSION_COLUMNS, ...SUM_COLUMNS] as const
@@ -197,6 +200,9 @@ export interface RollupRow {
   model: string
   node: string
   task_type: string
+  /** "" when the records have none. */
+  agent: string
+  project: string
   calls: number
   /** Whole dollars of the cost sum. */
   cost_usd: number
@@ -262,7 +268,9 @@ function compareRollupKeys(a: RollupRow, b: RollupRow): number {
     a.bucket - b.bucket ||
     compareText(a.model, b.model) ||
     compareText(a.node, b.node) ||
-    compareText(a.task_type, b.task_type)
+    compareText(a.task_type, b.task_type) ||
+    compareText(a.agent, b.agent) ||
+    compareText(a.project, b.project)
   )
 }
 
@@ -287,7 +295,9 @@ export class RollupDeltas {
   add(row: RecordRow, sign: 1 | -1 = 1): void {
     const cost = splitNanos(sign * row.cost_nanos)
     this.accumulate(
-      row,
+      row.agent === null || row.project === null
+        ? { ...row, agent: row.agent ?? "", project: row.project ?? "" }
+        : (row as RecordRow & { agent: string; project: string }),
       row.ts,
       sign,
       cost.usd,
@@ -322,7 +332,7 @@ export class RollupDeltas {
   }
 
   private accumulate(
-    dims: Pick<RollupRow, "provider" | "model" | "node" | "task_type">,
+    dims: Pick<RollupRow, "provider" | "model" | "node" | "task_type" | "agent" | "project">,
     ts: number,
     calls: number,
     costUsd: number,
@@ -336,7 +346,7 @@ export class RollupDeltas {
   ): void {
     this.records += calls
     this.providerSet.add(dims.provider)
-    const key = `${dims.provider}\u0000${dims.model}\u0000${dims.node}\u0000${dims.task_type}`
+    const key = `${dims.provider}\u0000${dims.model}\u0000${dims.node}\u0000${dims.task_type}\u0000${dims.agent}\u0000${dims.project}`
     let dimensions = this.byDimensions.get(key)
     if (!dimensions) {
       dimensions = { byLevel: this.levels.map(() => new Map()) }
@@ -353,6 +363,8 @@ export class RollupDeltas {
           model: dims.model,
           node: dims.node,
           task_type: dims.task_type,
+          agent: dims.agent,
+          project: dims.project,
           calls: 0,
           cost_usd: 0,
           cost_nanos: 0,
@@ -403,6 +415,8 @@ export const GROUP_COLUMN: Record<GroupBy, string> = {
   model: "model",
   node: "node",
   taskType: "task_type",
+  agent: "agent",
+  project: "project",
 }
 
 /** One row of an aggregate query: sums of one (group key, node); drivers may give numbers as strings. */

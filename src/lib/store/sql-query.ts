@@ -64,6 +64,16 @@ function pieceSums(onRecords: boolean, sign: 1 | -1): string {
   return SUM_COLUMNS.map((c, i) => `${minus}${onRecords ? RECORD_SUMS[i] : c} AS ${c}`).join(", ")
 }
 
+/** Dimensions a record may leave out (NULL in the records table, "" in the rollups). */
+const NULLABLE_DIMENSIONS = new Set(["agent", "project"])
+
+/** The model, agent and project conditions of a filter (the same columns in records and rollups). */
+function dimensionFilters(filter: RecordFilter, where: string[], params: Params): void {
+  if (filter.model !== undefined) where.push(`model = ${params.add(filter.model)}`)
+  if (filter.agent !== undefined) where.push(`agent = ${params.add(filter.agent)}`)
+  if (filter.project !== undefined) where.push(`project = ${params.add(filter.project)}`)
+}
+
 /** The SELECT of one table's part of a piece: its rows of [piece.from, piece.to) that match the filter. */
 function tableQuery(
   table: string,
@@ -82,8 +92,12 @@ function tableQuery(
   if (Number.isFinite(piece.from)) where.push(`${timeColumn} >= ${params.add(piece.from)}`)
   if (Number.isFinite(piece.to)) where.push(`${timeColumn} < ${params.add(piece.to)}`)
   if (filter.node !== undefined) where.push(`node = ${params.add(filter.node)}`)
+  dimensionFilters(filter, where, params)
   const conditions = where.length > 0 ? ` WHERE ${where.join(" AND ")}` : ""
-  return `SELECT ${GROUP_COLUMN[groupBy]} AS k, node, ${pieceSums(onRecords, piece.sign)} FROM ${table}${conditions}`
+  // A record's agent and project may be NULL (none); rollups keep none as "".
+  const column = GROUP_COLUMN[groupBy]
+  const group = onRecords && NULLABLE_DIMENSIONS.has(column) ? `COALESCE(${column}, '')` : column
+  return `SELECT ${group} AS k, node, ${pieceSums(onRecords, piece.sign)} FROM ${table}${conditions}`
 }
 
 function pieceQuery(
@@ -136,6 +150,7 @@ export function iteratePageQuery(
   if (filter.until) where.push(`ts < ${params.add(filter.until.getTime())}`)
   if (filter.provider !== undefined) where.push(`provider = ${params.add(filter.provider)}`)
   if (filter.node !== undefined) where.push(`node = ${params.add(filter.node)}`)
+  dimensionFilters(filter, where, params)
   const conditions = where.length > 0 ? ` WHERE ${where.join(" AND ")}` : ""
   return {
     text: `SELECT ${RECORD_COLUMNS.join(", ")} FROM usage_records${conditions} ORDER BY ts, node, id LIMIT ${params.add(limit)}`,

@@ -10,6 +10,9 @@ import type { GroupBy } from "../summary-types.js"
 export interface RecordFilter {
   provider?: string
   node?: string
+  model?: string
+  agent?: string
+  project?: string
   /** Inclusive. */
   since?: Date
   /** Exclusive. */

@@ -33,6 +33,8 @@ const PROVIDERS = ["anthropic", "openai", "google", "zai-coding-plan"]
 const MODELS = ["model-a", "model-b", "model-c"]
 const NODES = ["build-01", "build-02", "laptop", "ci-runner"]
 const TASKS = ["primary", "background-task", "subagent"]
+const AGENTS = ["oh-my-opencode", "claude-code", "codex", "gemini-cli"]
+const PROJECTS = ["usage-hub", "web-app", "infra"]
 
 /** `count` varied records between `from` and `to` (ms), some with optional fields, costs with <= 9 decimals. */
 export function generateRecords(count: number, seed: number, from: number, to: number): StoredRecord[] {
@@ -55,6 +57,8 @@ export function generateRecords(count: number, seed: number, from: number, to: n
     if (rand() < 0.2) r.reasoningTokens = Math.floor(rand() * 2_000)
     if (rand() < 0.1) r.unpriced = rand() < 0.8
     if (rand() < 0.5) r.sessionID = `ses_${Math.floor(rand() * 20)}`
+    if (rand() < 0.7) r.agent = pick(AGENTS)
+    if (rand() < 0.6) r.project = pick(PROJECTS)
     return r
   })
 }
@@ -199,12 +203,36 @@ export function describeStoreContract(
       expect(part.costNanos).to.equal(inPart.reduce((n, r) => n + BigInt(toNanos(r.estimatedCost)), 0n))
     })
 
-    it("groups by provider, model, node and taskType like the memory store", async () => {
+    it("groups by provider, model, node, taskType, agent and project like the memory store", async () => {
       const oracle = await withOracle(generateRecords(400, 1, SPAN_FROM, SPAN_TO))
       for (const groupBy of GROUP_BY_VALUES) {
         const got = byKey(await store.aggregate({}, groupBy))
         expect(got, `by ${groupBy}`).to.deep.equal(byKey(oracle.aggregateSync({}, groupBy)))
         expect(got.length, `by ${groupBy}`).to.be.greaterThan(2)
+      }
+      // Records without an agent or project group under "" (none).
+      expect((await store.aggregate({}, "agent")).map((r) => r.key)).to.include("")
+    })
+
+    it("filters by model, agent and project, in ranges answered by rollups and by record edges", async () => {
+      const oracle = await withOracle(generateRecords(500, 8, SPAN_FROM, SPAN_TO))
+      const filters: RecordFilter[] = [
+        { model: "model-b" },
+        { agent: "claude-code" },
+        { project: "usage-hub", agent: "codex" },
+        { model: "model-a", project: "infra", node: "laptop" },
+        { agent: "nobody" },
+      ]
+      for (const filter of filters) {
+        for (const range of RANGES.slice(0, 9)) {
+          for (const groupBy of ["provider", "project"] as const) {
+            const f = { ...filter, ...range }
+            expect(byKey(await store.aggregate(f, groupBy)), JSON.stringify(f)).to.deep.equal(
+              byKey(oracle.aggregateSync(f, groupBy)),
+            )
+          }
+        }
+        expect((await collect(store, filter)).records).to.deep.equal((await collect(oracle, filter)).records)
       }
     })
 

@@ -23,6 +23,9 @@ const compareText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 
 export function matchesFilter(record: UsageRecord, filter: RecordFilter): boolean {
   if (filter.provider !== undefined && record.provider !== filter.provider) return false
   if (filter.node !== undefined && (record.node ?? "unknown") !== filter.node) return false
+  if (filter.model !== undefined && record.model !== filter.model) return false
+  if (filter.agent !== undefined && record.agent !== filter.agent) return false
+  if (filter.project !== undefined && record.project !== filter.project) return false
   const t = record.timestamp.getTime()
   if (filter.since && t < filter.since.getTime()) return false
   if (filter.until && t >= filter.until.getTime()) return false
@@ -39,7 +42,7 @@ export function aggregateRecords(
   for (const r of records) {
     if (!matchesFilter(r, filter)) continue
     const node = r.node ?? "unknown"
-    const key = groupBy === "node" ? node : r[groupBy]
+    const key = groupBy === "node" ? node : (r[groupBy] ?? "")
     let g = groups.get(key)
     if (!g) {
       g = { ...emptyAggregate(key), nodeSet: new Set() }

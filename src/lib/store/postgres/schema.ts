@@ -11,6 +11,7 @@ import { UsageHubError } from "../../errors.js"
 import {
   dropOutOfBoundsRollupsSql,
   OUT_OF_BOUNDS,
+  postgresRollupsWithAgentProjectSql,
   QUARANTINE_REASON,
   ROLLUP_TABLES,
   splitCostSql,
@@ -87,6 +88,15 @@ WITH moved AS (DELETE FROM usage_records WHERE ${OUT_OF_BOUNDS} RETURNING *)
 ${dropOutOfBoundsRollupsSql(ROLLUP_TABLES)}
 ${UNCOUNT_QUARANTINED}
 DELETE FROM usage_providers WHERE provider NOT IN (SELECT provider FROM usage_rollup_month);
+`,
+  },
+  {
+    version: 3,
+    description: "records carry agent and project; rollups keyed by them too",
+    sql: `
+ALTER TABLE usage_records ADD COLUMN agent text COLLATE "C", ADD COLUMN project text COLLATE "C";
+ALTER TABLE usage_quarantine ADD COLUMN agent text COLLATE "C", ADD COLUMN project text COLLATE "C";
+${postgresRollupsWithAgentProjectSql()}
 `,
   },
 ]

@@ -85,6 +85,8 @@ const RECORD_TYPES: Record<(typeof RECORD_COLUMNS)[number], string> = {
   reasoning_tokens: "bigint",
   cost_nanos: "bigint",
   unpriced: "smallint",
+  agent: "text",
+  project: "text",
 }
 
 const ROLLUP_TYPES: Record<(typeof ROLLUP_COLUMNS)[number], string> = {
@@ -93,6 +95,8 @@ const ROLLUP_TYPES: Record<(typeof ROLLUP_COLUMNS)[number], string> = {
   model: "text",
   node: "text",
   task_type: "text",
+  agent: "text",
+  project: "text",
   calls: "bigint",
   cost_usd: "bigint",
   cost_nanos: "bigint",

@@ -14,6 +14,7 @@ import {
   QUARANTINE_REASON,
   ROLLUP_TABLES,
   splitCostSql,
+  sqliteRollupsWithAgentProjectSql,
   UNCOUNT_QUARANTINED,
 } from "../migration-sql.js"
 
@@ -102,6 +103,19 @@ ${dropOutOfBoundsRollupsSql([...ROLLUP_TABLES, "usage_rollup_pending"])}
 ${UNCOUNT_QUARANTINED}
 DELETE FROM usage_providers WHERE provider NOT IN
   (SELECT provider FROM usage_rollup_month UNION SELECT provider FROM usage_rollup_pending);
+`,
+  },
+  {
+    version: 4,
+    description: "records carry agent and project; rollups keyed by them too",
+    sql: `
+ALTER TABLE usage_records ADD COLUMN agent TEXT;
+ALTER TABLE usage_records ADD COLUMN project TEXT;
+ALTER TABLE usage_quarantine ADD COLUMN agent TEXT;
+ALTER TABLE usage_quarantine ADD COLUMN project TEXT;
+${sqliteRollupsWithAgentProjectSql()}
+ALTER TABLE usage_rollup_pending ADD COLUMN agent TEXT NOT NULL DEFAULT '';
+ALTER TABLE usage_rollup_pending ADD COLUMN project TEXT NOT NULL DEFAULT '';
 `,
   },
 ]

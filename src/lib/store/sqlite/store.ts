@@ -211,6 +211,8 @@ export class SqliteStore implements UsageStore {
           r.reasoning_tokens,
           r.cost_nanos,
           r.unpriced,
+          r.agent,
+          r.project,
         )
         if (changes === 1) {
           accepted += 1
