@@ -7,14 +7,14 @@ import { z } from "zod"
 import { isEndpointUrl } from "./endpoint.js"
 import { UsageHubError } from "./errors.js"
 
-export const resetScheduleSchema = z.discriminatedUnion("type", [
+const resetScheduleSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("weekly"), day: z.number().int().min(0).max(6) }),
   z.object({ type: z.literal("monthly"), day: z.number().int().min(1).max(31) }),
 ])
 
 const httpUrl = z.string().refine(isEndpointUrl, "must be an http:// or https:// URL")
 
-export const httpConfigSchema = z.object({
+const httpConfigSchema = z.object({
   /** Required when backend is "http" (checked on the whole config, so a token may come before its endpoint). */
   endpoint: httpUrl.optional(),
   token: z.string().min(1).optional(),

@@ -105,7 +105,7 @@ function monthlyStart(year: number, month: number, day: number, tz: string | und
   return d
 }
 
-export function periodStartFor(schedule: ResetSchedule, now: Date, tz?: string): Date {
+function periodStartFor(schedule: ResetSchedule, now: Date, tz?: string): Date {
   const d = zoned(now, tz)
   d.setHours(0, 0, 0, 0)
   if (schedule.type === "weekly") {
@@ -118,7 +118,7 @@ export function periodStartFor(schedule: ResetSchedule, now: Date, tz?: string):
   return new Date(start.getTime())
 }
 
-export function nextResetFor(schedule: ResetSchedule, now: Date, tz?: string): Date {
+function nextResetFor(schedule: ResetSchedule, now: Date, tz?: string): Date {
   const start = zoned(periodStartFor(schedule, now, tz), tz)
   if (schedule.type === "weekly") {
     start.setDate(start.getDate() + 7)

@@ -320,7 +320,7 @@ export function checkToken(
 }
 
 /** What a route declares in `config: { auth }`: open to all, read token, ingest token. */
-export const ROUTE_AUTHS: readonly string[] = ["public", "read", "ingest"]
+const ROUTE_AUTHS: readonly string[] = ["public", "read", "ingest"]
 
 /** A route as registered, with the auth it declares. */
 export interface DeclaredRoute {
