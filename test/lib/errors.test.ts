@@ -62,6 +62,14 @@ describe("the errors table", () => {
     for (const code of CODES.filter((c) => row(c).forStatus)) expect(row(code).api, code).to.equal(true)
   })
 
+  it("is written out in docs/errors.md, code by code", () => {
+    const page = readFileSync(join(import.meta.dirname, "..", "..", "docs", "errors.md"), "utf8")
+    for (const code of CODES) {
+      const { status, exit, api } = row(code)
+      expect(page, code).to.include(`| \`${code}\` | ${status} | ${exit} | ${api ? "yes" : "no"} |`)
+    }
+  })
+
   it("recognises its codes, and only them", () => {
     expect(isErrorCode("STORE_ERROR")).to.equal(true)
     expect(isErrorCode("toString")).to.equal(false)
