@@ -24,23 +24,26 @@ import {
 
 const ENTRY = fileURLToPath(new URL("../lib/serve-with-faults.js", import.meta.url))
 
-/** One record posted straight to the service: its status and JSON body. */
+/**
+ * A batch of 300 records posted straight to the service (more than the free room inside the database's pages,
+ * so while it is full the batch needs a page it cannot get): its status and JSON body.
+ */
 async function postOne(endpoint, id) {
   const res = await fetch(`${endpoint}/ingest/usage`, {
     method: "POST",
     headers: { "content-type": "application/json", "x-usage-node": "disk-full-probe" },
-    body: JSON.stringify([
-      {
-        id,
-        timestamp: "2026-01-01T00:00:00.000Z",
+    body: JSON.stringify(
+      Array.from({ length: 300 }, (_, j) => ({
+        id: `${id}_${j}`,
+        timestamp: new Date(Date.UTC(2026, 0, 1) + j * 1000).toISOString(),
         provider: "anthropic",
         model: "m".repeat(100),
         inputTokens: 1,
         outputTokens: 1,
         estimatedCost: 0.001,
         taskType: "primary",
-      },
-    ]),
+      })),
+    ),
     signal: AbortSignal.timeout(10_000),
   })
   return { status: res.status, body: await res.json() }
