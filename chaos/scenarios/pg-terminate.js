@@ -93,6 +93,8 @@ export async function pgTerminate({ short, seed }) {
       mkdirSync(spoolDir)
       live.push(startNode({ endpoint, spoolDir, nodeId: `pg-node-${i}`, prefix: `g${i}`, acked }))
     }
+    // The nodes are up and sending (their start takes a few seconds on a loaded machine) before the first fault.
+    for (const until = Date.now() + 15_000; acked.size < 30 * nodes && Date.now() < until; ) await sleep(100)
     let terminated = 0
     let healthMs = 0
     for (let k = 0; k < terminations; k++) {
