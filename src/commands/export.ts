@@ -1,8 +1,8 @@
 import { Flags } from "@oclif/core"
 import { UsageCommand } from "../lib/cli/base-command.js"
-import { runExport } from "../lib/cli/run-export.js"
-import { filterFlags, sourceFlags } from "../lib/cli/source-flags.js"
-import { EXPORT_FORMATS, type ExportFormat } from "../lib/export-format.js"
+import { filterFlags, sourceFlags } from "../lib/cli/flags.js"
+import { type ExportResult, runExport } from "../lib/cli/run-export.js"
+import { EXPORT_FORMATS } from "../lib/export-format.js"
 
 const formats = ["csv", "json", "ndjson", "format"]
 const others = (self: string) => formats.filter((f) => f !== self)
@@ -39,14 +39,10 @@ export default class Export extends UsageCommand {
     output: Flags.string({ char: "o", description: "Write to this file (atomically) instead of stdout." }),
   }
 
-  async run(): Promise<void> {
+  async run(): Promise<ExportResult> {
     const { flags } = await this.parse(Export)
-    const format: ExportFormat = flags.csv
-      ? "csv"
-      : flags.ndjson
-        ? "ndjson"
-        : ((flags.format as ExportFormat) ?? "json")
-    const result = await runExport({ ...flags, format })
-    if (result.output) this.logToStderr(`Exported ${result.records} records to ${result.output} (${format}).`)
+    const result = await runExport(flags)
+    if (result.output) this.logToStderr(`Exported ${result.records} records to ${result.output} (${result.format}).`)
+    return result
   }
 }

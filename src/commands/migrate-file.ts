@@ -1,7 +1,7 @@
 import { Args, Flags } from "@oclif/core"
 import { UsageCommand } from "../lib/cli/base-command.js"
+import { configFlag, nodeFlag, targetFlags } from "../lib/cli/flags.js"
 import { type MigrateReport, runMigrate } from "../lib/cli/run-migrate.js"
-import { sourceFlags } from "../lib/cli/source-flags.js"
 
 export default class MigrateFile extends UsageCommand {
   static override summary =
@@ -46,21 +46,9 @@ export default class MigrateFile extends UsageCommand {
     }),
   }
   static override flags = {
-    db: Flags.string({
-      helpGroup: "TARGET",
-      description: "Write into this store: a SQLite path or postgres://… (env USAGE_DB).",
-      exclusive: ["endpoint"],
-    }),
-    endpoint: Flags.string({
-      helpGroup: "TARGET",
-      description: "Send to the central service at this URL (env USAGE_ENDPOINT).",
-      exclusive: ["db"],
-    }),
-    token: Flags.string({ helpGroup: "TARGET", description: "Ingest token for --endpoint (env USAGE_TOKEN)." }),
-    config: sourceFlags.config,
-    node: Flags.string({
-      description: "Node of records that carry none (default: USAGE_NODE, config http.nodeId, else the hostname).",
-    }),
+    ...targetFlags,
+    config: configFlag,
+    node: nodeFlag,
     "dry-run": Flags.boolean({ description: "Read and check the files, count what would be new; write nothing." }),
   }
 

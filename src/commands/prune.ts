@@ -1,7 +1,7 @@
 import { Flags } from "@oclif/core"
 import { UsageCommand } from "../lib/cli/base-command.js"
+import { configFlag, dbFlag, filterFlags } from "../lib/cli/flags.js"
 import { runPrune } from "../lib/cli/run-prune.js"
-import { filterFlags, sourceFlags } from "../lib/cli/source-flags.js"
 import { describePrune, type PruneReport } from "../lib/prune-report.js"
 
 export default class Prune extends UsageCommand {
@@ -29,21 +29,17 @@ export default class Prune extends UsageCommand {
   ]
   static override enableJsonFlag = true
   static override flags = {
-    db: Flags.string({
-      helpGroup: "TARGET",
-      description:
-        "The store to prune: a SQLite path or postgres://… (env USAGE_DB; default $XDG_DATA_HOME/usage-hub/usage.db).",
-    }),
+    db: dbFlag,
     // Declared only to refuse it with a clear message (prune never goes through the service).
     endpoint: Flags.string({ hidden: true }),
-    config: sourceFlags.config,
+    config: configFlag,
     before: Flags.string({
       description: "Delete the records before this ISO date or instant (exclusive; a date is midnight in --tz).",
       required: true,
     }),
     node: filterFlags.node,
     provider: filterFlags.provider,
-    tz: sourceFlags.tz,
+    tz: filterFlags.tz,
     "dry-run": Flags.boolean({ description: "Count what would be deleted; delete nothing." }),
   }
 

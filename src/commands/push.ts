@@ -1,7 +1,8 @@
 import { Args, Flags } from "@oclif/core"
 import { UsageCommand } from "../lib/cli/base-command.js"
-import { createProgress } from "../lib/cli/progress.js"
-import { type PushResult, runPush } from "../lib/import/push.js"
+import { configFlag, endpointFlag, nodeFlag, tokenFlag } from "../lib/cli/flags.js"
+import { runPush } from "../lib/cli/run-push.js"
+import type { PushResult } from "../lib/import/push.js"
 
 export default class Push extends UsageCommand {
   static override summary = "Send legacy JSON or NDJSON usage files (or stdin) to the central service."
@@ -11,7 +12,8 @@ export default class Push extends UsageCommand {
     "each record once, so pushing a file twice is harmless). Spools left by dead processes in the spool " +
     "directory go along, including those of a killed process whose lock goes stale within --wait; with " +
     "--spool-dir and no files, push only drains that directory (it does not read stdin). Records without a " +
-    "node get --node. When the service stays unreachable, exits 1 saying how many records were delivered."
+    "node get --node. The service is --endpoint, else USAGE_ENDPOINT, else the config's usage.http.endpoint. " +
+    "When the service stays unreachable, exits 1 saying how many records were delivered."
   static override strict = false
   static override args = {
     file: Args.string({
@@ -49,16 +51,10 @@ export default class Push extends UsageCommand {
   ]
   static override enableJsonFlag = true
   static override flags = {
-    endpoint: Flags.string({
-      description: "URL of the central service (env USAGE_ENDPOINT; else usage.http.endpoint).",
-    }),
-    token: Flags.string({ description: "Ingest token (env USAGE_TOKEN; else usage.http.token)." }),
-    node: Flags.string({
-      description: "Node of records that carry none (env USAGE_NODE; default: this machine's hostname).",
-    }),
-    config: Flags.string({
-      description: "Config file (env USAGE_CONFIG; default $XDG_CONFIG_HOME/usage-hub/config.json).",
-    }),
+    endpoint: endpointFlag,
+    token: tokenFlag,
+    node: nodeFlag,
+    config: configFlag,
     "spool-dir": Flags.string({
       description:
         "Spool directory (default usage.http.spoolDir, else $XDG_STATE_HOME/usage-hub). Without files: only drain it.",
@@ -74,38 +70,8 @@ export default class Push extends UsageCommand {
 
   async run(): Promise<PushResult> {
     const { argv, flags } = await this.parse(Push)
-    let sources = argv as string[]
-    // No files: with --spool-dir, only drain that directory (stdin is not read: safe from cron); else a piped
-    // stdin is read as -.
-    if (sources.length === 0 && !flags["spool-dir"]) {
-      if (process.stdin.isTTY)
-        this.badUsage(
-          "nothing to push: give legacy JSON or NDJSON files, - to read NDJSON from stdin, or --spool-dir DIR to drain a spool directory",
-        )
-      sources = ["-"]
-    }
-    const progress = createProgress({ label: "push", enabled: Boolean(process.stderr.isTTY) && !this.jsonEnabled() })
-    const say = (message: string) => {
-      progress.done()
-      process.stderr.write(`${message}\n`)
-    }
-    let result: PushResult
-    try {
-      result = await runPush({
-        sources,
-        endpoint: flags.endpoint,
-        token: flags.token,
-        node: flags.node,
-        config: flags.config,
-        spoolDir: flags["spool-dir"],
-        batchSize: flags["batch-size"],
-        waitMs: flags.wait * 1000,
-        onProgress: (p) => progress.update(p.delivered, p.delivered + p.pending),
-        logger: { warn: say, error: say },
-      })
-    } finally {
-      progress.done()
-    }
+    const progress = Boolean(process.stderr.isTTY) && !this.jsonEnabled()
+    const result = await runPush({ ...flags, files: argv as string[] }, { progress })
     if (!this.jsonEnabled()) {
       const { renderPushResult } = await import("../lib/import/push-view.js")
       this.log(renderPushResult(result))

@@ -1,6 +1,8 @@
 import { Flags } from "@oclif/core"
 import { UsageCommand } from "../lib/cli/base-command.js"
-import { runService, type ServeResult } from "../lib/server/run.js"
+import { configFlag, dbFlag, tzFlag } from "../lib/cli/flags.js"
+import { runServe } from "../lib/cli/run-serve.js"
+import type { ServeResult } from "../lib/server/run.js"
 import { LOG_LEVELS, SYNCHRONOUS_MODES } from "../lib/server/settings.js"
 
 export default class Serve extends UsageCommand {
@@ -19,20 +21,15 @@ export default class Serve extends UsageCommand {
   static override flags = {
     port: Flags.integer({ description: "Port to listen on (0: any free port).", default: 3001, min: 0, max: 65535 }),
     host: Flags.string({ description: "Address to listen on.", default: "127.0.0.1" }),
-    db: Flags.string({
-      description:
-        "Store: a SQLite path, :memory: or postgres://… (env USAGE_DB; default $XDG_DATA_HOME/usage-hub/usage.db).",
-    }),
-    tz: Flags.string({ description: "Time zone of billing periods and days (IANA name; default: local zone)." }),
+    db: dbFlag,
+    tz: tzFlag,
     "ingest-token": Flags.string({
       description:
-        "Token(s) required to POST /ingest/*: comma-separated (a # is part of the token), or a file with one per line (# comments; re-read on change and on SIGHUP; emptied, it refuses every token). At least 16 characters on a non-loopback address.",
-      env: "USAGE_INGEST_TOKEN",
+        "Token(s) required to POST /ingest/* (env USAGE_INGEST_TOKEN): comma-separated (a # is part of the token), or a file with one per line (# comments; re-read on change and on SIGHUP; emptied, it refuses every token). At least 16 characters on a non-loopback address.",
     }),
     "read-token": Flags.string({
       description:
-        "Token(s) required for /api/* and /metrics: comma-separated, or a file (re-read on change and on SIGHUP).",
-      env: "USAGE_READ_TOKEN",
+        "Token(s) required for /api/* and /metrics (env USAGE_READ_TOKEN): comma-separated, or a file (re-read on change and on SIGHUP).",
     }),
     "tls-cert": Flags.string({ description: "TLS certificate (PEM) to serve HTTPS.", dependsOn: ["tls-key"] }),
     "tls-key": Flags.string({ description: "TLS private key (PEM).", dependsOn: ["tls-cert"] }),
@@ -40,9 +37,7 @@ export default class Serve extends UsageCommand {
       description: "Allow a non-loopback address without an ingest token, or with tokens shorter than 16 characters.",
       default: false,
     }),
-    config: Flags.string({
-      description: "Config file (env USAGE_CONFIG; default $XDG_CONFIG_HOME/usage-hub/config.json).",
-    }),
+    config: configFlag,
     synchronous: Flags.option({
       description:
         "SQLite durability (env USAGE_SQLITE_SYNCHRONOUS; default normal): normal = a 2xx survives a crash or kill -9 of the service, the last commits may be lost on a power loss; full = fsync every commit, a 2xx also survives a power loss. Ignored for PostgreSQL.",
@@ -92,9 +87,6 @@ export default class Serve extends UsageCommand {
 
   async run(): Promise<ServeResult> {
     const { flags } = await this.parse(Serve)
-    return runService(flags, {
-      log: (line) => this.log(line),
-      warn: (line) => process.stderr.write(`${line}\n`),
-    })
+    return runServe(flags)
   }
 }

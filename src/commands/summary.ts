@@ -1,7 +1,7 @@
 import { Flags } from "@oclif/core"
 import { UsageCommand } from "../lib/cli/base-command.js"
+import { filterFlags, sourceFlags } from "../lib/cli/flags.js"
 import { runSummary } from "../lib/cli/run-summary.js"
-import { filterFlags, sourceFlags } from "../lib/cli/source-flags.js"
 import { GROUP_BY_VALUES, type UsageSummaryResult } from "../lib/summary-types.js"
 
 export default class Summary extends UsageCommand {

@@ -1,7 +1,7 @@
 import { Args, Flags } from "@oclif/core"
 import { UsageCommand } from "../lib/cli/base-command.js"
+import { filterFlags, sourceFlags } from "../lib/cli/flags.js"
 import { runTrends } from "../lib/cli/run-trends.js"
-import { filterFlags, sourceFlags } from "../lib/cli/source-flags.js"
 import type { TrendData } from "../lib/summary-types.js"
 
 export default class Trends extends UsageCommand {
@@ -28,20 +28,16 @@ export default class Trends extends UsageCommand {
     ...sourceFlags,
     provider: Flags.string({ description: "The provider to show (or give it as the argument)." }),
     node: filterFlags.node,
+    tz: filterFlags.tz,
     days: Flags.string({ description: "How many days, ending today: 1 to 366 (default 7).", helpValue: "7|30|N" }),
   }
 
   async run(): Promise<TrendData> {
     const { args, flags } = await this.parse(Trends)
-    if (args.provider && flags.provider && args.provider !== flags.provider) {
-      this.badUsage(`two providers given (${args.provider} and --provider ${flags.provider}); give one`)
-    }
-    const provider = args.provider ?? flags.provider
-    if (!provider) this.badUsage("which provider? usage trends PROVIDER (or --provider PROVIDER)")
     // The table code (cli-table3) loads while the source answers: it overlaps a server's round trips.
     const view = this.jsonEnabled() ? undefined : import("../lib/cli/trends-view.js")
     view?.catch(() => {})
-    const result = await runTrends({ ...flags, provider })
+    const result = await runTrends({ ...flags, argument: args.provider })
     if (view) this.log((await view).renderTrends(result))
     return result
   }

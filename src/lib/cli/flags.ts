@@ -1,8 +1,39 @@
 /**
- * The flags shared by the read commands (summary, trends, export): one source (`--endpoint`, `--db` or
- * `--file`), the config file, the time zone and the filters. Defined once; commands spread them.
+ * Every flag that more than one command takes, declared once with one description and one documented
+ * default; commands spread the groups or pick single flags. Environment variables are never read by oclif
+ * (no `env:` here or in a command): the resolution modules read them, once, after the flags
+ * (src/lib/config-resolution.ts, src/lib/source/resolve-source.ts, src/lib/server/settings.ts), so a flag
+ * always wins and an environment variable never clashes with another source's flag. The descriptions name
+ * the variable each flag falls back to.
+ *
+ * - `sourceFlags`: where a read command (summary, trends, export) reads: one of `--endpoint`, `--db`,
+ *   `--file`, with the read token and the config file.
+ * - `filterFlags`: which records (provider, node, since, until) and the time zone of dates and periods.
+ * - `targetFlags`: where migrate-file writes: `--db` or `--endpoint`, with the ingest token. Alone,
+ *   `dbFlag` is the store of `serve` and `prune`, `endpointFlag` and `tokenFlag` the service `push` sends to.
+ * - `nodeFlag`: the node an import gives records that carry none (not a filter: that is `filterFlags.node`).
+ * - `configFlag`, `tzFlag`: the config file and the time zone, for every command that reads them.
  */
 import { Flags } from "@oclif/core"
+
+export const configFlag = Flags.string({
+  description: "Config file (env USAGE_CONFIG; default $XDG_CONFIG_HOME/usage-hub/config.json).",
+})
+
+export const tzFlag = Flags.string({
+  description: "Time zone of days and billing periods, and of bare dates (IANA name; default: the local zone).",
+})
+
+/** The one store of a command that works on a store (serve, prune, and migrate-file's --db). */
+export const dbFlag = Flags.string({
+  description:
+    "The store: a SQLite path, :memory: or postgres://… (env USAGE_DB; default $XDG_DATA_HOME/usage-hub/usage.db).",
+})
+
+export const nodeFlag = Flags.string({
+  description:
+    "Node of records that carry none (env USAGE_NODE; else the config's usage.http.nodeId; default: this machine's hostname).",
+})
 
 export const sourceFlags = {
   endpoint: Flags.string({
@@ -16,24 +47,38 @@ export const sourceFlags = {
     helpGroup: "SOURCE",
   }),
   file: Flags.string({
-    description: "Read a legacy oh-my-opencode-usage.json file.",
+    description: "Read a legacy oh-my-opencode-usage.json file (env USAGE_FILE).",
     exclusive: ["endpoint", "db"],
     helpGroup: "SOURCE",
   }),
   token: Flags.string({
-    description: "Bearer token for --endpoint (env USAGE_READ_TOKEN, USAGE_TOKEN).",
+    description:
+      "Read token for --endpoint (env USAGE_READ_TOKEN, then USAGE_TOKEN; else the config's usage.http.readToken, then usage.http.token).",
     helpGroup: "SOURCE",
   }),
-  config: Flags.string({
-    description: "Config file (env USAGE_CONFIG; default $XDG_CONFIG_HOME/usage-hub/config.json).",
-    helpGroup: "SOURCE",
-  }),
-  tz: Flags.string({ description: "Time zone of day and period boundaries (IANA name; default: local zone)." }),
+  config: configFlag,
 }
 
 export const filterFlags = {
   provider: Flags.string({ description: "Only this provider." }),
   node: Flags.string({ description: "Only this node." }),
-  since: Flags.string({ description: "From this ISO date or instant (inclusive)." }),
-  until: Flags.string({ description: "Until this ISO date or instant (exclusive)." }),
+  since: Flags.string({ description: "From this ISO date or instant (inclusive; a date is midnight in --tz)." }),
+  until: Flags.string({ description: "Until this ISO date or instant (exclusive; a date is midnight in --tz)." }),
+  tz: tzFlag,
+}
+
+/** The central service a writer sends to (push; migrate-file as an alternative to --db). */
+export const endpointFlag = Flags.string({
+  description: "Send to the central service at this URL (env USAGE_ENDPOINT).",
+})
+
+/** The ingest token a writer sends with (push, migrate-file). */
+export const tokenFlag = Flags.string({
+  description: "Ingest token for the service (env USAGE_TOKEN; else the config's usage.http.token).",
+})
+
+export const targetFlags = {
+  db: { ...dbFlag, exclusive: ["endpoint"] } as typeof dbFlag,
+  endpoint: { ...endpointFlag, exclusive: ["db"] } as typeof endpointFlag,
+  token: tokenFlag,
 }

@@ -13,7 +13,10 @@ import { writeFileAtomically, writeToStdout } from "./write-output.js"
 export interface ExportFlags extends ReadFlags {
   provider?: string
   node?: string
-  format: ExportFormat
+  /** The format: --csv, --ndjson, else --format, else JSON (--json, the default). */
+  csv?: boolean
+  ndjson?: boolean
+  format?: string
   /** A file to write (atomically); absent or "-": stdout. */
   output?: string
 }
@@ -37,7 +40,15 @@ async function* counted(
   }
 }
 
+/** The format the flags ask for (oclif keeps them exclusive and --format within EXPORT_FORMATS). */
+export function exportFormat(flags: Pick<ExportFlags, "csv" | "ndjson" | "format">): ExportFormat {
+  if (flags.csv) return "csv"
+  if (flags.ndjson) return "ndjson"
+  return (flags.format as ExportFormat | undefined) ?? "json"
+}
+
 export function runExport(flags: ExportFlags): Promise<ExportResult> {
+  const format = exportFormat(flags)
   return withReadSource(flags, async ({ reader, since, until }) => {
     const toFile = flags.output !== undefined && flags.output !== "-"
     const progress = createProgress({ label: "Exporting", enabled: toFile && Boolean(process.stdout.isTTY) })
@@ -46,14 +57,14 @@ export function runExport(flags: ExportFlags): Promise<ExportResult> {
       records += n
       progress.update(records)
     })
-    const pieces = exportChunks(chunks, flags.format)
+    const pieces = exportChunks(chunks, format)
     try {
       if (toFile) {
         await writeFileAtomically(flags.output!, pieces)
-        return { format: flags.format, records, output: flags.output, complete: true }
+        return { format, records, output: flags.output, complete: true }
       }
       const complete = await writeToStdout(pieces)
-      return { format: flags.format, records, complete }
+      return { format, records, complete }
     } finally {
       progress.done()
     }

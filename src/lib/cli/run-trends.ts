@@ -5,7 +5,9 @@ import type { TrendData } from "../summary-types.js"
 import { type ReadFlags, withReadSource } from "./read-source.js"
 
 export interface TrendsFlags extends Omit<ReadFlags, "since" | "until"> {
-  provider: string
+  /** The provider given as the argument, or as --provider: one of them, or both the same. */
+  argument?: string
+  provider?: string
   node?: string
   /** As typed: a whole number of days from 1 to 366 (`7d`, `30d` too, as the API's `range=`). */
   days?: string
@@ -24,9 +26,17 @@ export function parseDays(value: string | undefined, fallback = 7): number {
   return days
 }
 
+/** The one provider of `usage trends PROVIDER` / `--provider PROVIDER`; bad usage when none, or two differ. */
+export function trendsProvider(argument: string | undefined, flag: string | undefined): string {
+  if (argument && flag && argument !== flag)
+    throw new UsageHubError("BAD_USAGE", `two providers given (${argument} and --provider ${flag}); give one`)
+  const provider = argument ?? flag
+  if (!provider) throw new UsageHubError("BAD_USAGE", "which provider? usage trends PROVIDER (or --provider PROVIDER)")
+  return provider
+}
+
 export function runTrends(flags: TrendsFlags): Promise<TrendData> {
+  const provider = trendsProvider(flags.argument, flags.provider)
   const rangeDays = parseDays(flags.days)
-  return withReadSource(flags, ({ reader, tz }) =>
-    reader.trends({ provider: flags.provider, node: flags.node, rangeDays, tz }),
-  )
+  return withReadSource(flags, ({ reader, tz }) => reader.trends({ provider, node: flags.node, rangeDays, tz }))
 }

@@ -11,9 +11,7 @@ import type { Readable } from "node:stream"
 import type { AdapterLogger } from "../adapters/http-ingest-adapter.js"
 import { HttpIngestAdapter, type HttpIngestStats } from "../adapters/http-ingest-adapter.js"
 import type { FetchLike } from "../client/api-client.js"
-import { expandHome, resolveSettings } from "../config-resolution.js"
 import { UsageHubError } from "../errors.js"
-import { importNode } from "./import-node.js"
 import { type ImportRejection, type ReadUsageStats, readUsageRecords } from "./read-usage-file.js"
 
 export interface PushOptions {
@@ -198,63 +196,4 @@ export async function pushUsage(options: PushOptions): Promise<PushResult> {
     )
   }
   return result
-}
-
-export interface PushFlags {
-  sources: string[]
-  endpoint?: string
-  token?: string
-  node?: string
-  config?: string
-  spoolDir?: string
-  batchSize?: number
-  timeoutMs?: number
-  waitMs?: number
-  /** Lock staleness of the spool directory, ms (else env USAGE_SPOOL_STALE_MS, else 10000). */
-  staleMs?: number
-  stdin?: Readable
-  onProgress?: PushOptions["onProgress"]
-  logger?: AdapterLogger
-}
-
-/** Resolves flags over environment and config (endpoint, token, node, spool dir), then pushes. */
-export async function runPush(flags: PushFlags): Promise<PushResult> {
-  const settings = resolveSettings({ configPath: flags.config })
-  const node = importNode(flags.node, settings)
-  const http = settings.usage.http
-  const endpoint = flags.endpoint ?? http?.endpoint
-  if (!endpoint) {
-    throw new UsageHubError(
-      "BAD_USAGE",
-      "no service to push to: pass --endpoint URL, or set USAGE_ENDPOINT or usage.http.endpoint in the config",
-    )
-  }
-  if (!/^https?:\/\//i.test(endpoint))
-    throw new UsageHubError("BAD_USAGE", `--endpoint must be an http(s) URL: ${endpoint}`)
-  const spoolDir = flags.spoolDir ?? http?.spoolDir
-  return pushUsage({
-    staleMs: flags.staleMs ?? staleMsFromEnv(),
-    sources: flags.sources,
-    endpoint,
-    token: flags.token ?? http?.token,
-    node,
-    spoolDir: spoolDir ? expandHome(spoolDir) : undefined,
-    batchSize: flags.batchSize,
-    timeoutMs: flags.timeoutMs ?? http?.timeoutMs,
-    waitMs: flags.waitMs,
-    stdin: flags.stdin,
-    onProgress: flags.onProgress,
-    logger: flags.logger,
-  })
-}
-
-/** `USAGE_SPOOL_STALE_MS`: the spool lock staleness of a directory whose processes use another than 10 s (tests). */
-function staleMsFromEnv(): number | undefined {
-  const raw = process.env.USAGE_SPOOL_STALE_MS
-  if (raw === undefined || raw === "") return undefined
-  const ms = Number(raw)
-  if (!Number.isSafeInteger(ms) || ms < 2000) {
-    throw new UsageHubError("BAD_USAGE", `USAGE_SPOOL_STALE_MS must be a whole number of ms, at least 2000: ${raw}`)
-  }
-  return ms
 }
