@@ -100,7 +100,7 @@ const DESCRIPTION = `The central ingestion service of usage-hub (\`usage serve\`
 
 **Headers.** Every answer (data, errors, the event stream, the dashboard's files) carries \`X-Content-Type-Options: nosniff\`: a browser takes it as the type it declares, never sniffs JSON or CSV into HTML or script.
 
-**Auth.** \`--ingest-token\` (env \`USAGE_INGEST_TOKEN\`) guards \`POST /ingest/*\`; \`--read-token\` (env \`USAGE_READ_TOKEN\`) guards \`/api/*\` and \`/metrics\`. Send \`Authorization: Bearer <token>\`. As RFC 6750 has it: no token is 401 with \`WWW-Authenticate: Bearer realm="usage-hub"\`; an unknown or malformed token is 401 with \`WWW-Authenticate: Bearer realm="usage-hub", error="invalid_token"\`; a valid token of the other kind (a read token on ingest, an ingest token on reads) is 403 with \`error="insufficient_scope"\`. Each option takes several tokens (comma-separated, or a file re-read when it changes and on SIGHUP) so tokens rotate without downtime. Tokens are printable ASCII (no space): the service refuses to start with any other, and a token sent as non-ASCII bytes is 401. Tokens are compared in constant time over SHA-256 digests. \`/\` (the dashboard's static files), \`/healthz\` and \`/openapi.json\` are public: the dashboard asks for the read token and sends it with every data request. Because a browser's EventSource cannot send headers, \`GET /api/usage/stream\` also accepts the read token as the \`token\` query parameter (on that endpoint only, and under that literal name only: \`%74oken\` is not it); the value of every query parameter whose decoded name holds \`token\` is redacted from logs. An unconfigured token leaves its endpoints open.
+**Auth.** \`--ingest-token\` (env \`USAGE_INGEST_TOKEN\`) guards \`POST /ingest/*\` and \`POST /v1/logs\`; \`--read-token\` (env \`USAGE_READ_TOKEN\`) guards \`/api/*\` and \`/metrics\`. Send \`Authorization: Bearer <token>\`. As RFC 6750 has it: no token is 401 with \`WWW-Authenticate: Bearer realm="usage-hub"\`; an unknown or malformed token is 401 with \`WWW-Authenticate: Bearer realm="usage-hub", error="invalid_token"\`; a valid token of the other kind (a read token on ingest, an ingest token on reads) is 403 with \`error="insufficient_scope"\`. Each option takes several tokens (comma-separated, or a file re-read when it changes and on SIGHUP) so tokens rotate without downtime. Tokens are printable ASCII (no space): the service refuses to start with any other, and a token sent as non-ASCII bytes is 401. Tokens are compared in constant time over SHA-256 digests. \`/\` (the dashboard's static files), \`/healthz\` and \`/openapi.json\` are public: the dashboard asks for the read token and sends it with every data request. Because a browser's EventSource cannot send headers, \`GET /api/usage/stream\` also accepts the read token as the \`token\` query parameter (on that endpoint only, and under that literal name only: \`%74oken\` is not it); the value of every query parameter whose decoded name holds \`token\` is redacted from logs. An unconfigured token leaves its endpoints open.
 
 **Durability.** A 2xx from \`POST /ingest/usage\` is sent only after the store committed the records (see docs/operations.md for what the SQLite store's synchronous mode promises).
 
@@ -169,6 +169,63 @@ export function openApiDocument(version = "0.1.0"): Json {
             "403": errorResponse("The token sent is a read token, not an ingest token (code FORBIDDEN)."),
             "413": errorResponse("Over the size or record limit (PAYLOAD_TOO_LARGE): split the batch."),
             "415": errorResponse("Unsupported Content-Type or Content-Encoding."),
+          },
+        },
+      },
+      "/v1/logs": {
+        post: {
+          tags: ["ingest"],
+          summary: "OpenTelemetry logs (OTLP/HTTP JSON): Claude Code's API calls",
+          description:
+            "An OTLP `ExportLogsServiceRequest` in the JSON encoding (what Claude Code sends with `OTEL_LOGS_EXPORTER=otlp` and `OTEL_EXPORTER_OTLP_PROTOCOL=http/json`; docs/collectors.md). Each `claude_code.api_request` event (the `event.name` attribute `api_request`, or the record's `eventName` or body `claude_code.api_request`) becomes a record: `agent` `claude-code`, provider `anthropic`, id `claude-code:<session.id>:<prompt.id>:<event.sequence>`, timestamp from `event.timestamp` (else the record's time), `model`, `input_tokens`, `output_tokens`, `cache_read_tokens`, `cache_creation_tokens` (as cache write), cost from `cost_usd` (else priced from the catalogue, flagged `unpriced` when the model is unknown), node from the resource's `host.name`, else `X-Usage-Node`, else `\"unknown\"`. Records are validated and committed as `POST /ingest/usage` does (a redelivery counts once); other events are acknowledged and ignored. `Content-Encoding: gzip` (or deflate) is accepted; protobuf is not (415).",
+          security: [{ ingestToken: [] }, {}],
+          parameters: [
+            {
+              name: "X-Usage-Node",
+              in: "header",
+              required: false,
+              description: "Node of the records whose resource has no `host.name`.",
+              schema: { type: "string", minLength: 1, maxLength: 128 },
+            },
+          ],
+          requestBody: {
+            required: true,
+            content: {
+              "application/json": {
+                schema: {
+                  type: "object",
+                  description:
+                    "OTLP JSON: resourceLogs[].resource.attributes, resourceLogs[].scopeLogs[].logRecords[].",
+                  properties: { resourceLogs: { type: "array", items: { type: "object" } } },
+                },
+              },
+            },
+          },
+          responses: {
+            "200": json(
+              {
+                type: "object",
+                properties: {
+                  partialSuccess: {
+                    type: "object",
+                    properties: {
+                      rejectedLogRecords: { type: "integer", minimum: 1 },
+                      errorMessage: { type: "string" },
+                    },
+                  },
+                },
+              },
+              "Committed: `{}` when every api_request event was stored (or was already), else `partialSuccess` with the number refused and the first reason.",
+            ),
+            "400": errorResponse(
+              "The body is not OTLP JSON logs (UNPARSEABLE_BODY), or a bad X-Usage-Node (BAD_USAGE).",
+            ),
+            "401": errorResponse("An ingest token is configured and none (or an unknown one) was sent (UNAUTHORIZED)."),
+            "403": errorResponse("The token sent is a read token, not an ingest token (FORBIDDEN)."),
+            "413": errorResponse("Over the size or record limit (PAYLOAD_TOO_LARGE)."),
+            "415": errorResponse(
+              "Not JSON: protobuf (`application/x-protobuf`) is not supported; set `OTEL_EXPORTER_OTLP_PROTOCOL=http/json`.",
+            ),
           },
         },
       },

@@ -23,6 +23,7 @@ import { decompressHook, type IngestBody, type IngestLimits, registerIngestParse
 import { headerNode, noValidRecord, prepareBatch } from "./ingest-records.js"
 import type { ServiceMetrics } from "./metrics.js"
 import { openApiDocument } from "./openapi.js"
+import { registerOtlpRoute } from "./otlp-route.js"
 import { parseExportQuery, parseStreamQuery, parseSummaryQuery, parseTrendsQuery } from "./query-params.js"
 import type { SseHub } from "./sse.js"
 
@@ -122,6 +123,7 @@ export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
       },
     )
   })
+  registerOtlpRoute(app, ctx)
 
   app.get("/api/usage/summary", { config: { auth: "read" } }, async (request) =>
     summarize(parseSummaryQuery(request.query, defaults)),
