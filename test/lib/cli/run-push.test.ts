@@ -3,7 +3,7 @@ import { Readable } from "node:stream"
 import { expect } from "chai"
 import { runPush } from "../../../src/lib/cli/run-push.js"
 import type { Env } from "../../../src/lib/config-resolution.js"
-import { UsageHubError } from "../../../src/lib/errors.js"
+import { caught } from "../../helpers/errors.js"
 import { tempDir } from "../../helpers/tmp.js"
 
 /** A machine without config file nor USAGE_* variables. */
@@ -23,20 +23,10 @@ function untouchedStdin(isTTY = false) {
   return stdin
 }
 
-async function refusal(run: Promise<unknown>): Promise<UsageHubError> {
-  try {
-    await run
-  } catch (error) {
-    expect(error).to.be.instanceOf(UsageHubError)
-    return error as UsageHubError
-  }
-  throw new Error("expected a refusal")
-}
-
 describe("runPush (usage push)", () => {
   it("refuses an --endpoint that is not a service URL as bad usage, naming it, before reading anything", async () => {
     for (const endpoint of ["http://bad host:3001", "http://", "master-node:3001"]) {
-      const error = await refusal(runPush({ files: ["-"], endpoint }, { env: machine(), stdin: untouchedStdin() }))
+      const error = await caught(runPush({ files: ["-"], endpoint }, { env: machine(), stdin: untouchedStdin() }))
       expect(error.code, endpoint).to.equal("BAD_USAGE")
       expect(error.message).to.equal(
         `invalid --endpoint ${JSON.stringify(endpoint)}: expected the URL of usage serve, e.g. http://master-node:3001`,
@@ -45,7 +35,7 @@ describe("runPush (usage push)", () => {
   })
 
   it("without files and with a terminal on stdin, is bad usage saying what to give", async () => {
-    const error = await refusal(
+    const error = await caught(
       runPush({ files: [], endpoint: "http://127.0.0.1:1" }, { env: machine(), stdin: untouchedStdin(true) }),
     )
     expect(error.code).to.equal("BAD_USAGE")
@@ -53,13 +43,13 @@ describe("runPush (usage push)", () => {
   })
 
   it("without an endpoint from the flag, USAGE_ENDPOINT or the config, is bad usage", async () => {
-    const error = await refusal(runPush({ files: ["-"] }, { env: machine(), stdin: untouchedStdin() }))
+    const error = await caught(runPush({ files: ["-"] }, { env: machine(), stdin: untouchedStdin() }))
     expect(error.code).to.equal("BAD_USAGE")
     expect(error.message).to.match(/^no service to push to: pass --endpoint URL, or set USAGE_ENDPOINT/)
   })
 
   it("reads USAGE_SPOOL_STALE_MS from its environment and refuses one below 2000 ms", async () => {
-    const error = await refusal(
+    const error = await caught(
       runPush(
         { files: ["-"], endpoint: "http://127.0.0.1:1" },
         { env: machine({ USAGE_SPOOL_STALE_MS: "500" }), stdin: untouchedStdin() },
