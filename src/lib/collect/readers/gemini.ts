@@ -4,7 +4,7 @@
  * appended again whenever it changes, `$set` metadata updates and `$rewindTo` markers) read from the last complete
  * line on, and older whole-file `.json` conversation records read again when they change. A message of type
  * `gemini` with tokens is one call, the last record of its id winning. `tokens.input` includes `cached`: input is
- * input − cached + tool, cached is cache read, `thoughts` are reasoning tokens (output excludes them). docs/collect.md
+ * input − cached + tool, cached is cache read, `thoughts` are reasoning tokens (output excludes them). docs/collectors.md
  * says the rules.
  */
 import { createHash } from "node:crypto"

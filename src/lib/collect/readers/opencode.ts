@@ -5,7 +5,7 @@
  * once complete (`time.completed` set). The database is only ever read: opened read-only where SQLite needs no
  * file of its own beside it (the running OpenCode's `-shm` exists), else read from a copy in a temporary folder,
  * so nothing is created in OpenCode's folder and no lock holds OpenCode up. better-sqlite3 is loaded only when a
- * database is read (this module loads no native addon on import). docs/collect.md says the rules.
+ * database is read (this module loads no native addon on import). docs/collectors.md says the rules.
  */
 import { copyFileSync, existsSync, mkdtempSync, rmSync } from "node:fs"
 import { open, readdir, readFile, stat } from "node:fs/promises"
