@@ -4,10 +4,17 @@
  * nodes, period start and next reset, then a total row; with `--by` a second table per model, node or task
  * type. Every value shown is in the `--json` output (the API's shape).
  */
-import type { ProviderUsageSummary, UsageSummaryResult } from "../summary-types.js"
+import type { GroupBy, ProviderUsageSummary, UsageSummaryResult } from "../summary-types.js"
 import { type Align, formatCount, formatDate, formatShare, formatUsd, renderTable } from "./format.js"
 
-const BY_LABEL = { provider: "Provider", model: "Model", node: "Node", taskType: "Task type" } as const
+const BY_LABEL: Record<GroupBy, string> = {
+  provider: "Provider",
+  model: "Model",
+  node: "Node",
+  taskType: "Task type",
+  agent: "Agent",
+  project: "Project",
+}
 
 interface Totals {
   totalCost: number
@@ -112,7 +119,11 @@ function breakdownTable(result: UsageSummaryResult): string | undefined {
   const extra = optionalColumns(breakdown.groups)
   const metrics = metricHead(extra)
   const align: Align[] = ["left", ...metrics.map((): Align => "right")]
-  const body = breakdown.groups.map((g) => [g.key, ...metricCells(g, g.share, g.nodes, extra)])
+  // Records without an agent or project group under "" (none).
+  const body = breakdown.groups.map((g) => [
+    g.key === "" ? "(none)" : g.key,
+    ...metricCells(g, g.share, g.nodes, extra),
+  ])
   return `By ${BY_LABEL[breakdown.by].toLowerCase()}:\n${renderTable([BY_LABEL[breakdown.by], ...metrics], body, align)}`
 }
 
