@@ -10,7 +10,7 @@
  */
 import { basename, dirname, join, sep } from "node:path"
 import type { AgentReader, CollectedCall, ReadResult, SkipCounts, SourceCursor, SourceRef } from "../reader.js"
-import { count, findFiles, isDirectory, linesBefore, parseObject, readNewLines } from "./jsonl.js"
+import { count, findFiles, isDirectory, parseObject, readNewLines } from "./jsonl.js"
 
 type Json = Record<string, unknown>
 
@@ -60,8 +60,16 @@ function optionalCount(value: unknown): number | undefined {
 
 const SEMVER_PREFIX = /^\d+\.\d+\.\d/
 
+const partsCache = { path: "", parts: {} as { projectFolder?: string; session?: string } }
+
 /** The project folder (first folder under `projects/`) and the session a file's path names. */
 function pathParts(path: string): { projectFolder?: string; session?: string } {
+  if (partsCache.path !== path) partsCache.parts = splitPath(path)
+  partsCache.path = path
+  return partsCache.parts
+}
+
+function splitPath(path: string): { projectFolder?: string; session?: string } {
   const parts = path.split(sep)
   const at = parts.lastIndexOf("projects")
   const relative = at === -1 ? parts.slice(-2) : parts.slice(at + 1)
@@ -189,7 +197,7 @@ function parentLog(path: string): string | undefined {
 }
 
 async function read(source: SourceRef, cursor: SourceCursor | undefined): Promise<ReadResult> {
-  const { lines, cursor: next, start, buffer } = await readNewLines(source.path, cursor)
+  const { lines, cursor: next, start, prefix } = await readNewLines(source.path, cursor)
   const skipped: SkipCounts = {}
   const warnings: string[] = []
   const notes: SkipCounts = {}
@@ -224,7 +232,11 @@ async function read(source: SourceRef, cursor: SourceCursor | undefined): Promis
     const existing = findCopy(entry, byId, byMessage, kept)
     if (existing === undefined) {
       byId.set(entry.call.id, kept.length)
-      if (entry.messageId) byMessage.set(entry.messageId, [...(byMessage.get(entry.messageId) ?? []), kept.length])
+      if (entry.messageId) {
+        const same = byMessage.get(entry.messageId)
+        if (same) same.push(kept.length)
+        else byMessage.set(entry.messageId, [kept.length])
+      }
       kept.push(entry)
       continue
     }
@@ -239,7 +251,7 @@ async function read(source: SourceRef, cursor: SourceCursor | undefined): Promis
   }
   if (badLines > 0) {
     count(skipped, "not JSON", badLines)
-    const at = firstBadLine + (start === 0 ? 0 : linesBefore(buffer, start).length)
+    const at = firstBadLine + (start === 0 ? 0 : (await prefix()).length)
     warnings.push(`${source.path}: ${badLines} line(s) not JSON, skipped (first at line ${at})`)
   }
 
@@ -247,7 +259,7 @@ async function read(source: SourceRef, cursor: SourceCursor | undefined): Promis
   let calls = kept
   if (kept.some((entry) => entry.sidechain && entry.messageId)) {
     const parentIds = new Set<string>()
-    if (start > 0) parentMessageIds(linesBefore(buffer, start), source.path, parentIds)
+    if (start > 0) parentMessageIds(await prefix(), source.path, parentIds)
     const parent = parentLog(source.path)
     if (parent) {
       try {

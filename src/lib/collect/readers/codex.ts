@@ -128,7 +128,7 @@ function replaySecond(lines: Json[]): string | undefined {
 }
 
 async function read(source: SourceRef, cursor: SourceCursor | undefined): Promise<ReadResult> {
-  const { lines, cursor: next, start, buffer } = await readNewLines(source.path, cursor)
+  const { lines, cursor: next, start, prefix } = await readNewLines(source.path, cursor)
   const skipped: SkipCounts = {}
   const warnings: string[] = []
   const notes: SkipCounts = {}
@@ -138,7 +138,7 @@ async function read(source: SourceRef, cursor: SourceCursor | undefined): Promis
   const parsed: { line: Json; fresh: boolean }[] = []
   let badLines = 0
   let firstBad = 0
-  const all = start > 0 ? [...prefixLines(buffer, start), ...lines.map((line) => line.text)] : lines.map((l) => l.text)
+  const all = [...(start > 0 ? await prefix() : []), ...lines.map((line) => line.text)]
   const freshFrom = all.length - lines.length
   all.forEach((lineText, index) => {
     const fresh = index >= freshFrom
@@ -162,7 +162,8 @@ async function read(source: SourceRef, cursor: SourceCursor | undefined): Promis
     warnings.push(`${source.path}: ${badLines} line(s) not JSON, skipped (first at line ${firstBad})`)
   }
 
-  const spawned = buffer.subarray(0, 16 * 1024).includes("thread_spawn")
+  // ccusage looks for the spawn in the file's first 16 KiB
+  const spawned = headOf(all, 16 * 1024).includes("thread_spawn")
   let replay = spawned ? replaySecond(parsed.map((entry) => entry.line)) : undefined
   let sessionID: string | undefined
   let project: string | undefined
@@ -245,11 +246,14 @@ async function read(source: SourceRef, cursor: SourceCursor | undefined): Promis
   return result
 }
 
-/** The lines before byte `end` (what earlier reads consumed), blank ones included so line numbers hold. */
-function prefixLines(buffer: Buffer, end: number): string[] {
-  const lines = buffer.toString("utf8", 0, end).split("\n")
-  lines.pop()
-  return lines
+/** The first `bytes` characters of the file the lines make up. */
+function headOf(lines: string[], bytes: number): string {
+  let head = ""
+  for (const text of lines) {
+    if (head.length >= bytes) break
+    head += `${text}\n`
+  }
+  return head.slice(0, bytes)
 }
 
 export const codexReader: AgentReader = { agent: "codex", sources, read }

@@ -22,49 +22,75 @@ export interface NewLines {
   cursor: SourceCursor
   /** The byte offset the lines start at (0 when the file is read from the start). */
   start: number
-  /** The whole file's bytes when the caller may need what lies before `start` (see `prefix`). */
-  buffer: Buffer
+  /** The complete lines before `start` (what earlier reads consumed), read from the file only when asked. */
+  prefix: () => Promise<string[]>
 }
 
 /**
- * The complete lines of `path` after `cursor`. The file is read from the start when there is no cursor, when it
- * is now shorter than the cursor's offset, or when the byte before that offset is no longer a newline (the file
- * was replaced by another one). Nothing is consumed past the last newline, so a line still being written is read
- * whole next time.
+ * The complete lines of `path` after `cursor`, reading only the bytes after it. The file is read from the start
+ * when there is no cursor, when it is now shorter than the cursor's offset, or when the byte before that offset
+ * is no longer a newline (the file was replaced by another one). Nothing is consumed past the last newline, so a
+ * line still being written is read whole next time.
  */
 export async function readNewLines(path: string, cursor: SourceCursor | undefined): Promise<NewLines> {
-  const stat = await fs.stat(path)
-  const previous = cursor?.offset ?? 0
-  if (cursor && stat.size === cursor.size && stat.mtimeMs === cursor.mtimeMs && stat.size === previous) {
-    return { lines: [], cursor, start: previous, buffer: Buffer.alloc(0) }
-  }
-  const buffer = await fs.readFile(path)
-  let start = previous
-  if (start > buffer.length || (start > 0 && buffer[start - 1] !== NEWLINE)) start = 0
-  const lines: JsonlLine[] = []
-  let lineStart = start
-  let index = buffer.indexOf(NEWLINE, lineStart)
-  while (index !== -1) {
-    const text = buffer.toString("utf8", lineStart, index)
-    lines.push({ text, end: index + 1 })
-    lineStart = index + 1
-    index = buffer.indexOf(NEWLINE, lineStart)
-  }
-  return {
-    lines,
-    cursor: { size: buffer.length, mtimeMs: stat.mtimeMs, offset: lineStart },
-    start,
-    buffer,
+  const handle = await fs.open(path, "r")
+  try {
+    const stat = await handle.stat()
+    let start = cursor?.offset ?? 0
+    if (cursor && stat.size === cursor.size && stat.mtimeMs === cursor.mtimeMs && stat.size === start) {
+      return { lines: [], cursor, start, prefix: () => readPrefix(path, start) }
+    }
+    if (start > stat.size) start = 0
+    if (start > 0) {
+      const before = Buffer.alloc(1)
+      await handle.read(before, 0, 1, start - 1)
+      if (before[0] !== NEWLINE) start = 0
+    }
+    const buffer = Buffer.alloc(stat.size - start)
+    let filled = 0
+    while (filled < buffer.length) {
+      const { bytesRead } = await handle.read(buffer, filled, buffer.length - filled, start + filled)
+      if (bytesRead === 0) break
+      filled += bytesRead
+    }
+    const lines: JsonlLine[] = []
+    let lineStart = 0
+    let index = buffer.indexOf(NEWLINE, 0)
+    while (index !== -1 && index < filled) {
+      lines.push({ text: buffer.toString("utf8", lineStart, index), end: start + index + 1 })
+      lineStart = index + 1
+      index = buffer.indexOf(NEWLINE, lineStart)
+    }
+    const from = start
+    return {
+      lines,
+      cursor: { size: stat.size, mtimeMs: stat.mtimeMs, offset: start + lineStart },
+      start,
+      prefix: () => readPrefix(path, from),
+    }
+  } finally {
+    await handle.close()
   }
 }
 
-/** The complete lines of `buffer` before byte `end` (what an earlier read already consumed). */
-export function linesBefore(buffer: Buffer, end: number): string[] {
+/** The lines before byte `end` of the file, blank ones kept so that line numbers hold. */
+async function readPrefix(path: string, end: number): Promise<string[]> {
   if (end <= 0) return []
-  return buffer
-    .toString("utf8", 0, end)
-    .split("\n")
-    .filter((line) => line.length > 0)
+  const handle = await fs.open(path, "r")
+  try {
+    const buffer = Buffer.alloc(end)
+    let filled = 0
+    while (filled < end) {
+      const { bytesRead } = await handle.read(buffer, filled, end - filled, filled)
+      if (bytesRead === 0) break
+      filled += bytesRead
+    }
+    const lines = buffer.toString("utf8", 0, filled).split("\n")
+    lines.pop()
+    return lines
+  } finally {
+    await handle.close()
+  }
 }
 
 /** Files under `dir` (recursively, symlinks not followed) whose name passes `accept`, sorted by path. */
