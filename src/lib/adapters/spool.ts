@@ -13,26 +13,25 @@
  * to look again (`nextOrphanCheckAt`, when that lock goes stale). `lockedSpools()` lists the spools still
  * locked, with when each lock goes stale and whether its process looks dead (its pid is not running here, or
  * its lock is overdue for a refresh): a flush waits for those to be claimable before its deadline.
- * Plugin-safe: node:fs only (Bun implements it).
+ * Locks, the spools of other processes and their claim are in spool-takeover.ts; the directory's layout (names,
+ * ack sidecars, line reads, the dead-letter file) in delivery/spool-dir.ts. Plugin-safe: node:fs only.
  */
-import { randomUUID } from "node:crypto"
-import {
-  appendFile,
-  type FileHandle,
-  mkdir,
-  open,
-  readdir,
-  readFile,
-  rename,
-  rm,
-  stat,
-  unlink,
-  writeFile,
-} from "node:fs/promises"
-import { hostname } from "node:os"
+import { type FileHandle, mkdir, open, rename, unlink } from "node:fs/promises"
 import { join } from "node:path"
-import lockfile from "proper-lockfile"
+import { readCompleteLines, type SpoolLines, writeAck } from "../delivery/spool-dir.js"
 import { UsageHubError } from "../errors.js"
+import {
+  claimOrphan,
+  findOrphans,
+  HELD,
+  type LockedSpool,
+  lockedSpools,
+  lockSpool,
+  newSpoolName,
+} from "./spool-takeover.js"
+
+export type { SpoolLines } from "../delivery/spool-dir.js"
+export type { LockedSpool } from "./spool-takeover.js"
 
 export interface SpoolLogger {
   info?(message: string): void
@@ -64,109 +63,7 @@ export interface SpoolOptions {
   wrapAppendHandle?: (handle: FileHandle) => FileHandle
 }
 
-export interface SpoolLines {
-  lines: string[]
-  /** Logical end offset of each line (the offset to acknowledge once it is delivered). */
-  ends: number[]
-}
-
-const NAME = /^spool\.([A-Za-z0-9_-]+)\.(\d+)\.([0-9a-z]+)\.ndjson$/
-const READ_CHUNK = 1024 * 1024
-/** Paths of spools held by adapters of this process (several adapters may run in one process). */
-const HELD = new Set<string>()
-
-export const DEAD_LETTER_FILE = "dead-letter.ndjson"
-
-function hostTag(): string {
-  return (
-    hostname()
-      .replace(/[^A-Za-z0-9_-]/g, "_")
-      .slice(0, 64) || "host"
-  )
-}
-
-function newSpoolName(): string {
-  return `spool.${hostTag()}.${process.pid}.${randomUUID().replace(/-/g, "").slice(0, 10)}.ndjson`
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM"
-  }
-}
-
-async function readAck(path: string): Promise<number> {
-  try {
-    const n = Number((await readFile(`${path}.ack`, "utf8")).trim())
-    return Number.isSafeInteger(n) && n >= 0 ? n : 0
-  } catch {
-    return 0
-  }
-}
-
-async function writeAck(path: string, offset: number): Promise<void> {
-  const tmp = `${path}.ack.tmp`
-  await writeFile(tmp, String(offset))
-  await rename(tmp, `${path}.ack`)
-}
-
-/**
- * Reads complete lines of `handle` from physical offset `from` up to `to`, at most `maxLines`. A last line
- * without its newline (torn by a crash) is not returned. `ends` are physical end offsets.
- */
-async function readCompleteLines(handle: FileHandle, from: number, to: number, maxLines: number): Promise<SpoolLines> {
-  const lines: string[] = []
-  const ends: number[] = []
-  let position = from
-  let carry: Buffer | undefined
-  while (position < to && lines.length < maxLines) {
-    const length = Math.min(READ_CHUNK, to - position)
-    const chunk = Buffer.allocUnsafe(length)
-    const { bytesRead } = await handle.read(chunk, 0, length, position)
-    if (bytesRead === 0) break
-    const data = carry ? Buffer.concat([carry, chunk.subarray(0, bytesRead)]) : chunk.subarray(0, bytesRead)
-    const dataStart = position - (carry?.length ?? 0)
-    position += bytesRead
-    let lineStart = 0
-    let newline = data.indexOf(10, lineStart)
-    while (newline !== -1 && lines.length < maxLines) {
-      lines.push(data.toString("utf8", lineStart, newline))
-      ends.push(dataStart + newline + 1)
-      lineStart = newline + 1
-      newline = data.indexOf(10, lineStart)
-    }
-    if (lines.length >= maxLines) break
-    carry = lineStart < data.length ? Buffer.from(data.subarray(lineStart)) : undefined
-  }
-  return { lines, ends }
-}
-
-/** A spool of another process whose lock is held (not stale yet), as `lockedSpools()` finds it. */
-export interface LockedSpool {
-  path: string
-  /** The lock's mtime: a live holder refreshes it every staleMs / 2 (a change means the holder lives). */
-  lockMtimeMs: number
-  /** When the lock goes stale (and the spool can be taken over) if nobody refreshes it. */
-  staleAt: number
-  /**
-   * Its process looks dead: a pid of this host that is not running, or a lock not refreshed for more than
-   * staleMs / 2 + OVERDUE_MS. Only a hint (the pid may live in another PID namespace): the lock decides.
-   */
-  looksDead: boolean
-}
-
-/** Slack past a lock's refresh interval (staleMs / 2) before its holder looks dead (a busy event loop). */
-const OVERDUE_MS = 1000
-
-/** A spool file of a process that is gone, found in the spool directory, and locked by us. */
-interface Orphan {
-  path: string
-  /** Release of the lock we took on it. */
-  release: () => Promise<void>
-}
+const COPY_CHUNK = 1024 * 1024
 
 export class Spool {
   readonly dir: string
@@ -237,12 +134,7 @@ export class Spool {
 
   private async openFiles(lock: boolean): Promise<void> {
     if (lock) {
-      this.releaseLock = await lockfile.lock(this.path, {
-        stale: this.staleMs,
-        realpath: false,
-        retries: 0,
-        onCompromised: (error) => this.onCompromised(error),
-      })
+      this.releaseLock = await lockSpool(this.path, this.staleMs, (error) => this.onCompromised(error))
       HELD.add(this.path)
     }
     this.appendHandle = this.wrapAppendHandle(await open(this.path, "a"))
@@ -411,12 +303,12 @@ export class Spool {
     const out = await open(tmp, "w")
     try {
       let position = physicalAck
-      const chunk = Buffer.allocUnsafe(READ_CHUNK)
+      const chunk = Buffer.allocUnsafe(COPY_CHUNK)
       while (position < this.physicalSize) {
         const { bytesRead } = await this.readHandle.read(
           chunk,
           0,
-          Math.min(READ_CHUNK, this.physicalSize - position),
+          Math.min(COPY_CHUNK, this.physicalSize - position),
           position,
         )
         if (bytesRead === 0) break
@@ -443,10 +335,17 @@ export class Spool {
    */
   async takeOverOrphans(): Promise<number> {
     if (this.closed) return 0
+    const { orphans, checkAt } = await findOrphans(this.dir, this.path, this.staleMs, this.hinted)
+    this.nextOrphanCheckAt = checkAt
     let taken = 0
-    for (const orphan of await this.findOrphans()) {
+    for (const orphan of orphans) {
       try {
-        taken += await this.takeOver(orphan)
+        taken += await claimOrphan(orphan, {
+          dir: this.dir,
+          staleMs: this.staleMs,
+          logger: this.logger,
+          write: (lines) => this.run(() => this.writeLines(lines, "takeover")),
+        })
       } catch (error) {
         this.logger.warn(`usage-hub: could not take over spool ${orphan.path}: ${(error as Error).message}`)
       } finally {
@@ -456,137 +355,12 @@ export class Spool {
     return taken
   }
 
-  private async findOrphans(): Promise<Orphan[]> {
-    let names: string[]
-    try {
-      names = await readdir(this.dir)
-    } catch {
-      return []
-    }
-    const host = hostTag()
-    const orphans: Orphan[] = []
-    let checkAt: number | undefined
-    for (const name of names) {
-      const match = NAME.exec(name)
-      const path = join(this.dir, name)
-      if (!match || path === this.path || HELD.has(path)) continue
-      // Always under its lock: a pid that is not alive here may be alive in another PID namespace.
-      try {
-        const release = await lockfile.lock(path, {
-          stale: this.staleMs,
-          realpath: false,
-          retries: 0,
-          onCompromised: () => {},
-        })
-        orphans.push({ path, release })
-        this.hinted.delete(path)
-      } catch {
-        // Locked by a live process, or by a dead one whose lock is not stale yet.
-        const pid = Number(match[2])
-        const looksDead = match[1] === host && (pid === process.pid || !isAlive(pid))
-        if (!looksDead || this.hinted.has(path)) continue
-        const at = await this.lockStaleAt(path)
-        if (at === undefined) continue
-        this.hinted.add(path)
-        checkAt = checkAt === undefined ? at : Math.min(checkAt, at)
-      }
-    }
-    this.nextOrphanCheckAt = checkAt
-    return orphans
-  }
-
   /**
    * The spools of other processes in the directory whose lock is held and not stale (a spool whose lock is
    * released or stale is not listed: `takeOverOrphans()` takes it at once).
    */
-  async lockedSpools(): Promise<LockedSpool[]> {
-    let names: string[]
-    try {
-      names = await readdir(this.dir)
-    } catch {
-      return []
-    }
-    const host = hostTag()
-    const now = Date.now()
-    const out: LockedSpool[] = []
-    for (const name of names) {
-      const match = NAME.exec(name)
-      const path = join(this.dir, name)
-      if (!match || path === this.path || HELD.has(path)) continue
-      let lockMtimeMs: number
-      try {
-        lockMtimeMs = (await stat(`${path}.lock`)).mtimeMs
-      } catch {
-        continue // no lock: claimable now
-      }
-      const staleAt = Math.ceil(lockMtimeMs) + this.staleMs + 50
-      if (staleAt <= now) continue // stale: claimable now
-      const pid = Number(match[2])
-      // Our own pid on a spool this process does not hold: an earlier process of that pid (a container's pid 1).
-      const deadPid = match[1] === host && (pid === process.pid || !isAlive(pid))
-      const overdue = now - lockMtimeMs > this.staleMs / 2 + OVERDUE_MS
-      out.push({ path, lockMtimeMs, staleAt, looksDead: deadPid || overdue })
-    }
-    return out
-  }
-
-  /** When the lock of `path` goes stale if nobody refreshes it (undefined: no lock to read). */
-  private async lockStaleAt(path: string): Promise<number | undefined> {
-    try {
-      const { mtimeMs } = await stat(`${path}.lock`)
-      return Math.ceil(mtimeMs) + this.staleMs + 50
-    } catch {
-      return undefined
-    }
-  }
-
-  private async takeOver(orphan: Orphan): Promise<number> {
-    const claim = join(this.dir, newSpoolName())
-    const releaseClaim = await lockfile.lock(claim, {
-      stale: this.staleMs,
-      realpath: false,
-      retries: 0,
-      onCompromised: () => {},
-    })
-    HELD.add(claim)
-    try {
-      try {
-        await rename(orphan.path, claim)
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === "ENOENT") return 0 // another process claimed it first
-        throw error
-      }
-      await rename(`${orphan.path}.ack`, `${claim}.ack`).catch(() => undefined)
-      await rm(`${orphan.path}.compact`, { force: true })
-      const ack = await readAck(claim)
-      const handle = await open(claim, "r")
-      let taken = 0
-      let torn = false
-      try {
-        const { size } = await handle.stat()
-        let from = ack > size ? 0 : ack
-        for (;;) {
-          const { lines, ends } = await readCompleteLines(handle, from, size, 10_000)
-          if (lines.length === 0) {
-            torn = from < size
-            break
-          }
-          await this.run(() => this.writeLines(lines, "takeover"))
-          taken += lines.length
-          from = ends[ends.length - 1]
-        }
-      } finally {
-        await handle.close()
-      }
-      if (torn) this.logger.warn(`usage-hub: skipped a torn last line in spool ${orphan.path} (a crash mid-write)`)
-      if (taken > 0) this.logger.info?.(`usage-hub: took over ${taken} undelivered records from ${orphan.path}`)
-      await unlink(claim)
-      await unlink(`${claim}.ack`).catch(() => undefined)
-      return taken
-    } finally {
-      HELD.delete(claim)
-      await releaseClaim().catch(() => undefined)
-    }
+  lockedSpools(): Promise<LockedSpool[]> {
+    return lockedSpools(this.dir, this.path, this.staleMs)
   }
 
   /**
@@ -617,53 +391,4 @@ export class SpoolFullError extends UsageHubError {
   }
 }
 
-/** The dead-letter file of a spool directory: records refused for good, one JSON line each, with the reason. */
-export async function appendDeadLetters(
-  dir: string,
-  entries: ReadonlyArray<{ line: string; reason: string; status?: number }>,
-): Promise<void> {
-  if (entries.length === 0) return
-  const at = new Date().toISOString()
-  const text = entries
-    .map((e) => {
-      let record: unknown
-      try {
-        record = JSON.parse(e.line)
-      } catch {
-        record = e.line
-      }
-      return JSON.stringify({ deadLetteredAt: at, reason: e.reason, status: e.status, record })
-    })
-    .join("\n")
-  await mkdir(dir, { recursive: true })
-  await appendFile(join(dir, DEAD_LETTER_FILE), `${text}\n`)
-}
-
-/** Every unacknowledged complete line of every spool in `dir` (read-only, no locks): local data for queries. */
-export async function readSpoolDirLines(dir: string): Promise<string[]> {
-  let names: string[]
-  try {
-    names = await readdir(dir)
-  } catch {
-    return []
-  }
-  const out: string[] = []
-  for (const name of names) {
-    if (!NAME.test(name)) continue
-    const path = join(dir, name)
-    try {
-      const ack = await readAck(path)
-      const handle = await open(path, "r")
-      try {
-        const { size } = await handle.stat()
-        const { lines } = await readCompleteLines(handle, ack > size ? 0 : ack, size, Number.POSITIVE_INFINITY)
-        for (const line of lines) out.push(line)
-      } finally {
-        await handle.close()
-      }
-    } catch {
-      // Gone meanwhile (delivered and deleted): nothing to add.
-    }
-  }
-  return out
-}
+export { appendDeadLetters, DEAD_LETTER_FILE, readSpoolDirLines } from "../delivery/spool-dir.js"
