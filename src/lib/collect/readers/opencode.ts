@@ -7,8 +7,8 @@
  * so nothing is created in OpenCode's folder and no lock holds OpenCode up. better-sqlite3 is loaded only when a
  * database is read (this module loads no native addon on import). docs/collectors.md says the rules.
  */
-import { copyFileSync, existsSync, mkdtempSync, rmSync } from "node:fs"
-import { open, readdir, readFile, stat } from "node:fs/promises"
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs"
+import { open, readdir, stat } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { basename, dirname, isAbsolute, join } from "node:path"
 import type BetterSqlite3 from "better-sqlite3"
@@ -283,7 +283,17 @@ async function readDatabase(source: SourceRef, cursor: SourceCursor | undefined)
 /** Message ids of each database, kept while the database is unchanged (the files check every message against it). */
 const databaseIds = new Map<string, { size: number; mtimeMs: number; ids: Set<string> }>()
 
+/**
+ * How long the databases' ids are used for the files of a data folder without looking at the databases again.
+ * One collect reads thousands of files in a row; a message written to a database meanwhile and found in a file
+ * too has the same identity in both, so the collector still counts it once.
+ */
+const IDS_FRESH_MS = 1000
+const idsByDataDir = new Map<string, { checkedAt: number; sets: Set<string>[] }>()
+
 async function idsInDatabases(dataDir: string): Promise<Set<string>[]> {
+  const recent = idsByDataDir.get(dataDir)
+  if (recent && Date.now() - recent.checkedAt < IDS_FRESH_MS) return recent.sets
   const sets: Set<string>[] = []
   for (const path of await databasesIn(dataDir)) {
     try {
@@ -303,6 +313,7 @@ async function idsInDatabases(dataDir: string): Promise<Set<string>[]> {
       // an unreadable database holds no message the files would lose to (its own read warns)
     }
   }
+  idsByDataDir.set(dataDir, { checkedAt: Date.now(), sets })
   return sets
 }
 
@@ -312,11 +323,12 @@ async function readMessageFile(source: SourceRef, cursor: SourceCursor | undefin
   let info: { size: number; mtimeMs: number }
   let text: string
   try {
-    info = await stat(source.path)
+    // synchronous: one small file each, thousands in a row (the thread pool's round trips cost more than the reads)
+    info = statSync(source.path)
     if (cursor && cursor.size === info.size && cursor.mtimeMs === info.mtimeMs) {
       return { calls: [], cursor, skipped, warnings }
     }
-    text = await readFile(source.path, "utf8")
+    text = readFileSync(source.path, "utf8")
   } catch {
     return { calls: [], cursor: cursor ?? { size: 0, mtimeMs: 0 }, skipped, warnings: [`${source.path}: missing`] }
   }
