@@ -19,9 +19,7 @@ import {
   writeFileAtomicSync,
 } from "../legacy-storage.js"
 import { localTimeZone, type ResetSchedules, startOfDay } from "../periods.js"
-import { runPlanSync } from "../query/plan.js"
-import { summaryPlan } from "../query/summary.js"
-import { trendsPlan } from "../query/trends.js"
+import { syncStoreReader } from "../query/store-reader.js"
 import { identityKey, type UsageRecord } from "../record.js"
 import { MemoryStore } from "../store/memory/store.js"
 import type { ProviderUsageSummary, TrendData } from "../summary-types.js"
@@ -59,6 +57,8 @@ export class FileAdapter implements StorageAdapter {
   private readonly clock: Clock
   private readonly debounceMs: number
   private readonly options: FileAdapterOptions
+  /** The query plans over the view (and over the merged records when the file is written). */
+  private readonly reader: ReturnType<typeof syncStoreReader>
   private view: MemoryStore | undefined
   /** Records of the file that the schema refuses: carried through untouched. */
   private invalid: unknown[] = []
@@ -73,6 +73,12 @@ export class FileAdapter implements StorageAdapter {
     this.storagePath = options.storagePath ?? getDefaultStoragePath()
     this.clock = options.clock ?? systemClock
     this.debounceMs = options.debounceMs ?? 5000
+    this.reader = syncStoreReader({
+      store: () => this.load(),
+      clock: this.clock,
+      tz: options.tz,
+      schedules: options.schedules,
+    })
   }
 
   private warn(message: string): void {
@@ -215,20 +221,15 @@ export class FileAdapter implements StorageAdapter {
   }
 
   private legacySummaries(store: MemoryStore, now: Date): Record<string, ProviderUsageSummary> {
-    return legacySummaries(
-      runPlanSync(summaryPlan({ tz: this.options.tz, schedules: this.options.schedules }, now), store).summaries,
-    )
+    return legacySummaries(this.reader.summary({}, now, store).summaries)
   }
 
   async getAllSummaries(): Promise<Record<string, ProviderUsageSummary>> {
-    return runPlanSync(
-      summaryPlan({ tz: this.options.tz, schedules: this.options.schedules }, this.clock()),
-      this.load(),
-    ).summaries
+    return this.reader.summary().summaries
   }
 
   async getProviderTrends(provider: string, rangeDays: number): Promise<TrendData> {
-    return runPlanSync(trendsPlan({ provider, rangeDays, tz: this.options.tz }, this.clock()), this.load())
+    return this.reader.trends({ provider, rangeDays })
   }
 
   async getAllRecords(): Promise<UsageRecord[]> {

@@ -8,24 +8,23 @@
  * local data (what this adapter knows) when it is unreachable. Plugin-safe: no undici, no store driver.
  */
 import { hostname } from "node:os"
-import { join } from "node:path"
 import { type FetchLike, type SummaryParams, UsageApiClient } from "../client/api-client.js"
 import { type IngestOutcome, postIngest } from "../client/ingest-client.js"
 import { type Clock, systemClock } from "../clock.js"
 import type { HttpConfig } from "../config.js"
 import { Backoff } from "../delivery/backoff.js"
 import { type Batch, type BatchSource, DeliveryLoop, type Entry, type HoldDecision } from "../delivery/delivery-loop.js"
-import { isUsageHubError, UsageHubError } from "../errors.js"
-import { expandHome, xdgStateHome } from "../paths.js"
+import { appendDeadLetters, deadLetterPath, defaultSpoolDir } from "../delivery/spool-dir.js"
+import { UsageHubError } from "../errors.js"
+import { expandHome } from "../paths.js"
 import type { ResetSchedules } from "../periods.js"
-import { runPlan } from "../query/plan.js"
-import { summaryPlan } from "../query/summary.js"
-import { trendsPlan } from "../query/trends.js"
+import { centralElseLocal, type Sourced } from "../query/fallback.js"
+import { type StoreReader, storeReader, summaryQuery } from "../query/store-reader.js"
 import { nodeSchema, parseRecord, type UsageRecord } from "../record.js"
 import { MemoryStore } from "../store/memory/store.js"
 import type { ProviderUsageSummary, TrendData, UsageSummaryResult } from "../summary-types.js"
-import { appendDeadLetters, Spool, type SpoolFullError, type SpoolLogger } from "./spool.js"
-import type { FlushOptions, StorageAdapter } from "./storage-adapter.js"
+import { Spool, type SpoolFullError, type SpoolLogger } from "./spool.js"
+import type { FlushOptions, QueryFallback, StorageAdapter } from "./storage-adapter.js"
 
 export type AdapterLogger = SpoolLogger
 
@@ -116,12 +115,7 @@ export interface HttpIngestStats {
   spoolDir: string
 }
 
-export type QuerySource = "central" | "local"
-
-export interface Sourced<T> {
-  data: T
-  source: QuerySource
-}
+export { type QuerySource, type Sourced, shouldFallBack } from "../query/fallback.js"
 
 interface SpoolBatch extends Batch {
   /** Lines of the batch (for counting); `end` is the logical spool offset to acknowledge. */
@@ -136,10 +130,7 @@ const LOCAL_KEEP_MS = 62 * 24 * 3600_000
 /** A node id the service accepts: the record's node rule (1..128 characters, not blank). */
 const nodeIdSchema = nodeSchema
 
-/** `$XDG_STATE_HOME/usage-hub`, else `~/.local/state/usage-hub`. */
-export function defaultSpoolDir(): string {
-  return join(xdgStateHome(), "usage-hub")
-}
+export { defaultSpoolDir } from "../delivery/spool-dir.js"
 
 const consoleLogger: AdapterLogger = {
   info: () => {},
@@ -186,6 +177,8 @@ export class HttpIngestAdapter implements StorageAdapter {
   private readonly tz?: string
   private readonly schedules?: ResetSchedules
   private readonly api: UsageApiClient
+  /** Local answers: the query plans over what this adapter knows (localStore). */
+  private readonly local: StoreReader
 
   private spool?: Spool
   private readonly ready: Promise<void>
@@ -217,7 +210,7 @@ export class HttpIngestAdapter implements StorageAdapter {
   private lastCentralFailure = 0
 
   /** Records saved in this process or taken over (local answers when the service is unreachable). */
-  private local: UsageRecord[] = []
+  private kept: UsageRecord[] = []
 
   private readonly counters = {
     spooled: 0,
@@ -286,6 +279,12 @@ export class HttpIngestAdapter implements StorageAdapter {
         },
         held: (decision) => this.held(decision),
       },
+    })
+    this.local = storeReader({
+      store: () => this.localStore(),
+      clock: this.clock,
+      tz: this.tz,
+      schedules: this.schedules,
     })
     this.ready = this.start(options)
     // Failures surface through saveRecord/flush; never as an unhandled rejection.
@@ -397,10 +396,10 @@ export class HttpIngestAdapter implements StorageAdapter {
     const stamped = record.node === undefined ? { ...record, node: this.nodeId } : record
     const line = JSON.stringify(stamped)
     if (this.keepLocal) {
-      if (this.local.length % 10_000 === 9_999) this.pruneLocal()
+      if (this.kept.length % 10_000 === 9_999) this.pruneLocal()
       // The caller's own object (a tracker holds it anyway): no copy, so the adapter's heap does not grow with
       // the records; the node is stamped when a local answer is computed.
-      this.local.push(
+      this.kept.push(
         record.timestamp instanceof Date ? record : { ...record, timestamp: new Date(record.timestamp as never) },
       )
     }
@@ -572,7 +571,7 @@ export class HttpIngestAdapter implements StorageAdapter {
     await appendDeadLetters(this.spoolDir, entries)
     this.counters.deadLettered += entries.length
     this.logger.warn(
-      `usage-hub: ${entries.length} record(s) set aside in ${join(this.spoolDir, "dead-letter.ndjson")} (${why}): ${entries[0].reason}`,
+      `usage-hub: ${entries.length} record(s) set aside in ${deadLetterPath(this.spoolDir)} (${why}): ${entries[0].reason}`,
     )
   }
 
@@ -718,7 +717,7 @@ export class HttpIngestAdapter implements StorageAdapter {
     const node = this.nodeId
     if (this.keepLocal) {
       this.pruneLocal()
-      for (const r of this.local) store.add(r.node === undefined ? { ...r, node } : r)
+      for (const r of this.kept) store.add(r.node === undefined ? { ...r, node } : r)
     }
     if (this.spool) {
       await this.spool.flushAppends()
@@ -740,31 +739,26 @@ export class HttpIngestAdapter implements StorageAdapter {
   /** Local answers cover what the legacy file keeps (about two months); older records are let go. */
   private pruneLocal(): void {
     const cutoff = this.clock().getTime() - LOCAL_KEEP_MS
-    if (this.local.length > 0 && this.local[0].timestamp.getTime() >= cutoff) return
-    this.local = this.local.filter((r) => r.timestamp.getTime() >= cutoff)
+    if (this.kept.length > 0 && this.kept[0].timestamp.getTime() >= cutoff) return
+    this.kept = this.kept.filter((r) => r.timestamp.getTime() >= cutoff)
   }
 
   private summaryParams(): SummaryParams {
     return { tz: this.tz }
   }
 
-  /** Runs a query centrally; on an unreachable service (or a refused read token), locally. */
-  async query<T>(central: (api: UsageApiClient) => Promise<T>, local: () => Promise<T>): Promise<Sourced<T>> {
-    // Right after a failed delivery the service is known to be down: answer locally without waiting.
-    if (this.lastCentralFailure > 0 && Date.now() - this.lastCentralFailure < 5000) {
-      return { data: await local(), source: "local" }
-    }
-    try {
-      return { data: await central(this.api), source: "central" }
-    } catch (error) {
-      if (!shouldFallBack(error)) throw error
-      if (isUsageHubError(error) && (error.code === "UNAUTHORIZED" || error.code === "FORBIDDEN")) {
-        this.logger.warn(
-          `usage-hub: ${this.endpoint} refused the read token (${error.message}); answering from local data`,
-        )
-      }
-      return { data: await local(), source: "local" }
-    }
+  /** Runs a query centrally; on an unreachable service (or a refused read token), locally (query/fallback.ts). */
+  query<T>(central: (api: UsageApiClient) => Promise<T>, local: () => Promise<T>): Promise<Sourced<T>> {
+    return centralElseLocal(
+      { endpoint: this.endpoint, warn: (m) => this.logger.warn(m), lastCentralFailure: () => this.lastCentralFailure },
+      () => central(this.api),
+      local,
+    )
+  }
+
+  /** Local data for the query client (createUsageClient) when the service cannot answer. */
+  queryFallback(): QueryFallback {
+    return { localRecords: () => this.localRecords(), lastCentralFailure: () => this.lastCentralFailure }
   }
 
   summaryWithSource(params: SummaryParams = {}): Promise<Sourced<UsageSummaryResult>> {
@@ -774,13 +768,8 @@ export class HttpIngestAdapter implements StorageAdapter {
     )
   }
 
-  async localSummary(params: SummaryParams = {}): Promise<UsageSummaryResult> {
-    const since = params.since === undefined ? undefined : new Date(params.since)
-    const until = params.until === undefined ? undefined : new Date(params.until)
-    return runPlan(
-      summaryPlan({ ...params, since, until, tz: params.tz ?? this.tz, schedules: this.schedules }, this.clock()),
-      await this.localStore(),
-    )
+  localSummary(params: SummaryParams = {}): Promise<UsageSummaryResult> {
+    return this.local.summary(summaryQuery(params))
   }
 
   trendsWithSource(provider: string, rangeDays = 7): Promise<Sourced<TrendData>> {
@@ -790,8 +779,8 @@ export class HttpIngestAdapter implements StorageAdapter {
     )
   }
 
-  async localTrends(provider: string, rangeDays = 7): Promise<TrendData> {
-    return runPlan(trendsPlan({ provider, rangeDays, tz: this.tz }, this.clock()), await this.localStore())
+  localTrends(provider: string, rangeDays = 7): Promise<TrendData> {
+    return this.local.trends({ provider, rangeDays })
   }
 
   recordsWithSource(): Promise<Sourced<UsageRecord[]>> {
@@ -826,15 +815,6 @@ function validNodeId(node: string, fromHostname: boolean): string {
     "INVALID_CONFIG",
     `HttpIngestAdapter needs a node id of 1 to 128 characters, not blank (${fromHostname ? "the hostname " : ""}${JSON.stringify(node.length > 40 ? `${node.slice(0, 40)}...` : node)}: ${why}); set usage.http.nodeId or USAGE_NODE`,
   )
-}
-
-/** Whether a central query failure should be answered from local data. */
-export function shouldFallBack(error: unknown): boolean {
-  if (!isUsageHubError(error)) return false
-  if (["UNREACHABLE", "UPSTREAM_ERROR", "UNAUTHORIZED", "FORBIDDEN", "DELIVERY_INCOMPLETE"].includes(error.code))
-    return true
-  const status = (error.details as { status?: number } | undefined)?.status
-  return typeof status === "number" && status >= 500
 }
 
 function isJsonObject(line: string): boolean {

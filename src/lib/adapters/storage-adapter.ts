@@ -10,6 +10,17 @@ export interface FlushOptions {
   timeoutMs?: number
 }
 
+/**
+ * What an adapter answers queries with when the central service cannot (the HttpIngestAdapter's): the query
+ * client asks the service first and falls back to these (src/lib/query/fallback.ts).
+ */
+export interface QueryFallback {
+  /** The records known here: those not delivered yet (and, with `keepLocalRecords`, every record saved). */
+  localRecords(): Promise<UsageRecord[]>
+  /** When a delivery to the service last failed (epoch ms; 0: not since the last success). */
+  lastCentralFailure(): number
+}
+
 export interface StorageAdapter {
   init?(config: unknown): Promise<void>
   /** Resolves once the record is durable locally (file written, or appended to the spool). */
@@ -20,4 +31,6 @@ export interface StorageAdapter {
   /** Delivers or writes everything pending, or gives up at the deadline. */
   flush?(opts?: FlushOptions): Promise<void>
   close?(): Promise<void>
+  /** An adapter that sends records to the service: its local data for queries the service cannot answer. */
+  queryFallback?(): QueryFallback
 }

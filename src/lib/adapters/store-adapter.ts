@@ -5,9 +5,7 @@
 import { hostname } from "node:os"
 import { type Clock, systemClock } from "../clock.js"
 import type { ResetSchedules } from "../periods.js"
-import { runPlan } from "../query/plan.js"
-import { summaryPlan } from "../query/summary.js"
-import { trendsPlan } from "../query/trends.js"
+import { type StoreReader, storeReader } from "../query/store-reader.js"
 import type { UsageRecord } from "../record.js"
 import type { UsageStore } from "../store/store.js"
 import type { ProviderUsageSummary, TrendData } from "../summary-types.js"
@@ -24,14 +22,17 @@ export interface StoreAdapterOptions {
 export class StoreAdapter implements StorageAdapter {
   readonly store: UsageStore
   private readonly nodeId: string
-  private readonly clock: Clock
-  private readonly options: StoreAdapterOptions
+  private readonly reader: StoreReader
 
   constructor(options: StoreAdapterOptions) {
-    this.options = options
     this.store = options.store
     this.nodeId = options.nodeId ?? hostname()
-    this.clock = options.clock ?? systemClock
+    this.reader = storeReader({
+      store: options.store,
+      clock: options.clock ?? systemClock,
+      tz: options.tz,
+      schedules: options.schedules,
+    })
   }
 
   async saveRecord(record: UsageRecord): Promise<void> {
@@ -39,12 +40,11 @@ export class StoreAdapter implements StorageAdapter {
   }
 
   async getAllSummaries(): Promise<Record<string, ProviderUsageSummary>> {
-    const plan = summaryPlan({ tz: this.options.tz, schedules: this.options.schedules }, this.clock())
-    return (await runPlan(plan, this.store)).summaries
+    return (await this.reader.summary()).summaries
   }
 
   async getProviderTrends(provider: string, rangeDays: number): Promise<TrendData> {
-    return runPlan(trendsPlan({ provider, rangeDays, tz: this.options.tz }, this.clock()), this.store)
+    return this.reader.trends({ provider, rangeDays })
   }
 
   async getAllRecords(): Promise<UsageRecord[]> {

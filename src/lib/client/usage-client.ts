@@ -4,26 +4,25 @@
  * else `token`) and, when it is unreachable, are answered from local data marked `source: "local"` (the given
  * HttpIngestAdapter's own records, else the undelivered records in the spool directory). Otherwise they are
  * answered locally from the legacy file (the plugin's FileAdapter when given, else the file read afresh for
- * each query), with the same query plans. Plugin-safe: global fetch, no store driver.
+ * each query), with the store reader of src/lib/query (one fallback rule: query/fallback.ts). Imports no
+ * adapter (only the StorageAdapter type): an adapter that sends records offers its local data through
+ * `queryFallback()`. Plugin-safe: global fetch, no store driver.
  */
-import { defaultSpoolDir, HttpIngestAdapter, type Sourced, shouldFallBack } from "../adapters/http-ingest-adapter.js"
-import { readSpoolDirLines } from "../adapters/spool.js"
 import type { StorageAdapter } from "../adapters/storage-adapter.js"
 import { type Clock, systemClock } from "../clock.js"
 import { parseUsageConfig, type UsageConfig, type UsageConfigInput } from "../config.js"
+import { defaultSpoolDir, readSpoolDirLines } from "../delivery/spool-dir.js"
 import { UsageHubError } from "../errors.js"
 import { getDefaultStoragePath, readLegacyFile } from "../legacy-storage.js"
 import { expandHome } from "../paths.js"
-import type { ResetSchedules } from "../periods.js"
-import { runPlan } from "../query/plan.js"
-import { summaryPlan } from "../query/summary.js"
-import { trendsPlan } from "../query/trends.js"
+import { centralElseLocal, type Sourced } from "../query/fallback.js"
+import { storeReader, summaryQuery } from "../query/store-reader.js"
 import { parseRecord, type UsageRecord } from "../record.js"
 import { MemoryStore } from "../store/memory/store.js"
 import type { ProviderUsageSummary, TrendData, UsageSummaryResult } from "../summary-types.js"
 import { type FetchLike, type SummaryParams, UsageApiClient } from "./api-client.js"
 
-export type { QuerySource, Sourced } from "../adapters/http-ingest-adapter.js"
+export type { QuerySource, Sourced } from "../query/fallback.js"
 
 export interface UsageClient {
   /** Where answers come from by configuration: "central" (backend http) or "local" (the legacy file). */
@@ -44,33 +43,18 @@ export interface UsageClientOptions {
   /** Zone of periods and days (default: local zone), also sent to the service. */
   tz?: string
   fetch?: FetchLike
+  /** Where a refused read token is reported (default console.warn). */
+  warn?: (message: string) => void
 }
 
-/** Local answers over any adapter's records, with the query plans (same code as every other backend). */
-class LocalQueries {
-  constructor(
-    private readonly records: () => Promise<UsageRecord[]>,
-    private readonly clock: Clock,
-    private readonly tz: string | undefined,
-    private readonly schedules: ResetSchedules,
-  ) {}
-
-  async summary(params: SummaryParams = {}): Promise<UsageSummaryResult> {
-    const store = new MemoryStore(await this.records())
-    const since = params.since === undefined ? undefined : new Date(params.since)
-    const until = params.until === undefined ? undefined : new Date(params.until)
-    return runPlan(
-      summaryPlan({ ...params, since, until, tz: params.tz ?? this.tz, schedules: this.schedules }, this.clock()),
-      store,
-    )
-  }
-
-  async trends(provider: string, rangeDays: number): Promise<TrendData> {
-    return runPlan(
-      trendsPlan({ provider, rangeDays, tz: this.tz }, this.clock()),
-      new MemoryStore(await this.records()),
-    )
-  }
+/** Local answers over records (the query plans over an in-memory store, as every other backend). */
+function localReader(records: () => Promise<UsageRecord[]>, clock: Clock, tz: string | undefined, usage: UsageConfig) {
+  return storeReader({
+    store: async () => new MemoryStore(await records()),
+    clock,
+    tz,
+    schedules: usage.resetSchedules,
+  })
 }
 
 /** The undelivered records in a spool directory (what this machine has not handed to the service yet). */
@@ -93,7 +77,6 @@ export function createUsageClient(
 ): UsageClient {
   const usage = parseUsageConfig(config ?? {}, "usage config")
   const clock = options.clock ?? systemClock
-  const schedules = usage.resetSchedules
   const tz = options.tz
 
   if (usage.backend === "http") {
@@ -106,25 +89,26 @@ export function createUsageClient(
     })
     const adapter = options.adapter
     const spoolDir = expandHome(http.spoolDir ?? defaultSpoolDir())
-    const localRecords =
-      adapter instanceof HttpIngestAdapter
-        ? () => adapter.localRecords()
-        : adapter
-          ? () => adapter.getAllRecords()
-          : () => spoolRecords(spoolDir)
-    const local = new LocalQueries(localRecords, clock, tz, schedules)
-    const query = async <T>(central: () => Promise<T>, fallback: () => Promise<T>): Promise<Sourced<T>> => {
-      try {
-        return { data: await central(), source: "central" }
-      } catch (error) {
-        if (!shouldFallBack(error)) throw error
-        return { data: await fallback(), source: "local" }
-      }
+    // The adapter that sends records (HttpIngestAdapter) knows what it has not delivered, and when delivery last
+    // failed; another adapter answers with its records; without one, the spool directory is read.
+    const fallback = adapter?.queryFallback?.()
+    const localRecords = fallback
+      ? () => fallback.localRecords()
+      : adapter
+        ? () => adapter.getAllRecords()
+        : () => spoolRecords(spoolDir)
+    const local = localReader(localRecords, clock, tz, usage)
+    const context = {
+      endpoint: http.endpoint!,
+      warn: options.warn ?? ((message: string) => console.warn(message)),
+      lastCentralFailure: fallback && (() => fallback.lastCentralFailure()),
     }
+    const query = <T>(central: () => Promise<T>, localAnswer: () => Promise<T>): Promise<Sourced<T>> =>
+      centralElseLocal(context, central, localAnswer)
     const summary = (params: SummaryParams = {}) =>
       query(
         () => api.summary({ tz, ...params }),
-        () => local.summary(params),
+        () => local.summary(summaryQuery(params)),
       )
     return {
       mode: "central",
@@ -136,7 +120,7 @@ export function createUsageClient(
       getProviderTrends: (provider, rangeDays = 7) =>
         query(
           () => api.trends(provider, { rangeDays, tz }),
-          () => local.trends(provider, rangeDays),
+          () => local.trends({ provider, rangeDays }),
         ),
       getAllRecords: () =>
         query(
@@ -151,16 +135,16 @@ export function createUsageClient(
   // each query (a reader never writes the file and never serves a stale copy).
   const path = expandHome(usage.file.path ?? getDefaultStoragePath())
   const records = options.adapter ? () => options.adapter!.getAllRecords() : async () => legacyFileRecords(path)
-  const local = new LocalQueries(records, clock, tz, schedules)
+  const local = localReader(records, clock, tz, usage)
   const wrap = async <T>(data: Promise<T>): Promise<Sourced<T>> => ({ data: await data, source: "local" })
   return {
     mode: "local",
-    getSummary: (params = {}) => wrap(local.summary(params)),
+    getSummary: (params = {}) => wrap(local.summary(summaryQuery(params))),
     getAllSummaries: async () => {
       const answer = await wrap(local.summary())
       return { data: answer.data.summaries, source: answer.source }
     },
-    getProviderTrends: (provider, rangeDays = 7) => wrap(local.trends(provider, rangeDays)),
+    getProviderTrends: (provider, rangeDays = 7) => wrap(local.trends({ provider, rangeDays })),
     getAllRecords: () => wrap(records()),
     close: async () => {},
   }

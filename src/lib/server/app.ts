@@ -8,8 +8,8 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastif
 import { type Clock, systemClock } from "../clock.js"
 import { UsageHubError } from "../errors.js"
 import { type ResetSchedules, resolveTimeZone } from "../periods.js"
-import { runPlan } from "../query/plan.js"
-import { type SummaryQuery, summaryPlan } from "../query/summary.js"
+import { storeReader } from "../query/store-reader.js"
+import type { SummaryQuery } from "../query/summary.js"
 import type { UsageStore } from "../store/store.js"
 import { checkToken, parseTokenOption, redactUrl, type TokenSource } from "./auth.js"
 import { type ConnectionLimits, httpServerOptions, resolveConnectionLimits } from "./connection-limits.js"
@@ -115,7 +115,7 @@ export async function createApp(options: AppOptions): Promise<UsageHubApp> {
   const store = options.store
   const metrics = createMetrics(store, { process: options.processMetrics })
   const hub = new SseHub<SummaryQuery, CommitTouched>({
-    summarize: (query) => runPlan(summaryPlan({ ...query, schedules: options.schedules }, clock()), store),
+    summarize: storeReader({ store, clock, schedules: options.schedules }).summary,
     affects: summaryAffectedBy,
     heartbeatMs: options.heartbeatMs,
     ...options.sse,

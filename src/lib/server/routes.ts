@@ -12,8 +12,8 @@ import { UsageHubError } from "../errors.js"
 import { EXPORT_CONTENT_TYPES, exportChunks } from "../export-format.js"
 import type { ResetSchedules } from "../periods.js"
 import { runPlan } from "../query/plan.js"
-import { type SummaryQuery, summaryPlan } from "../query/summary.js"
-import { trendsPlan } from "../query/trends.js"
+import { storeReader } from "../query/store-reader.js"
+import type { SummaryQuery } from "../query/summary.js"
 import type { UsageStore } from "../store/store.js"
 import { allTrendsPlan, parseAllTrendsQuery } from "./all-trends.js"
 import { presentedToken } from "./auth.js"
@@ -100,8 +100,7 @@ const INGEST_RESULT_SCHEMA = {
 
 export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
   const defaults = { tz: ctx.tz }
-  const summarize = (query: SummaryQuery) =>
-    runPlan(summaryPlan({ ...query, schedules: ctx.schedules }, ctx.clock()), ctx.store)
+  const reader = storeReader({ store: ctx.store, clock: ctx.clock, tz: ctx.tz, schedules: ctx.schedules })
 
   app.register(async (ingest) => {
     registerIngestParsers(ingest, ctx.limits)
@@ -126,14 +125,13 @@ export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
   registerOtlpRoute(app, ctx)
 
   app.get("/api/usage/summary", { config: { auth: "read" } }, async (request) =>
-    summarize(parseSummaryQuery(request.query, defaults)),
+    reader.summary(parseSummaryQuery(request.query, defaults)),
   )
 
   app.get<{ Params: { provider: string } }>(
     "/api/usage/provider/:provider/trends",
     { config: { auth: "read" } },
-    async (request) =>
-      runPlan(trendsPlan(parseTrendsQuery(request.params.provider, request.query, defaults), ctx.clock()), ctx.store),
+    async (request) => reader.trends(parseTrendsQuery(request.params.provider, request.query, defaults)),
   )
 
   app.get("/api/usage/trends", { config: { auth: "read" } }, async (request) =>

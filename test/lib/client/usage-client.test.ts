@@ -85,13 +85,41 @@ describe("createUsageClient", () => {
     expect(answer.data.map((r) => r.id).sort()).to.deep.equal(records.map((r) => r.id).sort())
   })
 
-  it("answers locally when the service refuses the read token", async () => {
+  it("answers locally when the service refuses the read token, and says so", async () => {
+    const warnings: string[] = []
     const client = createUsageClient(
       { backend: "http", http: { endpoint: server.url, readToken: "wrong", spoolDir } },
-      { clock, tz: "UTC" },
+      { clock, tz: "UTC", warn: (message) => warnings.push(message) },
     )
     const answer = await client.getAllSummaries()
     expect(answer).to.deep.equal({ data: {}, source: "local" })
+    expect(warnings).to.have.length(1)
+    expect(warnings[0]).to.include(`${server.url} refused the read token`)
+  })
+
+  it("answers locally without asking the service right after the adapter's delivery failed", async () => {
+    const endpoint = "http://127.0.0.1:9"
+    const adapter = new HttpIngestAdapter({ endpoint, spoolDir, fsync: false, logger: quiet, retryAttempts: 0 })
+    try {
+      await adapter.saveRecord((await loadFixture("n1"))[0])
+      await adapter.flush({ timeoutMs: 300 })
+      expect(adapter.stats().failedAttempts).to.be.greaterThan(0)
+      let asked = 0
+      const counting: typeof fetch = (input, init) => {
+        asked += 1
+        return fetch(input, init)
+      }
+      const client = createUsageClient(
+        { backend: "http", http: { endpoint, spoolDir } },
+        { clock, tz: "UTC", adapter, fetch: counting },
+      )
+      const answer = await client.getAllRecords()
+      expect(answer.source).to.equal("local")
+      expect(answer.data).to.have.length(1)
+      expect(asked).to.equal(0)
+    } finally {
+      await adapter.close()
+    }
   })
 
   it("answers from the legacy file when backend is file, reading it afresh", async () => {
