@@ -1,7 +1,7 @@
 import { expect } from "chai"
 import nock from "nock"
 import { openImportSink } from "../../../src/lib/cli/import-sink.js"
-import { isUsageHubError } from "../../../src/lib/errors.js"
+import { caught } from "../../helpers/errors.js"
 import { record } from "../../helpers/records.js"
 
 const BASE = "http://migrate.test:3001"
@@ -16,15 +16,6 @@ function sink(retryAttempts = 2) {
     { kind: "endpoint", url: BASE, token: "t0k", from: "test" },
     { dryRun: false, node: "node-a", timeoutMs: 1000, retryAttempts, backoffMs: 5, random: () => 0 },
   )
-}
-
-async function failure(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise
-  } catch (error) {
-    return error as Error
-  }
-  throw new Error("expected a rejection")
 }
 
 describe("migrate-file's endpoint sink (the delivery loop)", () => {
@@ -50,9 +41,9 @@ describe("migrate-file's endpoint sink (the delivery loop)", () => {
       .post("/ingest/usage")
       .times(3)
       .reply(500, { error: { message: "boom" } })
-    const error = await failure((await sink(2)).write(batch(2)))
+    const error = await caught((await sink(2)).write(batch(2)))
     scope.done()
-    expect(isUsageHubError(error) && error.code).to.equal("UNREACHABLE")
+    expect(error.code).to.equal("UNREACHABLE")
     expect(error.message).to.match(/gave up after 3 attempts/)
   })
 
@@ -89,14 +80,14 @@ describe("migrate-file's endpoint sink (the delivery loop)", () => {
     nock(BASE)
       .post("/ingest/usage")
       .reply(401, { error: { message: "invalid token" } })
-    const unauthorized = await failure((await sink()).write(batch(1)))
-    expect(isUsageHubError(unauthorized) && unauthorized.code).to.equal("UNAUTHORIZED")
+    const unauthorized = await caught((await sink()).write(batch(1)))
+    expect(unauthorized.code).to.equal("UNAUTHORIZED")
     expect(unauthorized.message).to.match(/refused the ingest token \(401\)/)
     nock(BASE)
       .post("/ingest/usage")
       .reply(403, { error: { message: "read token" } })
-    const forbidden = await failure((await sink()).write(batch(1)))
-    expect(isUsageHubError(forbidden) && forbidden.code).to.equal("FORBIDDEN")
+    const forbidden = await caught((await sink()).write(batch(1)))
+    expect(forbidden.code).to.equal("FORBIDDEN")
     expect(nock.isDone()).to.equal(true)
   })
 })
