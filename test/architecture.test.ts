@@ -11,8 +11,8 @@ const SERVER = /^src\/lib\/server\//
 const STORE = /^src\/lib\/store\//
 /** What the store may import besides itself: the shared modules directly in src/lib (not the root, not the tracker). */
 const SHARED = /^src\/lib\/(?!index\.ts$|tracker\.ts$)[^/]+\.ts$/
-/** What the plugin loads: the package root and everything it offers. */
-const PLUGIN_SIDE = /^src\/lib\/(index\.ts|tracker\.ts|adapters\/|client\/)/
+/** What the plugins load: the package root and everything it offers, and the OpenCode plugin module. */
+const PLUGIN_SIDE = /^src\/lib\/(index\.ts|tracker\.ts|opencode-plugin\.ts|adapters\/|client\/)/
 const NATIVE_DRIVERS = ["better-sqlite3", "pg"]
 
 const graph = importGraph()
@@ -57,7 +57,7 @@ describe("architecture (module boundaries of docs/architecture.md)", () => {
     expect(found).to.deep.equal([])
   })
 
-  it("the package root, the tracker, the adapters and the client load no native store driver", () => {
+  it("the package root, the tracker, the adapters, the client and the OpenCode plugin load no native store driver", () => {
     const found = [...graph.keys()]
       .filter((f) => PLUGIN_SIDE.test(f))
       .flatMap((f) =>

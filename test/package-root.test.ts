@@ -25,6 +25,16 @@ describe("package root (what the plugin imports)", () => {
     expect([...loaded.keys()].filter((m) => /^src\/lib\/store\/(sqlite|postgres)\//.test(m))).to.deep.equal([])
   })
 
+  it("usage-hub/opencode (src/lib/opencode-plugin.ts) loads no package beyond the package root's short list", () => {
+    const loaded = eagerClosure(importGraph(), "src/lib/opencode-plugin.ts")
+    expect(loaded.has("src/lib/adapters/create-storage-adapter.ts")).to.equal(true)
+    const packages = [...loaded].filter(([m]) => !m.startsWith("src/") && !m.startsWith("node:"))
+    expect(
+      packages.filter(([m]) => !ROOT_PACKAGES.includes(m)).map(([, chain]) => chain.join(" -> ")),
+      "loaded by the OpenCode plugin",
+    ).to.deep.equal([])
+  })
+
   it("loads no native addon and no store driver from dist/", function () {
     if (!existsSync(join(ROOT, "dist/lib/index.js"))) this.skip() // npm test builds first
     const dir = tempDir()
