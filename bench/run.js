@@ -15,7 +15,17 @@ import { fileURLToPath } from "node:url"
 import { RESULTS, TMP } from "./lib/fixtures.js"
 import { markdownTable, missingRow, printTable } from "./lib/report.js"
 
-const BENCHMARKS = ["ingest", "single", "queries", "migrate", "export", "adapter", "service-rss", "postgres"]
+const BENCHMARKS = [
+  "ingest",
+  "single",
+  "queries",
+  "migrate",
+  "export",
+  "adapter",
+  "service-rss",
+  "availability",
+  "postgres",
+]
 
 const argv = process.argv.slice(2)
 const quick = argv.includes("--quick")

@@ -1,0 +1,72 @@
+/**
+ * Availability under load (issue 12, items 3 and 4): ingestion of 10-record batches (8 keep-alive clients) into
+ * `usage serve` on SQLite, measured idle and then (1) while a fast reader in another process pulls a full NDJSON
+ * export of 1M records (target: at least 0.5 of the idle rate, /healthz p99 within 250 ms meanwhile), and (2) with
+ * 200 SSE streams of distinct queries open (target: at least 0.8 of the rate with none). The measurements are the
+ * chaos probes' (chaos/export-during-ingest.js, chaos/sse-streams.js), so the suite and the probes agree.
+ */
+import { startChaosService } from "../../chaos/common.js"
+import { measureExportDuringIngest } from "../../chaos/export-during-ingest.js"
+import { measureSseStreams } from "../../chaos/sse-streams.js"
+import { log } from "../lib/fixtures.js"
+import { makeRow } from "../lib/report.js"
+
+export default {
+  title: "Ingestion during a 1M-record export and with 200 SSE streams open, vs idle ingestion",
+  async run({ quick }) {
+    const records = quick ? 200_000 : 1_000_000
+    const rows = []
+    let service = await startChaosService()
+    try {
+      const exp = await measureExportDuringIngest(service.url, records)
+      log(exp.line)
+      if (exp.errors > 0 || exp.failures > 0) throw new Error(`export: ${exp.line}`)
+      rows.push(
+        makeRow({
+          id: "ingest.sqlite.during-export",
+          target: `Ingestion while a ${records.toLocaleString("en-US")}-record NDJSON export streams to a fast reader`,
+          unit: "batches/s",
+          samples: [exp.duringPerSecond],
+          ref: { name: "idle ingestion", samples: [exp.idlePerSecond] },
+          compare: "ratio",
+          goals: [{ on: "compare", op: ">=", limit: 0.5 }],
+          extra: { exportSeconds: exp.exportMs / 1000, exportMB: exp.bytes / 1e6 },
+          command: "npm run bench -- availability",
+        }),
+        makeRow({
+          id: "healthz.sqlite.during-export",
+          target: "/healthz latency during that export (p99 of one probe every 100 ms)",
+          unit: "ms",
+          samples: [exp.healthP99Ms],
+          goals: [{ on: "value", op: "<=", limit: 250 }],
+          extra: { p50: exp.healthP50Ms, answers: exp.health.length },
+          command: "npm run bench -- availability",
+        }),
+      )
+    } finally {
+      await service.stop()
+    }
+    service = await startChaosService()
+    try {
+      const sse = await measureSseStreams(service.url)
+      log(sse.line)
+      if (sse.errors > 0) throw new Error(`sse: ${sse.line}`)
+      rows.push(
+        makeRow({
+          id: "ingest.sqlite.sse-200",
+          target: "Ingestion with 200 SSE streams of distinct queries open",
+          unit: "batches/s",
+          samples: [sse.withPerSecond],
+          ref: { name: "ingestion with no stream", samples: [sse.nonePerSecond] },
+          compare: "ratio",
+          goals: [{ on: "compare", op: ">=", limit: 0.8 }],
+          extra: { summaryEvents: sse.events, distinctQueries: sse.distinct },
+          command: "npm run bench -- availability",
+        }),
+      )
+    } finally {
+      await service.stop()
+    }
+    return rows
+  },
+}
