@@ -1,0 +1,207 @@
+/**
+ * The collector of `usage collect`: for each chosen agent, finds its sources (src/lib/collect/readers), reads each
+ * from its cursor, settles what readers leave open (the call's identity timestamp: the first one seen of its id,
+ * remembered in the state; the node; the price of a call its agent logged no cost for; `agent`), delivers the
+ * records to the target (src/lib/collect/sink.ts), and only then moves the cursors on. A round that fails to
+ * deliver leaves the state as it was: the next round reads the same calls again, and identity counts any that
+ * arrived as duplicates.
+ */
+import type { Progress } from "../cli/progress.js"
+import type { CallPrices } from "../pricing/call-cost.js"
+import { priceCall } from "../pricing/call-cost.js"
+import { parseRecord, type StoredRecord } from "../record.js"
+import {
+  AGENT_FIELD,
+  type AgentName,
+  type AgentReader,
+  type CollectedCall,
+  type SkipCounts,
+  type SourceCursor,
+  type SourceRef,
+} from "./reader.js"
+import type { CollectSink } from "./sink.js"
+import type { CollectState } from "./state.js"
+
+/** An agent to collect: its reader and its data folders (Claude Code may have several). */
+export interface AgentSource {
+  agent: AgentName
+  reader: AgentReader
+  dirs: string[]
+}
+
+/** What a round did for one agent (the one-line report; `--json`). */
+export interface AgentReport {
+  agent: AgentName
+  /** Sources found (files, databases). */
+  files: number
+  /** Calls read that were new to the cursors (a copy of a call counts each time it is read). */
+  calls: number
+  /** Stored by this round (a dry run: would be). */
+  new: number
+  /** Already at the target (collected before, or a copy of a call). */
+  duplicates: number
+  /** Given to the target but not acknowledged yet (kept in the spool, delivered by the next round). */
+  pending: number
+  skipped: SkipCounts
+  notes: SkipCounts
+  warnings: string[]
+}
+
+export interface RoundOptions {
+  agents: AgentSource[]
+  state: CollectState
+  sink: CollectSink
+  /** The node of every record (`--node`, else this machine's node id). */
+  node: string
+  /** `usage.prices` of the config: by model name, winning over the catalogue. */
+  prices?: Readonly<Record<string, CallPrices>>
+  /** Read and count; write neither records nor state. */
+  dryRun: boolean
+  /** A progress display per agent (sources read). */
+  progress?: (agent: AgentName, sources: number) => Progress
+  /** Told each agent's report as soon as it is done. */
+  onAgent?: (report: AgentReport) => void
+}
+
+/** Records per delivery (one store transaction, or one spool append). */
+export const COLLECT_BATCH = 5000
+
+/** The sources of an agent over its folders, each path once. */
+export async function findSources(agent: AgentSource): Promise<SourceRef[]> {
+  const seen = new Set<string>()
+  const out: SourceRef[] = []
+  for (const dir of agent.dirs) {
+    for (const source of await agent.reader.sources(dir)) {
+      if (seen.has(source.path)) continue
+      seen.add(source.path)
+      out.push(source)
+    }
+  }
+  return out
+}
+
+/** The record of a collected call: identity timestamp, node, agent, and its cost (logged, else priced). */
+export function callRecord(
+  call: CollectedCall,
+  agent: AgentName,
+  node: string,
+  timestamp: Date,
+  prices: Readonly<Record<string, CallPrices>> = {},
+): Record<string, unknown> {
+  let cost = call.costUSD
+  let unpriced = false
+  if (cost === undefined) {
+    const priced = priceCall(call, prices)
+    cost = priced.cost
+    unpriced = priced.unpriced
+  }
+  const record: Record<string, unknown> = {
+    id: call.id,
+    timestamp,
+    provider: call.provider,
+    model: call.model,
+    inputTokens: call.inputTokens,
+    outputTokens: call.outputTokens,
+    estimatedCost: cost,
+    taskType: call.taskType,
+    node,
+    cacheReadTokens: call.cacheReadTokens,
+    cacheWriteTokens: call.cacheWriteTokens,
+    reasoningTokens: call.reasoningTokens,
+    agent: AGENT_FIELD[agent],
+  }
+  if (call.sessionID) record.sessionID = call.sessionID
+  if (call.project) record.project = call.project
+  if (unpriced) record.unpriced = true
+  return record
+}
+
+function addCounts(into: SkipCounts, from: SkipCounts | undefined): void {
+  for (const [reason, n] of Object.entries(from ?? {})) into[reason] = (into[reason] ?? 0) + n
+}
+
+/** One agent: read every source from its cursor, settle identity, deliver, then move the cursors on. */
+async function collectAgent(agent: AgentSource, options: RoundOptions): Promise<AgentReport> {
+  const { state, sink, node, prices, dryRun } = options
+  const report: AgentReport = {
+    agent: agent.agent,
+    files: 0,
+    calls: 0,
+    new: 0,
+    duplicates: 0,
+    pending: 0,
+    skipped: {},
+    notes: {},
+    warnings: [],
+  }
+  const sources = await findSources(agent)
+  report.files = sources.length
+  const progress = options.progress?.(agent.agent, sources.length)
+  const calls: CollectedCall[] = []
+  const cursors = new Map<string, SourceCursor>()
+  try {
+    for (const [i, source] of sources.entries()) {
+      const result = await agent.reader.read(source, state.cursor(source.path))
+      for (const call of result.calls) calls.push(call)
+      cursors.set(source.path, result.cursor)
+      addCounts(report.skipped, result.skipped)
+      addCounts(report.notes, result.notes)
+      report.warnings.push(...result.warnings)
+      progress?.update(i + 1, sources.length)
+    }
+  } finally {
+    progress?.done()
+  }
+  report.calls = calls.length
+
+  // Identity: an id keeps the first timestamp the state remembers; a new id the earliest this round read.
+  const firstSeen = new Map<string, number>()
+  for (const call of calls) {
+    if (state.firstSeen(call.id) !== undefined) continue
+    const t = call.timestamp.getTime()
+    const known = firstSeen.get(call.id)
+    if (known === undefined || t < known) firstSeen.set(call.id, t)
+  }
+  const records: StoredRecord[] = []
+  for (const call of calls) {
+    const ms = state.firstSeen(call.id) ?? firstSeen.get(call.id) ?? call.timestamp.getTime()
+    const parsed = parseRecord(callRecord(call, agent.agent, node, new Date(ms), prices))
+    if (!parsed.ok) {
+      report.skipped["invalid record"] = (report.skipped["invalid record"] ?? 0) + 1
+      if (!report.warnings.some((w) => w.startsWith("invalid record"))) {
+        report.warnings.push(`invalid record ${call.id}: ${parsed.error}`)
+      }
+      continue
+    }
+    records.push(parsed.record as StoredRecord)
+  }
+
+  for (let i = 0; i < records.length; i += COLLECT_BATCH) {
+    const done = await sink.write(records.slice(i, i + COLLECT_BATCH))
+    report.new += done.accepted
+    report.duplicates += done.duplicates
+  }
+  const settled = await sink.settle()
+  report.new += settled.accepted
+  report.duplicates += settled.duplicates
+  report.pending = settled.pending
+  if (settled.warning) report.warnings.push(settled.warning)
+
+  // Delivered (stored, acknowledged, or safe in the spool): only now do the cursors move on.
+  if (!dryRun) {
+    state.advance(cursors, firstSeen)
+    state.save()
+  }
+  return report
+}
+
+/** One round over the chosen agents, in order. */
+export async function collectRound(options: RoundOptions): Promise<AgentReport[]> {
+  const reports: AgentReport[] = []
+  for (const agent of options.agents) {
+    const report = await collectAgent(agent, options)
+    reports.push(report)
+    options.onAgent?.(report)
+  }
+  return reports
+}

@@ -1,0 +1,144 @@
+/**
+ * Where `usage collect` delivers, chosen like `migrate-file`'s target: a store (`--db`, USAGE_DB, the default
+ * store: migrate-file's store sink, identity counting what is there already as duplicates), the central service
+ * (`--endpoint`: the HttpIngestAdapter's spool and delivery loop, in a spool folder of its own under the state
+ * folder, so records handed to it survive a crash or an outage and a later run delivers them), or, for
+ * `--dry-run`, migrate-file's counting sink. `write` resolves once the records are stored or safe in the spool;
+ * `settle` waits for the service's acknowledgements (within a deadline) and says what is still pending.
+ */
+import { HttpIngestAdapter } from "../adapters/http-ingest-adapter.js"
+import { type ImportSink, openImportSink } from "../cli/import-sink.js"
+import { UsageHubError } from "../errors.js"
+import type { StoredRecord } from "../record.js"
+import type { WriteTargetSpec } from "../source/resolve-source.js"
+
+export interface Settled {
+  accepted: number
+  duplicates: number
+  /** Records handed over but not acknowledged yet (they stay in the spool). */
+  pending: number
+  warning?: string
+}
+
+export interface CollectSink {
+  readonly kind: "store" | "endpoint"
+  /** Where records go, for messages (no secrets). */
+  readonly location: string
+  write(batch: StoredRecord[]): Promise<{ accepted: number; duplicates: number }>
+  /** What the writes since the last settle came to, once acknowledged (or the deadline passed). */
+  settle(): Promise<Settled>
+  close(): Promise<void>
+}
+
+/** A store, or a dry run: counted when written. */
+class ImmediateSink implements CollectSink {
+  constructor(private readonly sink: ImportSink) {}
+  get kind() {
+    return this.sink.kind
+  }
+  get location() {
+    return this.sink.location
+  }
+  async write(batch: StoredRecord[]) {
+    const { accepted, duplicates } = await this.sink.write(batch)
+    return { accepted, duplicates }
+  }
+  async settle(): Promise<Settled> {
+    return { accepted: 0, duplicates: 0, pending: 0 }
+  }
+  close() {
+    return this.sink.close()
+  }
+}
+
+export interface SpoolSinkOptions {
+  url: string
+  token?: string
+  node: string
+  spoolDir: string
+  timeoutMs: number
+  retryAttempts: number
+  /** How long `settle` waits for acknowledgements (default: every attempt's timeout). */
+  settleMs?: number
+}
+
+/** The central service through the HttpIngestAdapter: spooled on write, counted when acknowledged. */
+class SpoolSink implements CollectSink {
+  readonly kind = "endpoint" as const
+  private readonly adapter: HttpIngestAdapter
+  private seen = { accepted: 0, duplicates: 0, deadLettered: 0 }
+
+  constructor(
+    readonly location: string,
+    private readonly options: SpoolSinkOptions,
+  ) {
+    this.adapter = new HttpIngestAdapter({
+      endpoint: options.url,
+      token: options.token,
+      nodeId: options.node,
+      spoolDir: options.spoolDir,
+      timeoutMs: options.timeoutMs,
+      retryAttempts: options.retryAttempts,
+      batchSize: 1000,
+      flushIntervalMs: 50,
+      // Problems are told by the report, one line (settle's warning), not by the adapter's console lines.
+      logger: { info: () => {}, warn: () => {}, error: () => {} },
+    })
+  }
+
+  async write(batch: StoredRecord[]) {
+    const dropped = this.adapter.stats().dropped
+    await Promise.all(batch.map((r) => this.adapter.saveRecord(r)))
+    if (this.adapter.stats().dropped > dropped) {
+      throw new UsageHubError(
+        "DELIVERY_INCOMPLETE",
+        `the spool in ${this.options.spoolDir} is full (${this.location} has not taken records for a while); nothing was collected past it`,
+      )
+    }
+    return { accepted: 0, duplicates: 0 }
+  }
+
+  async settle(): Promise<Settled> {
+    const settleMs = this.options.settleMs ?? this.options.timeoutMs * (this.options.retryAttempts + 1)
+    await this.adapter.flush({ timeoutMs: settleMs })
+    const stats = this.adapter.stats()
+    const settled: Settled = {
+      accepted: stats.accepted - this.seen.accepted,
+      duplicates: stats.duplicates - this.seen.duplicates,
+      pending: stats.pending,
+    }
+    const refused = stats.deadLettered - this.seen.deadLettered
+    this.seen = { accepted: stats.accepted, duplicates: stats.duplicates, deadLettered: stats.deadLettered }
+    const problems: string[] = []
+    if (refused > 0)
+      problems.push(`${refused} refused by ${this.location} (see the dead-letter file in ${stats.spoolDir})`)
+    if (stats.pending > 0) {
+      problems.push(
+        `${stats.pending} not delivered yet (${stats.lastError ?? "no answer in time"}): kept in ${stats.spoolDir}, the next usage collect delivers them`,
+      )
+    }
+    if (problems.length > 0) settled.warning = problems.join("; ")
+    return settled
+  }
+
+  close() {
+    return this.adapter.close()
+  }
+}
+
+export interface OpenCollectSinkOptions {
+  dryRun: boolean
+  node: string
+  timeoutMs: number
+  retryAttempts: number
+  /** The endpoint's own spool folder. */
+  spoolDir: string
+  settleMs?: number
+}
+
+export async function openCollectSink(target: WriteTargetSpec, options: OpenCollectSinkOptions): Promise<CollectSink> {
+  if (target.kind === "endpoint" && !options.dryRun) {
+    return new SpoolSink(target.url, { ...options, url: target.url, token: target.token })
+  }
+  return new ImmediateSink(await openImportSink(target, options))
+}
