@@ -28,12 +28,23 @@ const httpConfigSchema = z.object({
   spoolDir: z.string().min(1).optional(),
 })
 
+/** USD per 1M tokens; cache prices default to the input price. */
+const perMillion = z.number().finite().nonnegative().max(1_000_000)
+const modelPricesSchema = z.object({
+  input: perMillion,
+  output: perMillion,
+  cacheRead: perMillion.optional(),
+  cacheWrite: perMillion.optional(),
+})
+
 export const usageConfigSchema = z
   .object({
     backend: z.enum(["file", "http"]).default("file"),
     file: z.object({ path: z.string().min(1).optional() }).default({}),
     http: httpConfigSchema.optional(),
     resetSchedules: z.record(z.string(), resetScheduleSchema).default({}),
+    /** Prices by model name (USD per 1M tokens), winning over every table (the collectors price with them). */
+    prices: z.record(z.string(), modelPricesSchema).optional(),
     enabled: z.boolean().optional(),
   })
   .superRefine((cfg, ctx) => {
@@ -54,6 +65,7 @@ const FIXES: Array<[RegExp, string]> = [
   [/^usage\.backend$/, 'use "file" or "http"'],
   [/^usage\.http\.endpoint$/, "set it to the URL of `usage serve`, e.g. http://master-node:3001"],
   [/^usage\.resetSchedules\./, 'use {"type": "weekly", "day": 0-6} or {"type": "monthly", "day": 1-31}'],
+  [/^usage\.prices\./, 'use {"input": 3, "output": 15, "cacheRead": 0.3, "cacheWrite": 3.75} (USD per 1M tokens)'],
 ]
 
 /** Parses `usage` config; throws INVALID_CONFIG naming each bad key and its fix. */
