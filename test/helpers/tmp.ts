@@ -11,6 +11,11 @@ export function tempDir(prefix = "usage-hub-test-"): string {
   return dir
 }
 
+/** Removes a directory now (a test's afterEach), instead of at exit. */
+export function removeDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true })
+}
+
 process.on("exit", () => {
   for (const dir of made) rmSync(dir, { recursive: true, force: true })
 })

@@ -3,14 +3,13 @@ import { expect } from "chai"
 import nock from "nock"
 import type { HttpIngestAdapter } from "../../../src/lib/adapters/http-ingest-adapter.js"
 import { UsageHubError } from "../../../src/lib/errors.js"
+import { removeDir, tempDir } from "../../helpers/tmp.js"
 import {
   deadLetters,
   type MemoryLogger,
   makeRecord,
   makeRecords,
   memoryLogger,
-  removeDir,
-  tempDir,
   testAdapter,
 } from "./http-test-helpers.js"
 

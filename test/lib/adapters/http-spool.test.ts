@@ -1,26 +1,22 @@
 import { type ChildProcess, spawn } from "node:child_process"
 import { mkdirSync, readFileSync, utimesSync, writeFileSync } from "node:fs"
-import { hostname } from "node:os"
 import { join } from "node:path"
 import { expect } from "chai"
 import nock from "nock"
 import type { HttpIngestAdapter } from "../../../src/lib/adapters/http-ingest-adapter.js"
 import { Spool } from "../../../src/lib/adapters/spool.js"
+import { removeDir, tempDir } from "../../helpers/tmp.js"
 import {
+  deadPid,
+  HOST,
   type MemoryLogger,
   makeRecords,
   memoryLogger,
-  removeDir,
   spoolFiles,
-  tempDir,
   testAdapter,
 } from "./http-test-helpers.js"
 
 const BASE = "http://spool.test:3001"
-const HOST = hostname()
-  .replace(/[^A-Za-z0-9_-]/g, "_")
-  .slice(0, 64)
-
 type Body = { records: Array<{ id: string }> }
 
 function collect(received: string[]) {
@@ -43,17 +39,6 @@ function wireLine(id: string): string {
     taskType: "primary",
     node: "old",
   })
-}
-
-/** A pid that is surely not running. */
-function deadPid(): number {
-  for (let pid = 4_000_000; ; pid--) {
-    try {
-      process.kill(pid, 0)
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === "ESRCH") return pid
-    }
-  }
 }
 
 function startChild(env: Record<string, string>): { child: ChildProcess; saved: string[]; lines: Promise<void> } {

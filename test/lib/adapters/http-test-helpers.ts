@@ -1,10 +1,11 @@
 /**
- * Helpers shared by the HttpIngestAdapter tests: records, a temp spool directory, an adapter with short
- * timings, a logger that remembers what it was told, and a reader of the dead-letter file.
+ * Helpers shared by the HttpIngestAdapter and spool tests: records, an adapter with short timings, a logger that
+ * remembers what it was told, a reader of the dead-letter file, this host's spool tag and a pid that is not
+ * running (to name the spool of a dead process).
  */
 import { spawn } from "node:child_process"
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs"
-import { tmpdir } from "node:os"
+import { existsSync, readdirSync, readFileSync } from "node:fs"
+import { hostname } from "node:os"
 import { join } from "node:path"
 import { HttpIngestAdapter, type HttpIngestAdapterOptions } from "../../../src/lib/adapters/http-ingest-adapter.js"
 import type { UsageRecord } from "../../../src/lib/record.js"
@@ -30,12 +31,20 @@ export function makeRecords(n: number, overrides: Partial<UsageRecord> = {}): Us
   return Array.from({ length: n }, () => makeRecord(overrides))
 }
 
-export function tempDir(prefix = "usage-spool-"): string {
-  return mkdtempSync(join(tmpdir(), prefix))
-}
+/** This host's tag in spool file names (`spool.<host>.<pid>.<rand>.ndjson`). */
+export const HOST = hostname()
+  .replace(/[^A-Za-z0-9_-]/g, "_")
+  .slice(0, 64)
 
-export function removeDir(dir: string): void {
-  rmSync(dir, { recursive: true, force: true })
+/** A pid that is not running in this PID namespace. */
+export function deadPid(): number {
+  for (let pid = 4_000_000; ; pid--) {
+    try {
+      process.kill(pid, 0)
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ESRCH") return pid
+    }
+  }
 }
 
 export interface MemoryLogger {

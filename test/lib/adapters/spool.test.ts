@@ -1,25 +1,10 @@
 import { existsSync, mkdirSync, utimesSync, writeFileSync } from "node:fs"
 import type { FileHandle } from "node:fs/promises"
-import { hostname } from "node:os"
 import { join } from "node:path"
 import { expect } from "chai"
 import { Spool } from "../../../src/lib/adapters/spool.js"
-import { type MemoryLogger, memoryLogger, removeDir, tempDir } from "./http-test-helpers.js"
-
-const HOST = hostname()
-  .replace(/[^A-Za-z0-9_-]/g, "_")
-  .slice(0, 64)
-
-/** A pid that is not running in this PID namespace. */
-function deadPid(): number {
-  for (let pid = 4_000_000; ; pid--) {
-    try {
-      process.kill(pid, 0)
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === "ESRCH") return pid
-    }
-  }
-}
+import { removeDir, tempDir } from "../../helpers/tmp.js"
+import { deadPid, HOST, type MemoryLogger, memoryLogger } from "./http-test-helpers.js"
 
 function line(id: string): string {
   return JSON.stringify({ id, provider: "anthropic", note: "x".repeat(40) })
