@@ -11,7 +11,7 @@ import { type ResetSchedules, resolveTimeZone } from "../periods.js"
 import { storeReader } from "../query/store-reader.js"
 import type { SummaryQuery } from "../query/summary.js"
 import type { UsageStore } from "../store/store.js"
-import { checkToken, parseTokenOption, redactUrl, type TokenSource } from "./auth.js"
+import { checkToken, parseTokenOption, redactUrl, requireRouteAuth, type TokenSource } from "./auth.js"
 import { type ConnectionLimits, httpServerOptions, resolveConnectionLimits } from "./connection-limits.js"
 import { registerDashboard } from "./dashboard.js"
 import { errorServerOptions, installErrorHandlers } from "./error-handler.js"
@@ -142,6 +142,8 @@ export async function createApp(options: AppOptions): Promise<UsageHubApp> {
   })
 
   installErrorHandlers(app)
+  // Auth fails closed: a route registered without `config.auth` stops the start.
+  requireRouteAuth(app)
   // While closing, answers to requests still in flight close their keep-alive connection, so close() ends.
   let closing = false
   // Hooks in callback style (no promise per request per hook): they run on every request.
