@@ -1,8 +1,11 @@
 import { readFileSync } from "node:fs"
+import { join } from "node:path"
 import { expect } from "chai"
 import nock from "nock"
 import type { HttpIngestAdapter } from "../../../src/lib/adapters/http-ingest-adapter.js"
 import { UsageHubError } from "../../../src/lib/errors.js"
+import { startServer } from "../../../src/lib/server/start.js"
+import { openStoreAt } from "../../../src/lib/store/open.js"
 import { removeDir, tempDir } from "../../helpers/tmp.js"
 import {
   deadLetters,
@@ -12,8 +15,30 @@ import {
   memoryLogger,
   testAdapter,
 } from "./http-test-helpers.js"
+import { describeStorageAdapterContract } from "./storage-adapter-contract.js"
 
 const BASE = "http://central.test:3001"
+
+// The service on loopback over a temp SQLite file; its clock (the default) reads the contract's USAGE_NOW.
+describeStorageAdapterContract("HttpIngestAdapter against the real service", async () => {
+  const dir = tempDir("usage-contract-http-")
+  const store = await openStoreAt(join(dir, "central.db"), { create: true })
+  const server = await startServer({ store, host: "127.0.0.1", port: 0, tz: "UTC" })
+  const adapter = testAdapter(join(dir, "spool"), { endpoint: server.url, tz: "UTC", flushIntervalMs: 60_000 })
+  return {
+    adapter,
+    settle: async () => {
+      await adapter.flush({ timeoutMs: 5000 })
+      expect(adapter.stats(), "every record delivered").to.include({ pending: 0, deadLettered: 0 })
+    },
+    cleanup: async () => {
+      await adapter.close()
+      await server.close()
+      await store.close()
+      removeDir(dir)
+    },
+  }
+})
 
 type Body = { node: string; records: Array<{ id: string; node?: string }> }
 

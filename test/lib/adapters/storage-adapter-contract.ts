@@ -5,7 +5,6 @@
 import { expect } from "chai"
 import type { StorageAdapter } from "../../../src/lib/adapters/storage-adapter.js"
 import { toNanos } from "../../../src/lib/money.js"
-import type { UsageRecord } from "../../../src/lib/record.js"
 import { record } from "../../helpers/records.js"
 
 export interface AdapterFixture {
