@@ -82,3 +82,28 @@ export const targetFlags = {
   endpoint: { ...endpointFlag, exclusive: ["db"] } as typeof endpointFlag,
   token: tokenFlag,
 }
+
+/**
+ * The agents' data folders `usage collect` reads (no default here: run-collect.ts resolves the environment
+ * variable, then the home folder, each description names).
+ */
+export const agentDirFlags = {
+  "opencode-dir": Flags.string({
+    description:
+      "OpenCode's data folder (env OPENCODE_DATA_DIR; default $XDG_DATA_HOME/opencode, i.e. ~/.local/share/opencode).",
+    helpGroup: "AGENT FOLDERS",
+  }),
+  "claude-dir": Flags.string({
+    description:
+      "Claude Code's config folders, comma-separated (env CLAUDE_CONFIG_DIR; default $XDG_CONFIG_HOME/claude and ~/.claude).",
+    helpGroup: "AGENT FOLDERS",
+  }),
+  "codex-dir": Flags.string({
+    description: "Codex's home folder (env CODEX_HOME; default ~/.codex).",
+    helpGroup: "AGENT FOLDERS",
+  }),
+  "gemini-dir": Flags.string({
+    description: "Gemini CLI's tmp folder holding the chats (env GEMINI_DATA_DIR; default ~/.gemini/tmp).",
+    helpGroup: "AGENT FOLDERS",
+  }),
+}

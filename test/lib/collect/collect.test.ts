@@ -95,7 +95,7 @@ function setup(): Setup {
     async stored() {
       const store = await openStoreAt(dbPath, { create: true })
       const out: StoredRecord[] = []
-      for await (const chunk of store.iterate({}, 1000)) out.push(...chunk)
+      for await (const chunk of store.iterate({}, 1000)) out.push(...(chunk as StoredRecord[]))
       await store.close()
       return out.sort((a, b) => a.id.localeCompare(b.id))
     },
