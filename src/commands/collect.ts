@@ -96,6 +96,12 @@ export default class Collect extends UsageCommand {
         },
       },
     )
-    return flags.watch ? undefined : report
+    if (flags.watch) return undefined
+    // Calls handed to the spool but not delivered (the service is down): safe, but the run did not finish its job.
+    if (Object.values(report.agents).some((a) => a.pending > 0)) {
+      if (json) this.logJson(report)
+      this.exit(1)
+    }
+    return report
   }
 }

@@ -1,10 +1,10 @@
 import { spawn } from "node:child_process"
-import { appendFileSync, cpSync, existsSync, readdirSync, statSync } from "node:fs"
+import { appendFileSync, cpSync, existsSync, readdirSync, statSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { expect } from "chai"
 import { openStoreAt } from "../../src/lib/store/open.js"
 import { tempDir } from "../helpers/tmp.js"
-import { BIN, cleanEnv, ensureBuilt, lines, ROOT, runCli } from "./helpers.js"
+import { BIN, cleanEnv, ensureBuilt, lines, ROOT, runCli, startService } from "./helpers.js"
 
 const AGENTS = join(ROOT, "test", "fixtures", "agents")
 const DIRS = [
@@ -193,3 +193,58 @@ function websiteLog(claude: string): string {
   const dir = join(claude, "projects", "-home-alice-src-website")
   return join(dir, readdirSync(dir).find((n) => n.endsWith(".jsonl")) as string)
 }
+
+describe("usage collect --endpoint", function () {
+  this.timeout(60_000)
+
+  it("delivers through the adapter's spool to the service; again, nothing new", async () => {
+    const service = await startService({ db: ":memory:", ingestToken: "ingest-secret" })
+    try {
+      const work = tempDir()
+      const args = ["collect", "codex", "--endpoint", service.url, "--state-dir", join(work, "state"), ...DIRS]
+      const env = { env: { USAGE_TOKEN: "ingest-secret" } }
+      const first = await runCli([...args, "--json"], env)
+      expect(first.code, first.stderr).to.equal(0)
+      expect(JSON.parse(first.stdout).agents.codex).to.include({ calls: 11, new: 10, duplicates: 1, pending: 0 })
+      const second = await runCli(args, env)
+      expect(second.code, second.stderr).to.equal(0)
+      expect(second.stdout).to.include("codex: 5 files, 0 calls found, 0 new, 0 duplicates")
+      // Without the state: every call read again, all of them already at the service.
+      const stateless = await runCli(
+        [...args.filter((a, i) => a !== "--state-dir" && args[i - 1] !== "--state-dir")],
+        env,
+      )
+      expect(stateless.stdout).to.include("codex: 5 files, 11 calls found, 0 new, 11 duplicates")
+    } finally {
+      await service.close()
+    }
+  })
+
+  it("keeps the calls in its spool and exits 1 when the service cannot be reached; the cursors move on", async () => {
+    const work = tempDir()
+    const config = join(work, "config.json")
+    writeFileSync(config, JSON.stringify({ usage: { http: { timeoutMs: 300, retryAttempts: 0 } } }))
+    const args = [
+      "collect",
+      "gemini",
+      "--endpoint",
+      "http://127.0.0.1:9",
+      "--config",
+      config,
+      "--state-dir",
+      join(work, "state"),
+      ...DIRS,
+    ]
+    const first = await runCli(args)
+    expect(first.code).to.equal(1)
+    expect(first.stdout).to.include("gemini: 3 files, 6 calls found, 0 new, 0 duplicates, skipped 3")
+    expect(first.stdout).to.include("6 pending")
+    expect(first.stderr).to.match(
+      /^Warning: 6 not delivered yet \(.*\): kept in .*spool-[0-9a-f]+, the next usage collect delivers them$/m,
+    )
+    // The spool holds them; the next run reads nothing again, and still has them to deliver.
+    const second = await runCli(args)
+    expect(second.code).to.equal(1)
+    expect(second.stdout).to.include("gemini: 3 files, 0 calls found, 0 new, 0 duplicates, 6 pending")
+  })
+})

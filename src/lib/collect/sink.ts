@@ -58,7 +58,7 @@ export interface SpoolSinkOptions {
   spoolDir: string
   timeoutMs: number
   retryAttempts: number
-  /** How long `settle` waits for acknowledgements (default: every attempt's timeout). */
+  /** How long `settle` waits for acknowledgements (default: the request timeout). */
   settleMs?: number
 }
 
@@ -67,6 +67,7 @@ class SpoolSink implements CollectSink {
   readonly kind = "endpoint" as const
   private readonly adapter: HttpIngestAdapter
   private seen = { accepted: 0, duplicates: 0, deadLettered: 0 }
+  private stuck = false
 
   constructor(
     readonly location: string,
@@ -99,7 +100,9 @@ class SpoolSink implements CollectSink {
   }
 
   async settle(): Promise<Settled> {
-    const settleMs = this.options.settleMs ?? this.options.timeoutMs * (this.options.retryAttempts + 1)
+    // One request timeout to deliver; once a settle has left records pending (the service is down), a short look.
+    const settleMs =
+      this.options.settleMs ?? (this.stuck ? Math.min(1000, this.options.timeoutMs) : this.options.timeoutMs)
     await this.adapter.flush({ timeoutMs: settleMs })
     const stats = this.adapter.stats()
     const settled: Settled = {
@@ -118,6 +121,7 @@ class SpoolSink implements CollectSink {
       )
     }
     if (problems.length > 0) settled.warning = problems.join("; ")
+    this.stuck = stats.pending > 0
     return settled
   }
 
