@@ -30,6 +30,8 @@ export const CSV_COLUMNS = [
   "cacheReadTokens",
   "cacheWriteTokens",
   "reasoningTokens",
+  "agent",
+  "project",
 ] as const
 
 const FORMULA_START = /^[=+\-@\t\r]/

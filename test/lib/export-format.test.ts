@@ -37,7 +37,7 @@ describe("export formats", () => {
     for (const v of ["a=1", "1-2", "", " =x", "'=x"]) expect(defuseCell(v)).to.equal(v)
   })
 
-  it("maps a record to the CSV columns: plugin columns, then node and token columns, UTC timestamps", () => {
+  it("maps a record to the CSV columns: plugin columns, then node, token, agent and project columns, UTC timestamps", () => {
     expect(CSV_COLUMNS.slice(0, 9)).to.deep.equal([
       "id",
       "timestamp",
@@ -49,7 +49,7 @@ describe("export formats", () => {
       "taskType",
       "sessionID",
     ])
-    expect(csvRow(record({ node: "=cmd", cacheReadTokens: 5 }))).to.deep.equal([
+    expect(csvRow(record({ node: "=cmd", cacheReadTokens: 5, project: "@web" }))).to.deep.equal([
       "usage_1",
       "2026-11-20T08:11:12.345Z",
       "anthropic",
@@ -63,7 +63,10 @@ describe("export formats", () => {
       "5",
       "",
       "",
+      "",
+      "'@web",
     ])
+    expect(CSV_COLUMNS.slice(-2)).to.deep.equal(["agent", "project"])
   })
 
   it("writes a valid JSON array across chunks, including an empty one", async () => {
@@ -78,7 +81,7 @@ describe("export formats", () => {
     expect(JSON.parse(nd.split("\n")[1]).timestamp).to.equal("2026-11-20T08:11:12.345Z")
     const csv = await collect("csv", [[record({ model: 'a,"b"' })]])
     expect(csv).to.equal(
-      `${CSV_COLUMNS.join(",")}\nusage_1,2026-11-20T08:11:12.345Z,anthropic,"a,""b""",1200,340,0.0087,primary,,,,,\n`,
+      `${CSV_COLUMNS.join(",")}\nusage_1,2026-11-20T08:11:12.345Z,anthropic,"a,""b""",1200,340,0.0087,primary,,,,,,,\n`,
     )
     expect(createExportWriter("csv").chunk([])).to.equal("")
   })

@@ -8,7 +8,8 @@
  *
  * - `sourceFlags`: where a read command (summary, trends, export) reads: one of `--endpoint`, `--db`,
  *   `--file`, with the read token and the config file.
- * - `filterFlags`: which records (provider, node, since, until) and the time zone of dates and periods.
+ * - `filterFlags`: which records (provider, node, model, agent, project, since, until) and the time zone of dates
+ *   and periods.
  * - `targetFlags`: where migrate-file writes: `--db` or `--endpoint`, with the ingest token. Alone,
  *   `dbFlag` is the store of `serve` and `prune`, `endpointFlag` and `tokenFlag` the service `push` sends to.
  * - `nodeFlag`: the node an import gives records that carry none (not a filter: that is `filterFlags.node`).
@@ -62,6 +63,9 @@ export const sourceFlags = {
 export const filterFlags = {
   provider: Flags.string({ description: "Only this provider." }),
   node: Flags.string({ description: "Only this node." }),
+  model: Flags.string({ description: "Only this model." }),
+  agent: Flags.string({ description: "Only this agent (claude-code, codex, opencode, gemini-cli, ...)." }),
+  project: Flags.string({ description: "Only this project (the working directory's name)." }),
   since: Flags.string({ description: "From this ISO date or instant (inclusive; a date is midnight in --tz)." }),
   until: Flags.string({ description: "Until this ISO date or instant (exclusive; a date is midnight in --tz)." }),
   tz: tzFlag,

@@ -13,6 +13,9 @@ import { writeFileAtomically, writeToStdout } from "./write-output.js"
 export interface ExportFlags extends ReadFlags {
   provider?: string
   node?: string
+  model?: string
+  agent?: string
+  project?: string
   /** The format: --csv, --ndjson, else --format, else JSON (--json, the default). */
   csv?: boolean
   ndjson?: boolean
@@ -53,10 +56,21 @@ export function runExport(flags: ExportFlags): Promise<ExportResult> {
     const toFile = flags.output !== undefined && flags.output !== "-"
     const progress = createProgress({ label: "Exporting", enabled: toFile && Boolean(process.stdout.isTTY) })
     let records = 0
-    const chunks = counted(reader.export({ provider: flags.provider, node: flags.node, since, until }), (n) => {
-      records += n
-      progress.update(records)
-    })
+    const chunks = counted(
+      reader.export({
+        provider: flags.provider,
+        node: flags.node,
+        model: flags.model,
+        agent: flags.agent,
+        project: flags.project,
+        since,
+        until,
+      }),
+      (n) => {
+        records += n
+        progress.update(records)
+      },
+    )
     const pieces = exportChunks(chunks, format)
     try {
       if (toFile) {

@@ -26,6 +26,9 @@ export interface ApiClientOptions {
 export interface SummaryParams {
   provider?: string
   node?: string
+  model?: string
+  agent?: string
+  project?: string
   since?: Date | string
   until?: Date | string
   tz?: string
@@ -41,6 +44,9 @@ export interface TrendsParams {
 export interface ExportParams {
   provider?: string
   node?: string
+  model?: string
+  agent?: string
+  project?: string
   since?: Date | string
   until?: Date | string
 }

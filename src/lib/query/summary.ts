@@ -1,6 +1,7 @@
 /**
  * The usage summary: per provider over its current billing period (or over an explicit since/until range),
- * with cluster fields (nodes, unpriced calls) and an optional breakdown by provider, model, node or task type.
+ * with cluster fields (nodes, unpriced calls) and an optional breakdown by provider, model, node, task type,
+ * agent or project; filters by provider, node, model, agent and project.
  * The same plan answers `GET /api/usage/summary`, `usage summary` and the adapters' `getAllSummaries`.
  */
 import { fromNanos, sharePercent } from "../money.js"
@@ -12,6 +13,9 @@ import type { QueryPlan } from "./plan.js"
 export interface SummaryQuery {
   provider?: string
   node?: string
+  model?: string
+  agent?: string
+  project?: string
   since?: Date
   until?: Date
   tz?: string
@@ -62,7 +66,13 @@ function mergeRows(into: Map<string, AggregateRow>, rows: AggregateRow[]): void 
 
 export function* summaryPlan(query: SummaryQuery, now: Date): QueryPlan<UsageSummaryResult> {
   const tz = resolveTimeZone(query.tz)
-  const base: RecordFilter = { provider: query.provider, node: query.node }
+  const base: RecordFilter = {
+    provider: query.provider,
+    node: query.node,
+    model: query.model,
+    agent: query.agent,
+    project: query.project,
+  }
   const ranged = query.since !== undefined || query.until !== undefined
 
   // Which providers have records at all (or in the range); each then answers for its own period.

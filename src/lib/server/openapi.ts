@@ -53,6 +53,9 @@ const queryParam = (name: string, description: string, schema: Json = { type: "s
 const filterParams = [
   queryParam("provider", "Only this provider."),
   queryParam("node", "Only this node."),
+  queryParam("model", "Only this model."),
+  queryParam("agent", "Only this agent (`claude-code`, `codex`, `opencode`, `gemini-cli`, ...)."),
+  queryParam("project", "Only this project (the working directory's name)."),
   queryParam(
     "since",
     "Inclusive start: an ISO date (midnight in `tz`) or instant. With `since`/`until` the answer is for that range instead of each provider's current billing period.",

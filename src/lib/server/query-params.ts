@@ -20,6 +20,9 @@ const text = (max: number) => z.string().min(1).max(max)
 const filterShape = {
   provider: text(128).optional(),
   node: text(128).optional(),
+  model: text(256).optional(),
+  agent: text(64).optional(),
+  project: text(256).optional(),
   since: text(64).optional(),
   until: text(64).optional(),
   tz: text(64).optional(),
@@ -54,11 +57,21 @@ function parse<S extends z.ZodType>(schema: S, query: unknown): z.output<S> {
  * `since`/`until` are read in that zone (never in the process's local zone).
  */
 function filterOf(
-  q: { provider?: string; node?: string; since?: string; until?: string; tz?: string },
+  q: {
+    provider?: string
+    node?: string
+    model?: string
+    agent?: string
+    project?: string
+    since?: string
+    until?: string
+    tz?: string
+  },
   defaults: { tz: string },
 ): { tz: string; filter: RecordFilter } {
   const tz = resolveQueryTz(q.tz, defaults)
-  return { tz, filter: { provider: q.provider, node: q.node, ...parseTimeRange(q.since, q.until, tz) } }
+  const { provider, node, model, agent, project } = q
+  return { tz, filter: { provider, node, model, agent, project, ...parseTimeRange(q.since, q.until, tz) } }
 }
 
 /** A time zone from the query (INVALID_QUERY when unknown), else the service's. */
@@ -105,6 +118,9 @@ export function parseStreamQuery(query: unknown, defaults: { tz: string }): { ke
   const key = JSON.stringify([
     summary.provider,
     summary.node,
+    summary.model,
+    summary.agent,
+    summary.project,
     summary.since?.getTime(),
     summary.until?.getTime(),
     summary.tz,

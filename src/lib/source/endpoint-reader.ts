@@ -22,8 +22,8 @@ export class EndpointReader implements Reader {
   }
 
   summary(query: SummaryQuery): Promise<UsageSummaryResult> {
-    const { provider, node, since, until, tz, by } = query
-    return this.client.summary({ provider, node, since, until, tz, by })
+    const { provider, node, model, agent, project, since, until, tz, by } = query
+    return this.client.summary({ provider, node, model, agent, project, since, until, tz, by })
   }
 
   trends(query: TrendsQuery): Promise<TrendData> {

@@ -78,7 +78,7 @@ describe("GET /api/usage/export", () => {
       expect(csv.headers.get("content-type")).to.match(/^text\/csv/)
       const rows = csv.text.trim().split("\n")
       expect(rows[0]).to.equal(
-        "id,timestamp,provider,model,inputTokens,outputTokens,estimatedCost,taskType,sessionID,node,cacheReadTokens,cacheWriteTokens,reasoningTokens",
+        "id,timestamp,provider,model,inputTokens,outputTokens,estimatedCost,taskType,sessionID,node,cacheReadTokens,cacheWriteTokens,reasoningTokens,agent,project",
       )
       expect(rows).to.have.length(1 + 1250)
     })
