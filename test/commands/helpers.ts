@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url"
 import { parseRecord, type StoredRecord } from "../../src/lib/record.js"
 import type { UsageStore } from "../../src/lib/store/store.js"
 import { LEGACY_FIXTURES } from "../helpers/fixtures.js"
-import { PG_TEST_URL } from "../helpers/postgres.js"
+import { freshDatabase, PG_TEST_URL } from "../helpers/postgres.js"
 import { tempDir } from "../helpers/tmp.js"
 
 export const ROOT = fileURLToPath(new URL("../../", import.meta.url))
@@ -137,29 +137,7 @@ export async function seededSqlite(records: StoredRecord[]): Promise<string> {
 }
 
 /** A fresh PostgreSQL database (dropped after the run), or undefined when PostgreSQL is not reachable. */
-export async function freshPostgres(): Promise<{ url: string; drop(): Promise<void> } | undefined> {
-  const pg = (await import("pg")).default
-  const admin = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 3000 })
-  try {
-    await admin.connect()
-  } catch {
-    return undefined
-  }
-  const name = `usage_cli_${process.pid}_${Date.now().toString(36)}_${Math.floor(Math.random() * 1e6)}`
-  await admin.query(`CREATE DATABASE ${name}`)
-  await admin.end()
-  const url = new URL(PG_URL)
-  url.pathname = `/${name}`
-  return {
-    url: url.toString(),
-    async drop() {
-      const c = new pg.Client({ connectionString: PG_URL })
-      await c.connect()
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
-      await c.end()
-    },
-  }
-}
+export const freshPostgres = (): ReturnType<typeof freshDatabase> => freshDatabase(PG_URL)
 
 /** Inserts records into a store at a location (SQLite path or postgres://). */
 export async function seedStore(location: string, records: StoredRecord[]): Promise<void> {

@@ -2,19 +2,13 @@ import { expect } from "chai"
 import type { StoredRecord } from "../../../src/lib/record.js"
 import { GroupCommitter } from "../../../src/lib/server/group-commit.js"
 import { MemoryStore } from "../../../src/lib/store/memory/store.js"
+import { PostgresStore } from "../../../src/lib/store/postgres/store.js"
 import type { InsertResult } from "../../../src/lib/store/store.js"
+import { PG_TEST_URL, skipWithoutPostgres, testSchemas } from "../../helpers/postgres.js"
+import { record } from "../../helpers/records.js"
 
-const rec = (id: string): StoredRecord => ({
-  id,
-  timestamp: new Date("2026-11-20T10:00:00Z"),
-  provider: "anthropic",
-  model: "m",
-  inputTokens: 1,
-  outputTokens: 1,
-  estimatedCost: 0.001,
-  taskType: "primary",
-  node: "n",
-})
+const rec = (id: string, over: Partial<StoredRecord> = {}): StoredRecord =>
+  record({ id, timestamp: new Date("2026-11-20T10:00:00Z"), ...over })
 
 /** A store whose commits wait until released, recording the batches of each transaction. */
 class GatedStore extends MemoryStore {
@@ -186,5 +180,73 @@ describe("GroupCommitter", () => {
         .map((r) => r.id)
         .sort(),
     ).to.deep.equal(["a", "b"])
+  })
+})
+
+describe("GroupCommitter on the real PostgreSQL store", function () {
+  this.timeout(30_000)
+  const schemas = testSchemas("uh_group_commit")
+  let store: PostgresStore | undefined
+
+  before(async function () {
+    await skipWithoutPostgres(this)
+  })
+  afterEach(async () => {
+    await store?.close()
+    store = undefined
+  })
+  after(() => schemas.drop())
+
+  it("with several lanes, a batch PostgreSQL refuses fails only its caller: the other lanes and its group's others commit", async () => {
+    const pg = await PostgresStore.open(PG_TEST_URL, { schema: schemas.next(), poolSize: 4 })
+    store = pg
+    // Commits of the first three groups wait for each other, so three lanes are in PostgreSQL at once.
+    const transactions: number[] = []
+    let inFlight = 0
+    let mostInFlight = 0
+    let opened: () => void = () => {}
+    const threeOpen = new Promise<void>((resolve) => {
+      opened = resolve
+    })
+    const committer = new GroupCommitter(
+      {
+        async insertBatches(batches) {
+          transactions.push(batches.length)
+          inFlight += 1
+          mostInFlight = Math.max(mostInFlight, inFlight)
+          try {
+            if (transactions.length === 3) opened()
+            if (transactions.length <= 3) await threeOpen
+            return await pg.insertBatches(batches)
+          } finally {
+            inFlight -= 1
+          }
+        },
+      },
+      { concurrency: 3 },
+    )
+    const until = async (done: () => boolean) => {
+      while (!done()) await new Promise((r) => setImmediate(r))
+    }
+    // A NUL character in text: valid for the record schema and SQLite, refused by PostgreSQL (22021).
+    const bad = rec("bad", { model: "claude\u0000sonnet" })
+    const lane1 = [committer.submit([rec("g1")]), committer.submit([bad, rec("x")]), committer.submit([rec("g2")])]
+    await until(() => transactions.length === 1)
+    const lane2 = [committer.submit([rec("g3")]), committer.submit([rec("g4"), rec("g5")])]
+    await until(() => transactions.length === 2)
+    const lane3 = [committer.submit([rec("g6")])]
+    const [g1, refused, g2, g3, g45, g6] = await Promise.allSettled([...lane1, ...lane2, ...lane3])
+    expect(mostInFlight, "three lanes commit at once").to.equal(3)
+    for (const ok of [g1, g2, g3, g6])
+      expect(ok).to.deep.include({ status: "fulfilled", value: { accepted: 1, duplicates: 0 } })
+    expect(g45).to.deep.include({ status: "fulfilled", value: { accepted: 2, duplicates: 0 } })
+    expect(refused.status).to.equal("rejected")
+    expect(String((refused as PromiseRejectedResult).reason?.message), "refused by PostgreSQL").to.match(/0x00/)
+    // The failed group of lane 1 (3 batches) was retried batch by batch; the other lanes committed once each.
+    expect([...transactions].sort()).to.deep.equal([1, 1, 1, 1, 2, 3])
+    const stored: string[] = []
+    for await (const chunk of pg.iterate({})) for (const r of chunk) stored.push(r.id)
+    expect(stored.sort()).to.deep.equal(["g1", "g2", "g3", "g4", "g5", "g6"])
+    await committer.idle()
   })
 })

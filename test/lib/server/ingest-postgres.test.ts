@@ -1,11 +1,11 @@
 import { expect } from "chai"
-import pg from "pg"
 import { PostgresStore } from "../../../src/lib/store/postgres/store.js"
-import { PG_TEST_URL, skipWithoutPostgres } from "../../helpers/postgres.js"
+import { PG_TEST_URL, skipWithoutPostgres, testSchemas } from "../../helpers/postgres.js"
 import { startTestService, sumNanos, type TestService, wireRecord } from "./helpers.js"
 
 const URL = PG_TEST_URL
-const SCHEMA = `uh_server_test_${process.pid}_${Date.now().toString(36)}`
+const schemas = testSchemas("uh_server_test")
+const SCHEMA = schemas.next()
 
 describe("ingest into a PostgreSQL store (several group commits at once)", function () {
   this.timeout(30_000)
@@ -21,14 +21,7 @@ describe("ingest into a PostgreSQL store (several group commits at once)", funct
   after(async () => {
     await svc?.stop()
     await store?.close()
-    if (!store) return
-    const client = new pg.Client({ connectionString: URL })
-    await client.connect()
-    try {
-      await client.query(`DROP SCHEMA IF EXISTS "${SCHEMA}" CASCADE`)
-    } finally {
-      await client.end()
-    }
+    if (store) await schemas.drop()
   })
 
   it("counts every concurrent single-record POST exactly once, duplicates included", async () => {

@@ -8,20 +8,15 @@ import { summaryPlan } from "../../../../src/lib/query/summary.js"
 import { trendsPlan } from "../../../../src/lib/query/trends.js"
 import { SCHEMA_VERSION } from "../../../../src/lib/store/postgres/schema.js"
 import { PostgresStore } from "../../../../src/lib/store/postgres/store.js"
-import { PG_TEST_URL, skipWithoutPostgres } from "../../../helpers/postgres.js"
+import { PG_TEST_URL, skipWithoutPostgres, testSchemas, withPgClient } from "../../../helpers/postgres.js"
 import { describeStorageAdapterContract } from "../../adapters/storage-adapter-contract.js"
 import { collect, describeStoreContract, generateRecords, record } from "../store-contract.js"
 import { describeUpgradeFromPreviousRelease, storeFixture } from "../upgrade-contract.js"
 
 const URL = PG_TEST_URL
 /** Every store of this run lives in its own schema, dropped at the end. */
-const RUN = `uh_test_${process.pid}_${Date.now().toString(36)}`
-const schemas: string[] = []
-const newSchema = () => {
-  const schema = `${RUN}_${schemas.length}`
-  schemas.push(schema)
-  return schema
-}
+const schemas = testSchemas("uh_test")
+const newSchema = () => schemas.next()
 const openIn = (schema: string) => PostgresStore.open(URL, { schema, poolSize: 4 })
 
 describe("PostgreSQL store", function () {
@@ -31,16 +26,7 @@ describe("PostgreSQL store", function () {
     await skipWithoutPostgres(this)
   })
 
-  after(async () => {
-    if (schemas.length === 0) return
-    const client = new pg.Client({ connectionString: URL })
-    await client.connect()
-    try {
-      for (const schema of schemas) await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`)
-    } finally {
-      await client.end()
-    }
-  })
+  after(() => schemas.drop())
 
   const schemaOf = new WeakMap<object, string>()
   describeStoreContract(
@@ -68,13 +54,7 @@ describe("PostgreSQL store", function () {
       // The previous release's tables, restored from its pg_dump into a schema of this run.
       const schema = newSchema()
       const dump = readFileSync(storeFixture("v1-postgres.sql"), "utf8").replaceAll("__SCHEMA__", schema)
-      const client = new pg.Client({ connectionString: URL })
-      await client.connect()
-      try {
-        await client.query(dump)
-      } finally {
-        await client.end()
-      }
+      await withPgClient((client) => client.query(dump))
       return openIn(schema)
     },
     { quarantined: 2 },
@@ -90,14 +70,10 @@ describe("PostgreSQL store", function () {
       const schema = newSchema()
       const stores = await Promise.all(Array.from({ length: 4 }, () => openIn(schema)))
       await Promise.all(stores.map((s) => s.close()))
-      const client = new pg.Client({ connectionString: URL })
-      await client.connect()
-      try {
-        const { rows } = await client.query(`SELECT version FROM "${schema}".usage_schema_version`)
-        expect(rows).to.deep.equal(Array.from({ length: SCHEMA_VERSION }, (_, i) => ({ version: i + 1 })))
-      } finally {
-        await client.end()
-      }
+      const { rows } = await withPgClient((client) =>
+        client.query(`SELECT version FROM "${schema}".usage_schema_version`),
+      )
+      expect(rows).to.deep.equal(Array.from({ length: SCHEMA_VERSION }, (_, i) => ({ version: i + 1 })))
     })
 
     it("counts records that two replicas receive at the same time once", async () => {
