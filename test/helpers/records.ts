@@ -1,5 +1,8 @@
-/** Test records: a deterministic PRNG (so a failure reproduces) and one plain record to vary per test. */
-import type { StoredRecord } from "../../src/lib/record.js"
+/**
+ * Test records: a deterministic PRNG (so a failure reproduces) and one plain record to vary per test, with its
+ * variants: without a node (as a writer gets it before stamping its own), with a fresh id, and its JSON form.
+ */
+import type { StoredRecord, UsageRecord } from "../../src/lib/record.js"
 
 /** mulberry32: a small seeded PRNG giving floats in [0, 1). */
 export function seededRandom(seed: number): () => number {
@@ -25,4 +28,30 @@ export function record(over: Partial<StoredRecord> & { id: string; timestamp: Da
     node: "node-a",
     ...over,
   }
+}
+
+type RecordOver = Partial<UsageRecord> & { id: string; timestamp: Date }
+
+/** `record(...)` without a node unless `over` gives one: as a writer gets it before stamping its own. */
+export function unstampedRecord(over: RecordOver): UsageRecord {
+  const { node, ...rest } = record(over as Partial<StoredRecord> & { id: string; timestamp: Date })
+  return over.node === undefined ? rest : { ...rest, node }
+}
+
+/** The JSON form a file or a request carries (ISO timestamp), without a node unless `over` gives one. */
+export function recordJson(over: RecordOver & Record<string, unknown>): Record<string, unknown> {
+  const r = unstampedRecord(over)
+  return { ...r, timestamp: r.timestamp.toISOString() }
+}
+
+let seq = 0
+
+/** An unstamped record with a fresh id (`usage_t<pid>_<n>`) and a timestamp just before now, `over` on top. */
+export function makeRecord(over: Partial<UsageRecord> = {}): UsageRecord {
+  seq += 1
+  return unstampedRecord({ id: `usage_t${process.pid}_${seq}`, timestamp: new Date(Date.now() - 1000 + seq), ...over })
+}
+
+export function makeRecords(n: number, over: Partial<UsageRecord> = {}): UsageRecord[] {
+  return Array.from({ length: n }, () => makeRecord(over))
 }

@@ -9,18 +9,18 @@ import {
   exportChunks,
 } from "../../src/lib/export-format.js"
 import type { UsageRecord } from "../../src/lib/record.js"
+import { unstampedRecord } from "../helpers/records.js"
 
-const record = (overrides: Partial<UsageRecord> = {}): UsageRecord => ({
-  id: "usage_1",
-  timestamp: new Date("2026-11-20T10:11:12.345+02:00"),
-  provider: "anthropic",
-  model: "claude-sonnet-4-5",
-  inputTokens: 1200,
-  outputTokens: 340,
-  estimatedCost: 0.0087,
-  taskType: "primary",
-  ...overrides,
-})
+/** An unstamped anthropic call (1200 in, 340 out, $0.0087), `overrides` on top. */
+const record = (overrides: Partial<UsageRecord> = {}): UsageRecord =>
+  unstampedRecord({
+    id: "usage_1",
+    timestamp: new Date("2026-11-20T10:11:12.345+02:00"),
+    inputTokens: 1200,
+    outputTokens: 340,
+    estimatedCost: 0.0087,
+    ...overrides,
+  })
 
 async function collect(format: "json" | "ndjson" | "csv", chunks: UsageRecord[][]): Promise<string> {
   async function* source() {

@@ -8,28 +8,8 @@ import { existsSync, readdirSync, readFileSync } from "node:fs"
 import { hostname } from "node:os"
 import { join } from "node:path"
 import { HttpIngestAdapter, type HttpIngestAdapterOptions } from "../../../src/lib/adapters/http-ingest-adapter.js"
-import type { UsageRecord } from "../../../src/lib/record.js"
 
-let seq = 0
-
-export function makeRecord(overrides: Partial<UsageRecord> = {}): UsageRecord {
-  seq += 1
-  return {
-    id: `usage_t${process.pid}_${seq}`,
-    timestamp: new Date(Date.now() - 1000 + seq),
-    provider: "anthropic",
-    model: "claude-sonnet-4-5",
-    inputTokens: 1000,
-    outputTokens: 100,
-    estimatedCost: 0.0045,
-    taskType: "primary",
-    ...overrides,
-  }
-}
-
-export function makeRecords(n: number, overrides: Partial<UsageRecord> = {}): UsageRecord[] {
-  return Array.from({ length: n }, () => makeRecord(overrides))
-}
+export { makeRecord, makeRecords } from "../../helpers/records.js"
 
 /** This host's tag in spool file names (`spool.<host>.<pid>.<rand>.ndjson`). */
 export const HOST = hostname()

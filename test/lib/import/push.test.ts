@@ -1,11 +1,10 @@
-import { mkdtempSync, readdirSync, rmSync } from "node:fs"
-import { tmpdir } from "node:os"
-import { join } from "node:path"
+import { readdirSync } from "node:fs"
 import { Readable } from "node:stream"
 import { gunzipSync } from "node:zlib"
 import { expect } from "chai"
 import { UsageHubError } from "../../../src/lib/errors.js"
 import { pushUsage } from "../../../src/lib/import/push.js"
+import { removeDir, tempDir } from "../../helpers/tmp.js"
 import { killedNodeProcess } from "../adapters/http-test-helpers.js"
 
 function ndjson(n: number): string {
@@ -36,9 +35,9 @@ function acceptingFetch(ids: string[]): typeof globalThis.fetch {
 describe("pushUsage", () => {
   let dir: string
   beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), "usage-push-"))
+    dir = tempDir("usage-push-")
   })
-  afterEach(() => rmSync(dir, { recursive: true, force: true }))
+  afterEach(() => removeDir(dir))
 
   it("stops waiting as soon as the service refuses the token, records left spooled, without hammering it", async () => {
     let requests = 0

@@ -1,25 +1,26 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
-import { tmpdir } from "node:os"
+import { writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { PassThrough } from "node:stream"
 import { expect } from "chai"
 import { UsageHubError } from "../../../src/lib/errors.js"
 import { readAllUsageRecords, readUsageRecords } from "../../../src/lib/import/read-usage-file.js"
 import { LEGACY_FIXTURES } from "../../helpers/fixtures.js"
+import { recordJson } from "../../helpers/records.js"
+import { removeDir, tempDir } from "../../helpers/tmp.js"
 
 const FIXTURES = LEGACY_FIXTURES
 const fixture = (name: string) => join(FIXTURES, name)
 
+/** Record `i` as a file carries it (one second apart from 2026-11-01, 100 in, 10 out, $0.00045), `extra` on top. */
 function record(i: number, extra: Record<string, unknown> = {}) {
   return {
-    id: `usage_${i.toString(16).padStart(8, "0")}`,
-    timestamp: new Date(Date.UTC(2026, 10, 1) + i * 1000).toISOString(),
-    provider: "anthropic",
-    model: "claude-sonnet-4-5",
-    inputTokens: 100,
-    outputTokens: 10,
-    estimatedCost: 0.00045,
-    taskType: "primary",
+    ...recordJson({
+      id: `usage_${i.toString(16).padStart(8, "0")}`,
+      timestamp: new Date(Date.UTC(2026, 10, 1) + i * 1000),
+      inputTokens: 100,
+      outputTokens: 10,
+      estimatedCost: 0.00045,
+    }),
     ...extra,
   }
 }
@@ -39,9 +40,9 @@ async function expectRejects(promise: Promise<unknown>, code: string, pattern: R
 describe("readUsageRecords", () => {
   let dir: string
   beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), "usage-import-"))
+    dir = tempDir("usage-import-")
   })
-  afterEach(() => rmSync(dir, { recursive: true, force: true }))
+  afterEach(() => removeDir(dir))
 
   it("reads a legacy file and stamps the importing node on records without one", async () => {
     const { records, rejected, stats } = await readAllUsageRecords(fixture("small.json"), { node: "build-07" })
