@@ -334,6 +334,7 @@ describe("HttpIngestAdapter delivery (nock)", () => {
     await wrong.flush({ timeoutMs: 2000 })
     while (Date.now() < until) {
       await wrong.flush({ timeoutMs: until - Date.now() })
+      // Real time on purpose: the adapter's backoff runs on real timers; a caller flushing every 10 ms for 2 s.
       await new Promise((r) => setTimeout(r, 10))
     }
     await wrong.close()
@@ -366,6 +367,7 @@ describe("HttpIngestAdapter delivery (nock)", () => {
     const until = Date.now() + 1000
     while (Date.now() < until) {
       await adapter.flush({ timeoutMs: until - Date.now() })
+      // Real time on purpose: the adapter's backoff runs on real timers; a caller flushing every 10 ms for 1 s.
       await new Promise((r) => setTimeout(r, 10))
     }
     expect(calls).to.equal(0)
@@ -431,7 +433,8 @@ describe("HttpIngestAdapter delivery (nock)", () => {
     await adapter.flush({ timeoutMs: 30 })
     expect(adapter.stats().pending).to.equal(3)
     expect(readFileSync(adapter.spoolPath!, "utf8").trim().split("\n")).to.have.length(3)
-    await new Promise((r) => setTimeout(r, 150))
+    // The retries after the flush deadline go on in the background until all three refusals are used.
+    for (let i = 0; i < 400 && !down.isDone(); i++) await new Promise((r) => setTimeout(r, 5))
     down.done()
     const received: string[][] = []
     const up = nock(BASE).post("/ingest/usage").reply(collector(received))

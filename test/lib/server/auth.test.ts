@@ -284,6 +284,8 @@ describe("service auth", () => {
         `provider=x&token=${SECRET}&token=${SECRET}`,
         `token=${encodeURIComponent(SECRET).replace(/-/g, "%2D")}`,
       ]
+      const incoming = () => lines.filter((line) => line.includes('"msg":"incoming request"')).length
+      const incomingBefore = incoming()
       for (const query of queries) {
         for (const path of ["/api/usage/stream", "/api/usage/summary"]) {
           const controller = new AbortController()
@@ -292,7 +294,10 @@ describe("service auth", () => {
           expect(res.status, `${path}?${query}`).to.be.oneOf([200, 401, 403])
         }
       }
-      await new Promise((r) => setTimeout(r, 50))
+      // Each request's URL (where a token would show) is logged by its "incoming request" line.
+      for (let i = 0; i < 200 && incoming() - incomingBefore < queries.length * 2; i++)
+        await new Promise((r) => setTimeout(r, 5))
+      expect(incoming() - incomingBefore, "every request logged").to.equal(queries.length * 2)
       const log = lines.join("")
       expect(log).to.contain("/api/usage/stream?")
       expect(log).to.contain("[redacted]")

@@ -133,8 +133,13 @@ describe("connection limits (slow and idle clients)", function () {
   it("closes connections over the cap as they arrive", async () => {
     svc = await startTestService({ connections: { maxConnections: 3 } })
     const held = await Promise.all([1, 2, 3].map(() => client("GET /healthz HTTP/1.1\r\nHost: localhost\r\n")))
-    // Let the server accept them before the fourth arrives.
-    await new Promise((r) => setTimeout(r, 100))
+    // The server has accepted them before the fourth arrives.
+    const accepted = () =>
+      new Promise<number>((resolve, reject) =>
+        svc!.app.server.getConnections((error, n) => (error ? reject(error) : resolve(n))),
+      )
+    for (let i = 0; i < 400 && (await accepted()) < 3; i++) await new Promise((r) => setTimeout(r, 5))
+    expect(await accepted()).to.equal(3)
     const over = await client("GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n")
     expect(await closedWithin(over, 2000), "the fourth is closed").to.be.a("number")
     expect(over.received()).to.equal("")
@@ -145,6 +150,7 @@ describe("connection limits (slow and idle clients)", function () {
     svc = await startTestService({ connections: { requestTimeoutMs: 1500, headersTimeoutMs: 1500 } })
     const slow = await Promise.all(Array.from({ length: 200 }, () => client(slowPost())))
     for (const c of slow) dribble(c, 250)
+    // Real time on purpose: the clients have been dribbling for a while (mid-request) when /healthz is asked.
     await new Promise((r) => setTimeout(r, 200))
     const t0 = Date.now()
     const health = await svc.get("/healthz")

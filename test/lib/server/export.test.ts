@@ -154,6 +154,8 @@ describe("GET /api/usage/export", () => {
       const reader = res.body!.getReader()
       let received = 0
       while (received < 1024 * 1024) received += (await reader.read()).value!.length
+      // Real time on purpose: the test shows nothing more is produced while the client does not read, which
+      // only a wait can show (the producer would run ahead within this time if it ignored backpressure).
       await new Promise((r) => setTimeout(r, 100))
       // 500 chunks are ~150 MB of NDJSON; only what the socket buffers can hold was produced.
       expect(store.pulled).to.be.below(60)
