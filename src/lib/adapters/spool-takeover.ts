@@ -196,6 +196,8 @@ export async function claimOrphan(orphan: Orphan, options: ClaimOptions): Promis
     }
     await rename(`${orphan.path}.ack`, `${claim}.ack`).catch(() => undefined)
     await rm(`${orphan.path}.compact`, { force: true })
+    // An ack write the dead process never renamed: the old ack stands, the temporary file goes.
+    await rm(`${orphan.path}.ack.tmp`, { force: true })
     const ack = await readAck(claim)
     const handle = await open(claim, "r")
     let taken = 0

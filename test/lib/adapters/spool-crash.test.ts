@@ -164,9 +164,7 @@ describe("spool crash windows: the next process delivers every record exactly on
     expect(spoolFiles(dir)).to.deep.equal([adapter!.spoolPath!.split("/").pop()])
   })
 
-  // Pending: claimOrphan (adapters/spool-takeover.ts) removes the dead spool's .compact but not its .ack.tmp,
-  // which stays in the directory for good (delivery is right, see the test above). Un-skip with that fix.
-  it.skip("removes a dead spool's leftover ack temp file along with the spool", async () => {
+  it("removes a dead spool's leftover ack temp file along with the spool", async () => {
     const path = killedProcessLeft({ spool: text(LINES), ack: String(offsetAfter(6)) })
     writeFileSync(`${path}.ack.tmp`, "0")
     await nextProcessDelivers()
