@@ -1,9 +1,7 @@
-import { existsSync } from "node:fs"
 import { expect } from "chai"
 import type { Browser } from "playwright-core"
+import { launchChromium } from "./browser.js"
 import { startTestService, type TestService, wireRecord } from "./helpers.js"
-
-const CHROMIUM = "/usr/bin/chromium"
 
 /** The page's DOM, as far as the functions run in the browser use it (tsconfig has no DOM lib). */
 declare const document: {
@@ -17,23 +15,7 @@ describe("dashboard (headless Chromium)", function () {
   let svc: TestService
 
   before(async function () {
-    if (!existsSync(CHROMIUM)) {
-      console.log(`    (${CHROMIUM} is missing: skipping the dashboard test; apt-get install -y chromium)`)
-      this.skip()
-    }
-    const { chromium } = await import("playwright-core")
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-      ],
-    })
+    browser = await launchChromium(this)
   })
   after(async () => {
     await browser?.close()

@@ -2,11 +2,34 @@
 // current periods, a breakdown, a 30-day trend (SVG, every provider from one GET /api/usage/trends) and the
 // nodes, and updates live from the SSE stream. Each panel loads on its own: one failing request shows its
 // error in that panel and leaves the others as they are.
+// Filters (provider, node, model, agent, project) and the breakdown live in the URL's query string, so a shared
+// link opens the same view and back/forward step through the views; their choices come from the data.
 // No framework and nothing external: every node is built with the DOM API (textContent, never innerHTML).
 
 const TOKEN_KEY = "usage-hub.readToken"
 const BY_KEY = "usage-hub.breakdownBy"
 const TREND_DAYS = 30
+/** The filters, in the order of their controls and of the URL's query string. */
+const FILTERS = ["provider", "node", "model", "agent", "project"]
+/** The filters the trends endpoint applies (it has no model, agent or project filter). */
+const TREND_FILTERS = ["provider", "node"]
+const BREAKDOWNS = {
+  model: "Model",
+  node: "Node",
+  taskType: "Task type",
+  agent: "Agent",
+  project: "Project",
+  provider: "Provider",
+}
+const ALL_LABELS = {
+  provider: "all providers",
+  node: "all nodes",
+  model: "all models",
+  agent: "all agents",
+  project: "all projects",
+}
+/** The filters' choices are refreshed at most this often while live updates come in. */
+const OPTIONS_EVERY_MS = 15_000
 const COLORS = ["#3a5bd9", "#1f9d55", "#c27c0e", "#b83280", "#2b8a9e", "#7c3aed", "#c53030", "#4a5568"]
 /** Providers drawn on their own in the chart; the rest are summed into one "others" series. */
 const TREND_SERIES = COLORS.length - 1
@@ -14,10 +37,15 @@ const tz = Intl.DateTimeFormat().resolvedOptions().timeZone
 
 const state = {
   token: sessionStorage.getItem(TOKEN_KEY) || "",
-  by: localStorage.getItem(BY_KEY) || "model",
+  by: "model",
+  /** The active filters: name -> value (absent: all). */
+  filters: {},
   source: null,
   secondaryTimer: null,
   secondaryAt: 0,
+  optionsAt: 0,
+  /** Bumped by every (re)start: answers of an older view are dropped. */
+  generation: 0,
 }
 
 const $ = (id) => document.getElementById(id)
@@ -144,19 +172,19 @@ function renderSummary(summary) {
         s.unpricedCalls ? h("div", { class: "note" }, `${int(s.unpricedCalls)} calls at the fallback price`) : null,
       ),
     )
-  $("providers").replaceChildren(
-    ...(cards.length ? cards : [h("p", { class: "empty" }, "No usage in the current periods yet.")]),
-  )
+  const none = activeFilters().length
+    ? "No usage matches these filters in the current periods."
+    : "No usage in the current periods yet."
+  $("providers").replaceChildren(...(cards.length ? cards : [h("p", { class: "empty" }, none)]))
 
-  const labels = { model: "Model", node: "Node", taskType: "Task type", provider: "Provider" }
-  $("breakdown-key").textContent = labels[state.by]
+  $("breakdown-key").textContent = BREAKDOWNS[state.by]
   const groups = summary.breakdown?.groups ?? []
   const max = Math.max(0, ...groups.map((g) => g.share))
   const rows = groups.map((g) =>
     h(
       "tr",
       {},
-      h("td", {}, g.key),
+      g.key === "" ? h("td", { class: "none" }, "(none)") : h("td", {}, g.key),
       h("td", { class: "num" }, usd(g.totalCost)),
       h(
         "td",
@@ -286,32 +314,139 @@ function niceCeil(v) {
   return 10 * p
 }
 
+// ---- the view: filters and breakdown, kept in the URL ----
+
+/** The active filters as [name, value] pairs, in FILTERS order. */
+function activeFilters() {
+  return FILTERS.filter((name) => state.filters[name]).map((name) => [name, state.filters[name]])
+}
+
+/** The query parameters of the view's summary (its filters and breakdown). */
+function viewParams() {
+  return { ...Object.fromEntries(activeFilters()), by: state.by }
+}
+
+/** Reads the view from the URL: its filters, and its breakdown (else the last one chosen here, else model). */
+function readLocation() {
+  const params = new URLSearchParams(location.search)
+  state.filters = {}
+  for (const name of FILTERS) {
+    const value = params.get(name)
+    if (value) state.filters[name] = value
+  }
+  const by = params.get("by")
+  const saved = localStorage.getItem(BY_KEY)
+  state.by = Object.hasOwn(BREAKDOWNS, by ?? "") ? by : Object.hasOwn(BREAKDOWNS, saved ?? "") ? saved : "model"
+}
+
+/** Writes the view into the URL: a new history entry for a change made here (push), else the same entry. */
+function writeLocation(push) {
+  const params = new URLSearchParams(location.search)
+  for (const name of FILTERS) params.delete(name)
+  params.delete("by")
+  for (const [name, value] of activeFilters()) params.set(name, value)
+  params.set("by", state.by)
+  const search = `?${params.toString()}`
+  if (search === location.search) return
+  if (push) history.pushState(null, "", search)
+  else history.replaceState(null, "", search)
+}
+
+/** Shows the view in the controls. */
+function syncControls() {
+  $("breakdown-by").value = state.by
+  for (const name of FILTERS) {
+    const select = $(`filter-${name}`)
+    const value = state.filters[name] || ""
+    // A value from a link that is not (or no longer) in the data stays choosable.
+    if (value && ![...select.options].some((o) => o.value === value)) select.append(h("option", { value }, value))
+    select.value = value
+  }
+  $("clear-filters").hidden = activeFilters().length === 0
+  const ignored = activeFilters()
+    .map(([name]) => name)
+    .filter((name) => !TREND_FILTERS.includes(name))
+  $("trend-note").textContent = ignored.length
+    ? `Not filtered by ${ignored.join(", ")}: trends filter by provider and node only.`
+    : ""
+}
+
+/** Fills a filter's select with the values seen, the view's own value kept. Untouched when nothing changed. */
+function fillSelect(name, values) {
+  const select = $(`filter-${name}`)
+  const value = state.filters[name] || ""
+  const all = [...new Set([...values.filter((v) => v !== ""), ...(value ? [value] : [])])].sort((a, b) =>
+    a.localeCompare(b),
+  )
+  const current = [...select.options].slice(1).map((o) => o.value)
+  if (current.join("\n") !== all.join("\n")) {
+    select.replaceChildren(
+      h("option", { value: "" }, ALL_LABELS[name]),
+      ...all.map((v) => h("option", { value: v }, v)),
+    )
+  }
+  select.value = value
+}
+
+/**
+ * The filters' choices: the providers, nodes, models, agents and projects with usage in the last TREND_DAYS
+ * days (the chart's window), whatever the current filters, from three summaries. A failure shows beside the
+ * filters; the controls keep the choices they had.
+ */
+async function loadOptions(generation) {
+  state.optionsAt = Date.now()
+  const since = new Date(Date.now() - TREND_DAYS * 86_400_000).toISOString()
+  const answers = await Promise.allSettled(
+    ["model", "agent", "project"].map((by) => api(`/api/usage/summary?${query({ since, by })}`)),
+  )
+  if (generation !== state.generation) return
+  const failed = answers.find((a) => a.status === "rejected")
+  if (failed && failed.reason instanceof AuthError) return
+  $("filters-error").textContent = failed ? `Filter choices could not be loaded: ${failed.reason.message}` : ""
+  const [models, agents, projects] = answers.map((a) => (a.status === "fulfilled" ? a.value : undefined))
+  const keys = (answer) => (answer?.breakdown?.groups ?? []).map((g) => g.key)
+  const first = models ?? agents ?? projects
+  if (first) {
+    fillSelect("provider", Object.keys(first.summaries))
+    fillSelect("node", first.nodes)
+  }
+  if (models) fillSelect("model", keys(models))
+  if (agents) fillSelect("agent", keys(agents))
+  if (projects) fillSelect("project", keys(projects))
+}
+
 // ---- loading ----
 
 /**
  * The nodes table and the trend chart, each from one request and each on its own: a failure shows in its
  * panel only. Every provider's trend comes in one answer, the costliest first (the provider names are in
  * the answer, never in the URL's path, so a provider called ".." cannot turn the URL into another one).
+ * The nodes follow every filter; the trends the provider and node filters (the endpoint has no others).
  */
-async function loadSecondary() {
+async function loadSecondary(generation) {
   state.secondaryAt = Date.now()
+  const trendFilters = Object.fromEntries(activeFilters().filter(([name]) => TREND_FILTERS.includes(name)))
   const [nodes, trends] = await Promise.allSettled([
-    api(`/api/usage/summary?${query({ by: "node" })}`),
-    api(`/api/usage/trends?${query({ days: String(TREND_DAYS) })}`),
+    api(`/api/usage/summary?${query({ ...Object.fromEntries(activeFilters()), by: "node" })}`),
+    api(`/api/usage/trends?${query({ ...trendFilters, days: String(TREND_DAYS) })}`),
   ])
+  if (generation !== state.generation) return
   if (nodes.status === "fulfilled") renderNodes(nodes.value)
   else if (!(nodes.reason instanceof AuthError)) renderNodesError(nodes.reason)
   if (trends.status === "fulfilled") renderTrend(trends.value)
   else if (!(trends.reason instanceof AuthError)) renderTrendError(trends.reason)
 }
 
-/** Trends and nodes follow the live summaries, at most every 2 s. */
+/** Trends and nodes follow the live summaries, at most every 2 s (the filters' choices every 15 s). */
 function scheduleSecondary() {
   if (state.secondaryTimer) return
   const wait = Math.max(0, 2000 - (Date.now() - state.secondaryAt))
+  const generation = state.generation
   state.secondaryTimer = setTimeout(() => {
     state.secondaryTimer = null
-    loadSecondary().catch(report)
+    if (generation !== state.generation) return
+    loadSecondary(generation).catch(report)
+    if (Date.now() - state.optionsAt >= OPTIONS_EVERY_MS) loadOptions(generation).catch(report)
   }, wait)
 }
 
@@ -322,23 +457,25 @@ function closeStream() {
 
 function openStream() {
   closeStream()
-  const params = { by: state.by }
+  const params = viewParams()
   // EventSource cannot send an Authorization header: the stream accepts the read token as ?token=.
   if (state.token) params.token = state.token
   const source = new EventSource(`/api/usage/stream?${query(params)}`)
   state.source = source
   source.addEventListener("open", () => setLive("live", "live"))
   source.addEventListener("summary", (event) => {
+    if (source !== state.source) return
     setLive("live", "live")
     renderSummary(JSON.parse(event.data))
     scheduleSecondary()
   })
   source.addEventListener("error", () => {
+    if (source !== state.source) return
     if (source.readyState === EventSource.CLOSED) {
       setLive("down", "offline")
       // Find out why (a token problem opens the token dialog), then retry.
-      api(`/api/usage/summary?${query({ by: state.by })}`)
-        .then(() => setTimeout(openStream, 3000))
+      api(`/api/usage/summary?${query(viewParams())}`)
+        .then(() => setTimeout(() => source === state.source && openStream(), 3000))
         .catch(report)
     } else {
       setLive("idle", "reconnecting…")
@@ -352,21 +489,54 @@ function report(error) {
   $("updated").textContent = error.message
 }
 
+/** Loads the view: the summary then its live stream, and on their own the nodes, trends and filter choices. */
 async function start() {
+  const generation = ++state.generation
+  closeStream()
+  clearTimeout(state.secondaryTimer)
+  state.secondaryTimer = null
   try {
-    renderSummary(await api(`/api/usage/summary?${query({ by: state.by })}`))
-    openStream()
-    await loadSecondary()
+    const summary = await api(`/api/usage/summary?${query(viewParams())}`)
+    if (generation !== state.generation) return
+    renderSummary(summary)
   } catch (error) {
+    if (error instanceof AuthError || generation !== state.generation) return
     report(error)
   }
+  openStream()
+  await Promise.all([loadSecondary(generation).catch(report), loadOptions(generation).catch(report)])
 }
 
-$("breakdown-by").value = state.by
+/** A change made on the page: a new view, in a new history entry. */
+function changeView() {
+  writeLocation(true)
+  syncControls()
+  start()
+}
+
 $("breakdown-by").addEventListener("change", (event) => {
   state.by = event.target.value
   localStorage.setItem(BY_KEY, state.by)
+  changeView()
+})
+for (const name of FILTERS) {
+  $(`filter-${name}`).addEventListener("change", (event) => {
+    if (event.target.value) state.filters[name] = event.target.value
+    else delete state.filters[name]
+    changeView()
+  })
+}
+$("clear-filters").addEventListener("click", () => {
+  state.filters = {}
+  changeView()
+})
+window.addEventListener("popstate", () => {
+  readLocation()
+  syncControls()
   start()
 })
 
+readLocation()
+writeLocation(false)
+syncControls()
 start()
