@@ -74,7 +74,7 @@ describe("usage export", () => {
     expect(rows[0]).to.equal(CSV_COLUMNS.join(","))
     expect(rows).to.have.length(2)
     expect(rows[1]).to.equal(
-      `usage_formula,2026-11-11T09:00:00.000Z,evil,"'=HYPERLINK(""http://x"",""y"")",1,2,0.25,'+subagent,"'@ses, with ""quotes""",'-n,7,,`,
+      `usage_formula,2026-11-11T09:00:00.000Z,evil,"'=HYPERLINK(""http://x"",""y"")",1,2,0.25,'+subagent,"'@ses, with ""quotes""",'-n,7,,,,`,
     )
   })
 

@@ -2,11 +2,10 @@
  * The collector of `usage collect`: for each chosen agent, finds its sources (src/lib/collect/readers), reads each
  * from its cursor, settles what readers leave open (the call's identity timestamp: the first one seen of its id,
  * remembered in the state; the node; the price of a call its agent logged no cost for; `agent`), delivers the
- * records to the target (src/lib/collect/sink.ts), and only then moves the cursors on. A round that fails to
+ * records to the target (src/lib/cli/collect-sink.ts), and only then moves the cursors on. A round that fails to
  * deliver leaves the state as it was: the next round reads the same calls again, and identity counts any that
  * arrived as duplicates.
  */
-import type { Progress } from "../cli/progress.js"
 import type { CallPrices } from "../pricing/call-cost.js"
 import { priceCall } from "../pricing/call-cost.js"
 import { parseRecord, type StoredRecord } from "../record.js"
@@ -19,10 +18,28 @@ import {
   type SourceCursor,
   type SourceRef,
 } from "./reader.js"
-import type { CollectSink } from "./sink.js"
 import type { CollectState } from "./state.js"
 
 /** An agent to collect: its reader and its data folders (Claude Code may have several). */
+/** Where the collector delivers (implemented by the CLI: src/lib/cli/collect-sink.ts). */
+export interface Settled {
+  accepted: number
+  duplicates: number
+  /** Records handed over but not acknowledged yet (they stay in the spool). */
+  pending: number
+  warning?: string
+}
+
+export interface CollectSink {
+  readonly kind: "store" | "endpoint"
+  /** Where records go, for messages (no secrets). */
+  readonly location: string
+  write(batch: StoredRecord[]): Promise<{ accepted: number; duplicates: number }>
+  /** What the writes since the last settle came to, once acknowledged (or the deadline passed). */
+  settle(): Promise<Settled>
+  close(): Promise<void>
+}
+
 export interface AgentSource {
   agent: AgentName
   reader: AgentReader
@@ -57,8 +74,8 @@ export interface RoundOptions {
   prices?: Readonly<Record<string, CallPrices>>
   /** Read and count; write neither records nor state. */
   dryRun: boolean
-  /** A progress display per agent (sources read). */
-  progress?: (agent: AgentName, sources: number) => Progress
+  /** A progress display per agent (sources read), e.g. the CLI's progress bar. */
+  progress?: (agent: AgentName, sources: number) => { update(done: number, total: number): void; done(): void }
   /** Told each agent's report as soon as it is done. */
   onAgent?: (report: AgentReport) => void
 }

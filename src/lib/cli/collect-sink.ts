@@ -7,28 +7,13 @@
  * `settle` waits for the service's acknowledgements (within a deadline) and says what is still pending.
  */
 import { HttpIngestAdapter } from "../adapters/http-ingest-adapter.js"
-import { type ImportSink, openImportSink } from "../cli/import-sink.js"
+import type { CollectSink, Settled } from "../collect/collect.js"
 import { UsageHubError } from "../errors.js"
 import type { StoredRecord } from "../record.js"
 import type { WriteTargetSpec } from "../source/resolve-source.js"
+import { type ImportSink, openImportSink } from "./import-sink.js"
 
-export interface Settled {
-  accepted: number
-  duplicates: number
-  /** Records handed over but not acknowledged yet (they stay in the spool). */
-  pending: number
-  warning?: string
-}
-
-export interface CollectSink {
-  readonly kind: "store" | "endpoint"
-  /** Where records go, for messages (no secrets). */
-  readonly location: string
-  write(batch: StoredRecord[]): Promise<{ accepted: number; duplicates: number }>
-  /** What the writes since the last settle came to, once acknowledged (or the deadline passed). */
-  settle(): Promise<Settled>
-  close(): Promise<void>
-}
+export type { CollectSink, Settled }
 
 /** A store, or a dry run: counted when written. */
 class ImmediateSink implements CollectSink {
