@@ -48,7 +48,11 @@ export interface CollectedCall {
   outputTokens: number
   cacheReadTokens: number
   cacheWriteTokens: number
+  /** Of the cache writes, those kept for an hour (Claude Code's 1-hour cache: priced at their own, higher rate). */
+  cacheWrite1hTokens?: number
   reasoningTokens: number
+  /** The output count already includes the reasoning tokens (Codex logs it so): reasoning is not priced twice. */
+  reasoningInOutput?: boolean
   /** The cost the agent logged (USD), when it logged one above 0; else the collector prices the call. */
   costUSD?: number
   sessionID?: string

@@ -144,6 +144,9 @@ function entryOf(line: Json, path: string, lineText: string): ClaudeEntry | stri
     cacheReadTokens: cacheRead,
     cacheWriteTokens: cacheWrite,
     reasoningTokens: 0,
+    ...(cacheCreation && isCount(cacheCreation.ephemeral_1h_input_tokens) && cacheCreation.ephemeral_1h_input_tokens > 0
+      ? { cacheWrite1hTokens: cacheCreation.ephemeral_1h_input_tokens }
+      : {}),
     sessionID: nonEmptyString(outer.sessionId) ?? session,
     project: cwd ? basename(cwd) || cwd : projectFolder,
     taskType: sidechain || nested ? "subagent" : "primary",

@@ -235,6 +235,7 @@ async function read(source: SourceRef, cursor: SourceCursor | undefined): Promis
       cacheReadTokens: cached,
       cacheWriteTokens: 0,
       reasoningTokens: usage.reasoning,
+      reasoningInOutput: true,
       sessionID: sessionID ?? basename(source.path, ".jsonl"),
       project,
       taskType: "primary",
