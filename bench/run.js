@@ -24,6 +24,7 @@ const BENCHMARKS = [
   "adapter",
   "service-rss",
   "availability",
+  "collect",
   "postgres",
 ]
 
