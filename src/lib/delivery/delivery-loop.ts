@@ -8,6 +8,7 @@
  * Timers, clock and random source come in through the Backoff and `timers` (tests). Plugin-safe.
  */
 import type { IngestOutcome } from "../client/ingest-client.js"
+import { type Timers, unrefTimers } from "../timers.js"
 import type { Backoff } from "./backoff.js"
 import { type Decision, decide, type HoldCause } from "./decide.js"
 
@@ -62,20 +63,6 @@ export interface BatchSource<B extends Batch> {
   failed(error: Error): void
 }
 
-export interface Timers {
-  setTimeout(fn: () => void, ms: number): unknown
-  clearTimeout(timer: unknown): void
-}
-
-const defaultTimers: Timers = {
-  setTimeout: (fn, ms) => {
-    const timer = setTimeout(fn, ms)
-    ;(timer as { unref?: () => void }).unref?.()
-    return timer
-  },
-  clearTimeout: (timer) => clearTimeout(timer as ReturnType<typeof setTimeout>),
-}
-
 export interface DeliveryLoopOptions {
   /** One attempt: sends the lines and classifies the answer (ingest-client's postIngest). Never throws. */
   send(lines: string[]): Promise<IngestOutcome>
@@ -106,7 +93,7 @@ export class DeliveryLoop<B extends Batch = Batch> {
   private readonly timers: Timers
 
   constructor(private readonly options: DeliveryLoopOptions) {
-    this.timers = options.timers ?? defaultTimers
+    this.timers = options.timers ?? unrefTimers
   }
 
   /** Delivery is held (a refused token, a client error no retry fixes, a request that cannot be built). */

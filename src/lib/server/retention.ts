@@ -9,6 +9,7 @@ import { type Clock, systemClock } from "../clock.js"
 import { UsageHubError } from "../errors.js"
 import { describePrune, type PruneReport, pruneReport } from "../prune-report.js"
 import type { PruneResult, UsageStore } from "../store/store.js"
+import { type Timers, unrefTimers } from "../timers.js"
 
 export const DAY_MS = 24 * 60 * 60 * 1000
 
@@ -33,20 +34,6 @@ export function parseRetention(value: string, name = "--retain"): number {
   return ms
 }
 
-export interface RetentionTimers {
-  setTimeout(fn: () => void, ms: number): unknown
-  clearTimeout(handle: unknown): void
-}
-
-const realTimers: RetentionTimers = {
-  setTimeout: (fn, ms) => {
-    const t = setTimeout(fn, ms)
-    t.unref()
-    return t
-  },
-  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
-}
-
 export interface RetentionOptions {
   store: Pick<UsageStore, "prune" | "kind">
   /** Records older than this (ms before now) are pruned. */
@@ -60,7 +47,7 @@ export interface RetentionOptions {
   /** Told after a run that removed something (the service refreshes its live summaries). */
   onPruned?: (result: PruneResult) => void
   clock?: Clock
-  timers?: RetentionTimers
+  timers?: Timers
   intervalMs?: number
 }
 
@@ -74,7 +61,7 @@ export interface Retention {
 /** Starts the retention: the first run at once, the next ones every `intervalMs` (24 h) after the previous one. */
 export function startRetention(options: RetentionOptions): Retention {
   const clock = options.clock ?? systemClock
-  const timers = options.timers ?? realTimers
+  const timers = options.timers ?? unrefTimers
   const interval = options.intervalMs ?? RETENTION_INTERVAL_MS
   const warn = options.warn ?? options.log
   const days = options.retainMs / DAY_MS

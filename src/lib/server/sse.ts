@@ -12,6 +12,7 @@ import type { ServerResponse } from "node:http"
 import { setImmediate as nextTurn } from "node:timers/promises"
 import type { SummaryQuery } from "../query/summary.js"
 import type { UsageSummaryResult } from "../summary-types.js"
+import { type Timers, unrefTimers } from "../timers.js"
 import type { CommitTouched } from "./group-commit.js"
 
 const MAX_BUFFERED = 1024 * 1024
@@ -28,21 +29,11 @@ export interface SseClient<Q> {
 }
 
 /** The clock and timers of the hub (injected by tests so they do not sleep). */
-export interface SseTimers {
+export interface SseTimers extends Timers {
   now(): number
-  setTimeout(fn: () => void, ms: number): unknown
-  clearTimeout(handle: unknown): void
 }
 
-const realTimers: SseTimers = {
-  now: () => performance.now(),
-  setTimeout: (fn, ms) => {
-    const t = setTimeout(fn, ms)
-    t.unref()
-    return t
-  },
-  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
-}
+const realTimers: SseTimers = { now: () => performance.now(), ...unrefTimers }
 
 export interface SseHubOptions<Q, C> {
   /** Computes the summary a client's query asks for. */

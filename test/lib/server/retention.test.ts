@@ -1,11 +1,12 @@
 import { expect } from "chai"
-import { DAY_MS, parseRetention, type RetentionTimers, startRetention } from "../../../src/lib/server/retention.js"
+import { DAY_MS, parseRetention, startRetention } from "../../../src/lib/server/retention.js"
 import { MemoryStore } from "../../../src/lib/store/memory/store.js"
 import type { PruneFilter, PruneResult } from "../../../src/lib/store/store.js"
+import type { Timers } from "../../../src/lib/timers.js"
 import { record } from "../../helpers/records.js"
 
 /** Timers that fire only when told to. */
-class FakeTimers implements RetentionTimers {
+class FakeTimers implements Timers {
   pending = new Map<number, { fn: () => void; ms: number }>()
   private seq = 0
   setTimeout(fn: () => void, ms: number): unknown {
