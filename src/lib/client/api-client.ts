@@ -7,6 +7,7 @@
  */
 import { codeForStatus, type ErrorCode, isErrorCode, UsageHubError } from "../errors.js"
 import type { ExportFormat } from "../export-format.js"
+import { type ReportJson, type ReportQuery, type ReportResult, reportFromJson } from "../query/report.js"
 import { parseRecord, type UsageRecord } from "../record.js"
 import type { GroupBy, TrendData, UsageSummaryResult } from "../summary-types.js"
 
@@ -186,6 +187,13 @@ export class UsageApiClient {
   async trends(provider: string, params: TrendsParams = {}): Promise<TrendData> {
     const query = queryString({ days: params.rangeDays, node: params.node, tz: params.tz })
     return (await this.getJson(`/api/usage/provider/${encodeURIComponent(provider)}/trends${query}`)) as TrendData
+  }
+
+  /** `GET /api/usage/report?period=day|week|month`: a period report, dates revived. */
+  async report(query: ReportQuery): Promise<ReportResult> {
+    const { period, provider, node, model, agent, project, since, until, tz, by, startOfWeek, order } = query
+    const params = { period, provider, node, model, agent, project, since, until, tz, by, startOfWeek, order }
+    return reportFromJson(period, (await this.getJson(`/api/usage/report${queryString(params)}`)) as ReportJson)
   }
 
   /** `GET /healthz`. */

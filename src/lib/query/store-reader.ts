@@ -1,6 +1,6 @@
 /**
- * One way to answer a query over a store: `storeReader({store, clock, tz, schedules})` gives `summary(query)`
- * and `trends(query)`, running the plans of summary.ts and trends.ts against the store at the reader's clock,
+ * One way to answer a query over a store: `storeReader({store, clock, tz, schedules})` gives `summary(query)`,
+ * `trends(query)` and `report(query)`, running the plans of summary.ts, trends.ts and report.ts against the store at the reader's clock,
  * with its default zone and reset schedules. The service's routes and live summaries, the adapters' local
  * answers and the query client's local answers all read through it. `summaryQuery` turns the since/until of
  * query parameters (dates or date strings) into the plan's dates. Plugin-safe: no store driver (the store is
@@ -11,6 +11,7 @@ import type { ResetSchedules } from "../periods.js"
 import type { SyncAggregator, UsageStore } from "../store/store.js"
 import type { TrendData, UsageSummaryResult } from "../summary-types.js"
 import { runPlan, runPlanSync } from "./plan.js"
+import { type ReportQuery, type ReportResult, reportPlan } from "./report.js"
 import { type SummaryQuery, summaryPlan } from "./summary.js"
 import { type TrendsQuery, trendsPlan } from "./trends.js"
 
@@ -28,6 +29,7 @@ export interface StoreReaderOptions<S> {
 export interface StoreReader {
   summary(query?: SummaryQuery): Promise<UsageSummaryResult>
   trends(query: TrendsQuery): Promise<TrendData>
+  report(query: ReportQuery): Promise<ReportResult>
 }
 
 /** A summary query with the reader's defaults (zone, schedules) filled in. */
@@ -42,6 +44,7 @@ export function storeReader(options: StoreReaderOptions<AggregatingStore>): Stor
   return {
     summary: async (query = {}) => runPlan(summaryPlan(withDefaults(query, options), clock()), await store()),
     trends: async (query) => runPlan(trendsPlan({ ...query, tz: query.tz ?? options.tz }, clock()), await store()),
+    report: async (query) => runPlan(reportPlan({ ...query, tz: query.tz ?? options.tz }), await store()),
   }
 }
 
@@ -56,6 +59,8 @@ export function syncStoreReader(
       runPlanSync(summaryPlan(withDefaults(query, options), now), store),
     trends: (query: TrendsQuery): TrendData =>
       runPlanSync(trendsPlan({ ...query, tz: query.tz ?? options.tz }, clock()), options.store()),
+    report: (query: ReportQuery): ReportResult =>
+      runPlanSync(reportPlan({ ...query, tz: query.tz ?? options.tz }), options.store()),
   }
 }
 

@@ -3,6 +3,7 @@
  * service runs the same query plans, so its answers have the shapes the store readers produce.
  */
 import { UsageApiClient } from "../client/api-client.js"
+import type { ReportQuery, ReportResult } from "../query/report.js"
 import type { SummaryQuery } from "../query/summary.js"
 import type { TrendsQuery } from "../query/trends.js"
 import type { UsageRecord } from "../record.js"
@@ -28,6 +29,10 @@ export class EndpointReader implements Reader {
 
   trends(query: TrendsQuery): Promise<TrendData> {
     return this.client.trends(query.provider, { rangeDays: query.rangeDays, node: query.node, tz: query.tz })
+  }
+
+  report(query: ReportQuery): Promise<ReportResult> {
+    return this.client.report(query)
   }
 
   export(filter: RecordFilter, chunkSize = DEFAULT_EXPORT_CHUNK): AsyncIterable<UsageRecord[]> {

@@ -7,6 +7,7 @@
 import type { Clock } from "../clock.js"
 import type { ResetSchedules } from "../periods.js"
 import { runPlan } from "../query/plan.js"
+import { type ReportQuery, type ReportResult, reportPlan } from "../query/report.js"
 import { type SummaryQuery, summaryPlan } from "../query/summary.js"
 import { type TrendsQuery, trendsPlan } from "../query/trends.js"
 import type { UsageRecord } from "../record.js"
@@ -22,6 +23,8 @@ export interface Reader {
   /** The summary for each provider's current billing period, or for `since`/`until` (dates as Date objects). */
   summary(query: SummaryQuery): Promise<UsageSummaryResult>
   trends(query: TrendsQuery): Promise<TrendData>
+  /** Per day, week or month of the query's zone, every provider together (src/lib/query/report.ts). */
+  report(query: ReportQuery): Promise<ReportResult>
   /** The matching records in (timestamp, node, id) order, in chunks of about `chunkSize`: bounded memory. */
   export(filter: RecordFilter, chunkSize?: number): AsyncIterable<UsageRecord[]>
   close(): Promise<void>
@@ -45,6 +48,10 @@ export class StoreReader implements Reader {
 
   trends(query: TrendsQuery): Promise<TrendData> {
     return runPlan(trendsPlan(query, this.clock()), this.store)
+  }
+
+  report(query: ReportQuery): Promise<ReportResult> {
+    return runPlan(reportPlan(query), this.store)
   }
 
   export(filter: RecordFilter, chunkSize = DEFAULT_EXPORT_CHUNK): AsyncIterable<UsageRecord[]> {

@@ -1,0 +1,305 @@
+/**
+ * Period reports (`usage daily|weekly|monthly`, `GET /api/usage/report`): every provider together, one row
+ * per calendar day, week (Monday first unless `startOfWeek` says otherwise) or month in the query's zone,
+ * with the models used and an optional breakdown; only periods with usage are rows. The range defaults to
+ * all data, found from the rollups without a scan: aggregates per century, then per year and per month only
+ * where the level above had records, then the periods inside the months that have data.
+ */
+import { fromNanos } from "../money.js"
+import { addDays, dayKey, resolveTimeZone } from "../periods.js"
+import type { AggregateRow, RecordFilter } from "../store/store.js"
+import type { GroupBy } from "../summary-types.js"
+import { fromWallClock, zonedDate } from "../zoned-date.js"
+import type { QueryPlan } from "./plan.js"
+
+export const REPORT_PERIODS = ["day", "week", "month"] as const
+export type ReportPeriod = (typeof REPORT_PERIODS)[number]
+
+/** The JSON key of each period's rows. */
+export const REPORT_KEYS = { day: "daily", week: "weekly", month: "monthly" } as const
+
+export interface ReportQuery {
+  period: ReportPeriod
+  provider?: string
+  node?: string
+  model?: string
+  agent?: string
+  project?: string
+  /** Inclusive. */
+  since?: Date
+  /** Exclusive. */
+  until?: Date
+  tz?: string
+  by?: GroupBy
+  /** First day of a week, 0 (Sunday) to 6; default 1 (Monday, ISO). */
+  startOfWeek?: number
+  order?: "asc" | "desc"
+}
+
+export interface ReportTotals {
+  totalCost: number
+  callCount: number
+  inputTokens: number
+  outputTokens: number
+  cacheReadTokens: number
+  cacheWriteTokens: number
+  reasoningTokens: number
+  unpricedCalls: number
+}
+
+export interface ReportBreakdownEntry extends ReportTotals {
+  key: string
+}
+
+export interface ReportRow extends ReportTotals {
+  /** `YYYY-MM-DD` (a day, or a week's first day) or `YYYY-MM` (a month), in the report's zone. */
+  period: string
+  models: string[]
+  breakdown?: ReportBreakdownEntry[]
+}
+
+export interface ReportResult {
+  period: ReportPeriod
+  rows: ReportRow[]
+  totals: ReportTotals
+  tz: string
+  by?: GroupBy
+  /** The range covered: the query's, else the start of the first period and the end of the last (none if empty). */
+  since?: Date
+  until?: Date
+}
+
+type Unit = "century" | "year" | "month" | "week" | "day"
+
+interface Span {
+  start: Date
+  until: Date
+}
+
+const later = (a: Date, b: Date): Date => (a.getTime() >= b.getTime() ? a : b)
+const earlier = (a: Date, b: Date): Date => (a.getTime() <= b.getTime() ? a : b)
+
+/** Start of the `unit` holding `at`, in `tz`. */
+export function unitStart(at: Date, unit: Unit, tz: string, startOfWeek = 1): Date {
+  const d = zonedDate(at.getTime(), tz)
+  const y = d.getFullYear()
+  switch (unit) {
+    case "century":
+      return fromWallClock(tz, Math.floor(y / 100) * 100, 0, 1)
+    case "year":
+      return fromWallClock(tz, y, 0, 1)
+    case "month":
+      return fromWallClock(tz, y, d.getMonth(), 1)
+    case "day":
+      return fromWallClock(tz, y, d.getMonth(), d.getDate())
+    case "week": {
+      const day = fromWallClock(tz, y, d.getMonth(), d.getDate())
+      return addDays(day, -((d.getDay() - startOfWeek + 7) % 7), tz)
+    }
+  }
+}
+
+/** Start of the `unit` after the one starting at `start`. */
+export function nextUnit(start: Date, unit: Unit, tz: string): Date {
+  const d = zonedDate(start.getTime(), tz)
+  const y = d.getFullYear()
+  switch (unit) {
+    case "century":
+      return fromWallClock(tz, y + 100, 0, 1)
+    case "year":
+      return fromWallClock(tz, y + 1, 0, 1)
+    case "month":
+      return d.getMonth() === 11 ? fromWallClock(tz, y + 1, 0, 1) : fromWallClock(tz, y, d.getMonth() + 1, 1)
+    case "week":
+      return addDays(start, 7, tz)
+    case "day":
+      return addDays(start, 1, tz)
+  }
+}
+
+/** The units overlapping [span.start, span.until), each clipped to the span; `key` is the unit's own start. */
+function split(span: Span, unit: Unit, tz: string, startOfWeek?: number): (Span & { key: Date })[] {
+  const out: (Span & { key: Date })[] = []
+  let key = unitStart(span.start, unit, tz, startOfWeek)
+  while (key < span.until) {
+    const next = nextUnit(key, unit, tz)
+    out.push({
+      key,
+      start: later(key, span.start),
+      until: earlier(next, span.until),
+    })
+    key = next
+  }
+  return out
+}
+
+function totalsOf(rows: readonly AggregateRow[]): ReportTotals & { costNanos: bigint } {
+  const t = {
+    costNanos: 0n,
+    totalCost: 0,
+    callCount: 0,
+    inputTokens: 0,
+    outputTokens: 0,
+    cacheReadTokens: 0,
+    cacheWriteTokens: 0,
+    reasoningTokens: 0,
+    unpricedCalls: 0,
+  }
+  for (const r of rows) {
+    t.costNanos += r.costNanos
+    t.callCount += r.calls
+    t.inputTokens += r.inputTokens
+    t.outputTokens += r.outputTokens
+    t.cacheReadTokens += r.cacheReadTokens
+    t.cacheWriteTokens += r.cacheWriteTokens
+    t.reasoningTokens += r.reasoningTokens
+    t.unpricedCalls += r.unpricedCalls
+  }
+  t.totalCost = fromNanos(t.costNanos)
+  return t
+}
+
+function withoutNanos<T extends { costNanos: bigint }>(t: T): Omit<T, "costNanos"> {
+  const { costNanos: _, ...rest } = t
+  return rest
+}
+
+/** Instants covering every storable record (years 1-9999 UTC) in any zone. */
+const FAR_PAST = (tz: string) => fromWallClock(tz, 0, 0, 1)
+const FAR_FUTURE = (tz: string) => fromWallClock(tz, 10001, 0, 1)
+
+export function* reportPlan(query: ReportQuery): QueryPlan<ReportResult> {
+  const tz = resolveTimeZone(query.tz)
+  const startOfWeek = query.startOfWeek ?? 1
+  const base: RecordFilter = {
+    provider: query.provider,
+    node: query.node,
+    model: query.model,
+    agent: query.agent,
+    project: query.project,
+  }
+  const range: Span = { start: query.since ?? FAR_PAST(tz), until: query.until ?? FAR_FUTURE(tz) }
+  const empty = (): ReportResult => ({
+    period: query.period,
+    rows: [],
+    totals: withoutNanos(totalsOf([])),
+    tz,
+    ...(query.by ? { by: query.by } : {}),
+    ...(query.since ? { since: query.since } : {}),
+    ...(query.until ? { until: query.until } : {}),
+  })
+  if (range.start >= range.until) return empty()
+
+  // Narrow down to the months with records: each level asks only inside the spans the level above found.
+  let spans: Span[] = [range]
+  for (const unit of ["century", "year", "month"] as const) {
+    const pieces = spans.flatMap((s) => split(s, unit, tz))
+    const answers = yield pieces.map((p) => ({
+      filter: { ...base, since: p.start, until: p.until },
+      groupBy: "provider" as const,
+    }))
+    spans = pieces.filter((_, i) => answers[i].length > 0)
+    if (spans.length === 0) return empty()
+  }
+
+  // The report's periods: those overlapping a month with records (a week across two months once).
+  const unit: Unit = query.period
+  const periods = new Map<number, Span & { key: Date }>()
+  for (const span of spans) {
+    for (const p of unit === "month" ? split(span, "month", tz) : split(span, unit, tz, startOfWeek)) {
+      const key = p.key.getTime()
+      if (!periods.has(key)) {
+        const end = nextUnit(p.key, unit, tz)
+        periods.set(key, {
+          key: p.key,
+          start: later(p.key, range.start),
+          until: earlier(end, range.until),
+        })
+      }
+    }
+  }
+  const list = [...periods.values()].sort((a, b) => a.key.getTime() - b.key.getTime())
+  const requests = list.flatMap((p) => {
+    const filter = { ...base, since: p.start, until: p.until }
+    return query.by
+      ? [
+          { filter, groupBy: "model" as GroupBy },
+          { filter, groupBy: query.by },
+        ]
+      : [{ filter, groupBy: "model" as GroupBy }]
+  })
+  const answers = yield requests
+  const step = query.by ? 2 : 1
+
+  const rows: ReportRow[] = []
+  const all: AggregateRow[] = []
+  const used: (Span & { key: Date })[] = []
+  list.forEach((p, i) => {
+    const models = answers[i * step]
+    const totals = totalsOf(models)
+    if (totals.callCount === 0) return
+    all.push(...models)
+    used.push(p)
+    const row: ReportRow = {
+      period: query.period === "month" ? dayKey(p.key, tz).slice(0, 7) : dayKey(p.key, tz),
+      ...withoutNanos(totals),
+      models: models
+        .map((m) => m.key)
+        .filter((m) => m !== "")
+        .sort(),
+    }
+    if (query.by) {
+      row.breakdown = answers[i * step + 1]
+        .map((r) => ({ key: r.key, ...withoutNanos(totalsOf([r])) }))
+        .sort((a, b) => b.totalCost - a.totalCost || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+    }
+    rows.push(row)
+  })
+  if (rows.length === 0) return empty()
+  if (query.order === "desc") rows.reverse()
+  return {
+    period: query.period,
+    rows,
+    totals: withoutNanos(totalsOf(all)),
+    tz,
+    ...(query.by ? { by: query.by } : {}),
+    since: query.since ?? used[0].key,
+    until: query.until ?? nextUnit(used[used.length - 1].key, unit, tz),
+  }
+}
+
+/** The report on the wire: `{"daily"|"weekly"|"monthly": rows, totals, tz, since, until}` (dates as ISO). */
+export interface ReportJson {
+  daily?: ReportRow[]
+  weekly?: ReportRow[]
+  monthly?: ReportRow[]
+  totals: ReportTotals
+  tz: string
+  by?: GroupBy
+  since: string | null
+  until: string | null
+}
+
+export function reportJson(result: ReportResult): ReportJson {
+  return {
+    [REPORT_KEYS[result.period]]: result.rows,
+    totals: result.totals,
+    tz: result.tz,
+    ...(result.by ? { by: result.by } : {}),
+    since: result.since?.toISOString() ?? null,
+    until: result.until?.toISOString() ?? null,
+  } as ReportJson
+}
+
+/** A ReportResult from its JSON (the endpoint reader's answer). */
+export function reportFromJson(period: ReportPeriod, json: ReportJson): ReportResult {
+  return {
+    period,
+    rows: json[REPORT_KEYS[period]] ?? [],
+    totals: json.totals,
+    tz: json.tz,
+    ...(json.by ? { by: json.by } : {}),
+    ...(json.since ? { since: new Date(json.since) } : {}),
+    ...(json.until ? { until: new Date(json.until) } : {}),
+  }
+}
