@@ -11,22 +11,15 @@ import { join } from "node:path"
 import { type AgentReport, type AgentSource, collectRound, findSources } from "../collect/collect.js"
 import { AGENT_NAMES, type AgentName, type AgentReader } from "../collect/reader.js"
 import { busy, CollectState, defaultStateDir, stateFileFor } from "../collect/state.js"
-import { resolveSettings } from "../config-resolution.js"
 import { UsageHubError } from "../errors.js"
-import { importNode } from "../import/import-node.js"
 import { type Env, expandHome, xdgConfigHome, xdgDataHome } from "../paths.js"
-import { describeSource, resolveWriteTarget } from "../source/resolve-source.js"
+import { describeSource } from "../source/resolve-source.js"
 import { openCollectSink } from "./collect-sink.js"
 import { createProgress } from "./progress.js"
+import { resolveWriteRun, type WriteFlags } from "./write-run.js"
 
-export interface CollectFlags {
+export interface CollectFlags extends WriteFlags {
   agents: string[]
-  db?: string
-  endpoint?: string
-  token?: string
-  node?: string
-  config?: string
-  dryRun?: boolean
   watch?: boolean
   /** Seconds between rounds of --watch (default 10). */
   interval?: number
@@ -180,9 +173,7 @@ export async function runCollect(
   const watch = Boolean(flags.watch)
   const dryRun = Boolean(flags.dryRun)
   if (watch && dryRun) throw new UsageHubError("BAD_USAGE", "--watch and --dry-run do not go together")
-  const settings = resolveSettings({ configPath: flags.config, env })
-  const target = resolveWriteTarget(flags, settings, { env })
-  const node = importNode(flags.node, settings)
+  const { settings, target, node } = resolveWriteRun(flags, env)
 
   // Which agents: those named, else every one whose folders hold sources.
   const agents: AgentSource[] = []

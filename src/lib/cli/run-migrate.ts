@@ -8,22 +8,14 @@
  * run, or the import of an export of the same store, count everything as duplicates. Reports per file, with
  * the ingest API's names: `accepted` (new), `duplicates` (already there), `rejected` (with reasons).
  */
-import { resolveSettings } from "../config-resolution.js"
 import { UsageHubError } from "../errors.js"
-import { importNode } from "../import/import-node.js"
 import { type ReadUsageStats, readUsageRecords, type UsageFileFormat } from "../import/read-usage-file.js"
-import { resolveWriteTarget } from "../source/resolve-source.js"
 import { type ImportSink, openImportSink } from "./import-sink.js"
 import { createProgress } from "./progress.js"
+import { resolveWriteRun, type WriteFlags } from "./write-run.js"
 
-export interface MigrateFlags {
+export interface MigrateFlags extends WriteFlags {
   files: string[]
-  db?: string
-  endpoint?: string
-  token?: string
-  node?: string
-  config?: string
-  dryRun?: boolean
 }
 
 export interface MigrateFileReport {
@@ -150,9 +142,7 @@ export interface MigrateEvents {
 export async function runMigrate(flags: MigrateFlags, events: MigrateEvents = {}): Promise<MigrateReport> {
   if (flags.files.length === 0)
     throw new UsageHubError("BAD_USAGE", "give at least one usage file (legacy JSON, a JSON array or NDJSON)")
-  const settings = resolveSettings({ configPath: flags.config })
-  const target = resolveWriteTarget(flags, settings)
-  const node = importNode(flags.node, settings)
+  const { settings, target, node } = resolveWriteRun(flags)
   const dryRun = Boolean(flags.dryRun)
   const sink = await openImportSink(target, {
     dryRun,
