@@ -7,7 +7,7 @@
  * calls at once; the holder's pid is written beside the lock, so the second one can say who holds it.
  */
 import { createHash } from "node:crypto"
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs"
+import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import lockfile from "proper-lockfile"
 import { z } from "zod"
@@ -27,6 +27,10 @@ const cursorSchema = z.object({
   updatedAt: z.number().optional(),
 })
 
+/**
+ * The state's shape. `firstSeen` (one entry per call ever collected: hundreds of thousands) is checked as an object
+ * only; each value is checked when it is read (`firstSeen()`), so a large state loads without a schema pass per id.
+ */
 const stateSchema = z.object({
   version: z.literal(1),
   /** The target, for people reading the folder (no secrets). */
@@ -34,10 +38,30 @@ const stateSchema = z.object({
   /** Cursor per source path. */
   sources: z.record(z.string(), cursorSchema),
   /** First timestamp (epoch ms) seen of each call id. */
-  firstSeen: z.record(z.string(), z.number()),
+  firstSeen: z.custom<Record<string, number>>(
+    (v) => typeof v === "object" && v !== null && !Array.isArray(v),
+    "must be an object of call ids",
+  ),
 })
 
 export type CollectStateData = z.output<typeof stateSchema>
+
+const sameCursor = (a: SourceCursor | undefined, b: SourceCursor): boolean =>
+  a !== undefined &&
+  a.size === b.size &&
+  a.mtimeMs === b.mtimeMs &&
+  a.offset === b.offset &&
+  a.updatedAt === b.updatedAt
+
+/** What the file was when read: a state file that has not changed since need not be read again. */
+function fileStamp(path: string): string | undefined {
+  try {
+    const s = statSync(path)
+    return `${s.size}:${s.mtimeMs}:${s.ino}`
+  } catch {
+    return undefined
+  }
+}
 
 /** The state file of a target: a hash of its kind and location, so each target keeps its own cursors. */
 export function stateFileFor(dir: string, target: { kind: string; location: string }): string {
@@ -51,6 +75,10 @@ const STALE_MS = 10_000
 export class CollectState {
   private data: CollectStateData
   private release?: () => Promise<void>
+  /** Changed since it was read or saved (a round with nothing new writes nothing). */
+  private dirty = false
+  /** The file as it was when read or written. */
+  private stamp: string | undefined
 
   private constructor(
     readonly path: string,
@@ -66,7 +94,10 @@ export class CollectState {
    * moved it on meanwhile).
    */
   static load(path: string, target: string): CollectState {
-    return new CollectState(path, target, readState(path))
+    const stamp = fileStamp(path)
+    const state = new CollectState(path, target, readState(path))
+    state.stamp = stamp
+    return state
   }
 
   cursor(source: string): SourceCursor | undefined {
@@ -74,22 +105,35 @@ export class CollectState {
   }
 
   firstSeen(id: string): number | undefined {
-    return this.data.firstSeen[id]
+    if (!Object.hasOwn(this.data.firstSeen, id)) return undefined
+    const ms = this.data.firstSeen[id]
+    return typeof ms === "number" && Number.isFinite(ms) ? ms : undefined
   }
 
   /** Records what a delivered round read: its cursors and the first timestamps of its new ids. */
   advance(cursors: ReadonlyMap<string, SourceCursor>, firstSeen: ReadonlyMap<string, number>): void {
-    for (const [path, cursor] of cursors) this.data.sources[path] = cursor
-    for (const [id, ms] of firstSeen) if (this.data.firstSeen[id] === undefined) this.data.firstSeen[id] = ms
+    for (const [path, cursor] of cursors) {
+      if (sameCursor(this.data.sources[path], cursor)) continue
+      this.data.sources[path] = cursor
+      this.dirty = true
+    }
+    for (const [id, ms] of firstSeen) {
+      if (this.firstSeen(id) !== undefined) continue
+      this.data.firstSeen[id] = ms
+      this.dirty = true
+    }
   }
 
-  /** Writes the state atomically (temporary file in the same folder, then a rename). */
+  /** Writes the state atomically (temporary file in the same folder, then a rename), when it changed. */
   save(): void {
+    if (!this.dirty) return
     const tmp = `${this.path}.${process.pid}.tmp`
     try {
       mkdirSync(join(this.path, ".."), { recursive: true })
       writeFileSync(tmp, JSON.stringify(this.data))
       renameSync(tmp, this.path)
+      this.dirty = false
+      this.stamp = fileStamp(this.path)
     } catch (error) {
       rmSync(tmp, { force: true })
       throw new UsageHubError("FILE_ERROR", `cannot write the collect state ${this.path}: ${(error as Error).message}`)
@@ -119,7 +163,12 @@ export class CollectState {
       return { ok: false, heldBy }
     }
     writeFileSync(this.pidPath, String(process.pid))
-    this.data = readState(this.path) ?? this.data
+    // Another collector may have moved the state on since it was read: read it again, unless the file is unchanged.
+    const stamp = fileStamp(this.path)
+    if (stamp !== this.stamp) {
+      this.data = readState(this.path) ?? this.data
+      this.stamp = stamp
+    }
     return { ok: true }
   }
 
