@@ -42,7 +42,7 @@ describe("usage export", () => {
     expect(records[0]).to.deep.equal({ ...first, timestamp: first.timestamp.toISOString() })
   })
 
-  it("writes NDJSON with --ndjson and filters by provider, node, since and until", async () => {
+  it("writes NDJSON with --ndjson and filters by provider, node, since and until (a bare date: its whole day)", async () => {
     const { stdout } = await runCli([
       "export",
       "--db",
@@ -62,7 +62,7 @@ describe("usage export", () => {
       (r) =>
         r.provider === "openai" &&
         r.timestamp >= new Date("2026-11-01T00:00:00Z") &&
-        r.timestamp < new Date("2026-11-04T00:00:00Z"),
+        r.timestamp < new Date("2026-11-05T00:00:00Z"),
     )
     expect(got.map((r) => r.id).sort()).to.deep.equal(expected.map((r) => r.id).sort())
     expect(got.length).to.be.greaterThan(0)

@@ -189,7 +189,7 @@ describe("usage summary", () => {
     expect(JSON.parse(found.stdout).summaries.openai.callCount).to.equal(1)
   })
 
-  it("takes --since/--until as midnight in --tz for a date, and --until as exclusive", async () => {
+  it("takes --since as midnight in --tz, a bare --until date as its whole day, a date-time --until as exclusive", async () => {
     const path = await seededSqlite([
       // 2026-11-01 22:00 in New York
       record({ id: "late", timestamp: new Date("2026-11-02T03:00:00Z") }),
@@ -212,8 +212,19 @@ describe("usage summary", () => {
     expect(JSON.parse(inUtc.stdout).summaries.openai.callCount).to.equal(2)
     const until = await runCli(["summary", "--db", path, "--until", "2026-11-02T06:00:00Z", "--json"])
     expect(JSON.parse(until.stdout).summaries.openai.callCount).to.equal(1)
+    const wholeDay = await runCli(["summary", "--db", path, "--until", "20261102", "--tz", "UTC", "--json"])
+    expect(JSON.parse(wholeDay.stdout).summaries.openai.callCount).to.equal(2)
+    expect(JSON.parse(wholeDay.stdout).until).to.equal("2026-11-03T00:00:00.000Z")
+    // NOW is 2026-11-12 12:00 UTC: the last 11 days start on 2026-11-02, the last 10 on 2026-11-03.
+    const last = JSON.parse((await runCli(["summary", "--db", path, "--last", "11d", "--tz", "UTC", "--json"])).stdout)
+    expect([last.since, last.until]).to.deep.equal(["2026-11-02T00:00:00.000Z", "2026-11-13T00:00:00.000Z"])
+    expect(last.summaries.openai.callCount).to.equal(2)
+    const shorter = await runCli(["summary", "--db", path, "--last", "10d", "--tz", "UTC"])
+    expect(lines(shorter.stdout)).to.deep.equal(["No usage recorded in that range."])
+    const dayBefore = await runCli(["summary", "--db", path, "--until", "2026-11-01", "--tz", "America/New_York"])
+    expect(dayBefore.stdout).to.include("Usage from the beginning through 2026-11-01 (America/New_York)")
     const human = await runCli(["summary", "--db", path, "--since", "2026-11-02", "--until", "2026-11-03"])
-    expect(human.stdout).to.include("Usage from 2026-11-02 until 2026-11-03 (UTC)")
+    expect(human.stdout).to.include("Usage from 2026-11-02 through 2026-11-03 (UTC)")
     const none = await runCli(["summary", "--db", path, "--since", "2026-10-01", "--until", "2026-10-02"])
     expect(lines(none.stdout)).to.deep.equal(["No usage recorded in that range."])
   })
@@ -222,6 +233,8 @@ describe("usage summary", () => {
     ["a bad --since", ["--since", "2026-13-01"]],
     ["a bad --until", ["--until", "yesterday"]],
     ["--since after --until", ["--since", "2026-11-05", "--until", "2026-11-01"]],
+    ["a bad --last", ["--last", "7y"]],
+    ["--last with --since", ["--last", "7d", "--since", "2026-11-01"]],
     ["an unknown --tz", ["--tz", "Mars/Olympus"]],
     ["an unknown --by", ["--by", "colour"]],
     ["two sources", ["--file", "x.json"]],

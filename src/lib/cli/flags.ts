@@ -8,7 +8,7 @@
  *
  * - `sourceFlags`: where a read command (summary, trends, export) reads: one of `--endpoint`, `--db`,
  *   `--file`, with the read token and the config file.
- * - `filterFlags`: which records (provider, node, model, agent, project, since, until) and the time zone of dates
+ * - `filterFlags`: which records (provider, node, model, agent, project, since, until, last) and the time zone of dates
  *   and periods.
  * - `targetFlags`: where migrate-file writes: `--db` or `--endpoint`, with the ingest token. Alone,
  *   `dbFlag` is the store of `serve` and `prune`, `endpointFlag` and `tokenFlag` the service `push` sends to.
@@ -66,8 +66,19 @@ export const filterFlags = {
   model: Flags.string({ description: "Only this model." }),
   agent: Flags.string({ description: "Only this agent (claude-code, codex, opencode, gemini-cli, ...)." }),
   project: Flags.string({ description: "Only this project (the working directory's name)." }),
-  since: Flags.string({ description: "From this ISO date or instant (inclusive; a date is midnight in --tz)." }),
-  until: Flags.string({ description: "Until this ISO date or instant (exclusive; a date is midnight in --tz)." }),
+  since: Flags.string({
+    description: "From this date (YYYY-MM-DD or YYYYMMDD: midnight in --tz) or ISO instant, inclusive.",
+    exclusive: ["last"],
+  }),
+  until: Flags.string({
+    description: "Until this date, that whole day included (YYYY-MM-DD or YYYYMMDD, in --tz), or before this instant.",
+    exclusive: ["last"],
+  }),
+  last: Flags.string({
+    description: "The last N days, weeks or months, ending today, today included (instead of --since/--until).",
+    helpValue: "7d|4w|3m",
+    exclusive: ["since", "until"],
+  }),
   tz: tzFlag,
 }
 

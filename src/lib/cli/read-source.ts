@@ -1,6 +1,7 @@
 /**
  * What every read command does first, once: settings (flags over environment over config file), the time
- * zone and the `--since`/`--until` range validated (bad usage before anything is opened), then the one
+ * zone and the `--since`/`--until`/`--last` range resolved to instants (a bare `--until` date includes its
+ * day; bad usage before anything is opened), then the one
  * source opened as a Reader (src/lib/source/). Warnings go to stderr, one line each.
  */
 import { type Clock, systemClock } from "../clock.js"
@@ -9,13 +10,15 @@ import { defaultSettings, hasConfigToResolve } from "../paths.js"
 import { resolveTimeZone } from "../periods.js"
 import type { Reader } from "../source/reader.js"
 import { openReader, resolveSource, type SourceFlagValues } from "../source/resolve-source.js"
-import { parseTimeRange } from "../time-range.js"
+import { parseCliTimeRange } from "../time-range.js"
 
 export interface ReadFlags extends SourceFlagValues {
   config?: string
   tz?: string
   since?: string
   until?: string
+  /** `7d`, `4w`, `3m`: a range ending today, today included (instead of since/until). */
+  last?: string
 }
 
 export interface ReadContext {
@@ -36,7 +39,7 @@ export async function openReadSource(flags: ReadFlags, clock: Clock = systemCloc
     ? (await import("../config-resolution.js")).resolveSettings({ configPath: flags.config })
     : defaultSettings()
   const tz = resolveTimeZone(flags.tz)
-  const range = parseTimeRange(flags.since, flags.until, tz)
+  const range = parseCliTimeRange(flags, tz, clock())
   const spec = resolveSource(flags, settings)
   const reader = await openReader(spec, { clock, settings, warn })
   return { reader, settings, tz, ...range }

@@ -57,12 +57,22 @@ export function emptySummaryLine(result: UsageSummaryResult): string {
   return ranged ? "No usage recorded in that range." : "No usage recorded for the current period."
 }
 
+/**
+ * The end of a range in words: an end at midnight names the last whole day included ("through 2026-11-03",
+ * as a bare `--until 2026-11-03` reads), any other end the exclusive instant ("until 2026-11-03 10:00").
+ */
+export function rangeEnd(until: Date | undefined, tz: string): string {
+  if (!until) return "until now"
+  const shown = formatDate(until, tz)
+  if (shown.length > 10) return `until ${shown}`
+  return `through ${formatDate(new Date(until.getTime() - 1), tz).slice(0, 10)}`
+}
+
 function heading(result: UsageSummaryResult): string {
   const tz = result.tz
   if (result.since || result.until) {
     const from = result.since ? formatDate(result.since, tz) : "the beginning"
-    const to = result.until ? formatDate(result.until, tz) : "now"
-    return `Usage from ${from} until ${to} (${tz})`
+    return `Usage from ${from} ${rangeEnd(result.until, tz)} (${tz})`
   }
   return `Usage for the current billing period of each provider (${tz})`
 }
