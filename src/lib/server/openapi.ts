@@ -72,6 +72,26 @@ const readErrors = {
   "403": errorResponse("The token sent is an ingest token, not a read token (code FORBIDDEN)."),
 }
 
+const REPORT_TOTAL_KEYS = [
+  "totalCost",
+  "callCount",
+  "inputTokens",
+  "outputTokens",
+  "cacheReadTokens",
+  "cacheWriteTokens",
+  "reasoningTokens",
+  "unpricedCalls",
+]
+
+const reportTotals = {
+  type: "object",
+  required: REPORT_TOTAL_KEYS,
+  properties: {
+    totalCost: { type: "number", description: "USD, summed exactly (integer nano-dollars)." },
+    ...Object.fromEntries(REPORT_TOTAL_KEYS.slice(1).map((k) => [k, { type: "integer" }])),
+  },
+}
+
 const summaryEntry: Json = {
   type: "object",
   required: [...LEGACY_SUMMARY_KEYS],
@@ -289,6 +309,29 @@ export function openApiDocument(version = "0.1.0"): Json {
           },
         },
       },
+      "/api/usage/report": {
+        get: {
+          tags: ["read"],
+          summary: "Usage per day, week or month",
+          description:
+            "Every provider together (or the filtered ones), one row per calendar day, week or month in `tz` that has usage, in date order: `period` is the day `YYYY-MM-DD`, the week's first day `YYYY-MM-DD` (Monday unless `startOfWeek` says otherwise) or the month `YYYY-MM`. Without `since`/`until`, all data; `since`/`until` clip the first and last period, and `since`/`until` in the answer are the range covered (`null` when nothing matched). The rows are under `daily`, `weekly` or `monthly`. Answered from the rollups, never by a scan.",
+          security: [{ readToken: [] }, {}],
+          parameters: [
+            { name: "period", in: "query", required: true, schema: { enum: ["day", "week", "month"] } },
+            ...filterParams,
+            queryParam("by", "Add a breakdown of each row by this dimension.", { enum: [...GROUP_BY_VALUES] }),
+            queryParam("order", "Rows oldest first (`asc`, the default) or newest first (`desc`).", {
+              enum: ["asc", "desc"],
+            }),
+            queryParam("startOfWeek", "First day of a week, 0 (Sunday) to 6; default 1 (Monday, ISO).", {
+              type: "integer",
+              minimum: 0,
+              maximum: 6,
+            }),
+          ],
+          responses: { "200": json(ref("UsageReport"), "The report."), ...readErrors },
+        },
+      },
       "/api/usage/export": {
         get: {
           tags: ["read"],
@@ -463,6 +506,38 @@ export function openApiDocument(version = "0.1.0"): Json {
                 groups: { type: "array", items: ref("BreakdownEntry") },
               },
             },
+          },
+        },
+        ReportTotals: reportTotals,
+        ReportRow: {
+          type: "object",
+          required: ["period", ...REPORT_TOTAL_KEYS, "models"],
+          properties: {
+            period: { type: "string", description: "`YYYY-MM-DD` (a day or a week's first day) or `YYYY-MM`." },
+            ...reportTotals.properties,
+            models: { type: "array", items: { type: "string" }, description: "The models used, sorted." },
+            breakdown: {
+              type: "array",
+              description: "With `by`: one entry per value, the costliest first.",
+              items: {
+                type: "object",
+                properties: { key: { type: "string" }, ...reportTotals.properties },
+              },
+            },
+          },
+        },
+        UsageReport: {
+          type: "object",
+          required: ["totals", "tz", "since", "until"],
+          properties: {
+            daily: { type: "array", items: ref("ReportRow"), description: "With `period=day`." },
+            weekly: { type: "array", items: ref("ReportRow"), description: "With `period=week`." },
+            monthly: { type: "array", items: ref("ReportRow"), description: "With `period=month`." },
+            totals: ref("ReportTotals"),
+            tz: { type: "string" },
+            by: { enum: [...GROUP_BY_VALUES] },
+            since: { type: ["string", "null"], format: "date-time" },
+            until: { type: ["string", "null"], format: "date-time" },
           },
         },
         TrendData: {

@@ -7,6 +7,7 @@ import { z } from "zod"
 import { UsageHubError } from "../errors.js"
 import { EXPORT_FORMATS, type ExportFormat } from "../export-format.js"
 import { resolveTimeZone } from "../periods.js"
+import { REPORT_PERIODS, type ReportQuery } from "../query/report.js"
 import type { SummaryQuery } from "../query/summary.js"
 import type { TrendsQuery } from "../query/trends.js"
 import { MAX_TREND_DAYS } from "../query/trends.js"
@@ -39,6 +40,13 @@ const trendsSchema = z.object({
     .optional(),
   node: text(128).optional(),
   tz: text(64).optional(),
+})
+const reportSchema = z.object({
+  ...filterShape,
+  period: z.enum(REPORT_PERIODS),
+  by: z.enum(GROUP_BY_VALUES).optional(),
+  order: z.enum(["asc", "desc"]).optional(),
+  startOfWeek: z.enum(["0", "1", "2", "3", "4", "5", "6"]).transform(Number).optional(),
 })
 const exportSchema = z.object({ ...filterShape, format: z.enum(EXPORT_FORMATS).optional() })
 
@@ -88,6 +96,13 @@ export function parseSummaryQuery(query: unknown, defaults: { tz: string }): Sum
   const q = parse(summarySchema, query)
   const { tz, filter } = filterOf(q, defaults)
   return { ...filter, tz, by: q.by }
+}
+
+/** `GET /api/usage/report`: period (day|week|month), the summary's filters, range and tz, by, order, startOfWeek. */
+export function parseReportQuery(query: unknown, defaults: { tz: string }): ReportQuery {
+  const q = parse(reportSchema, query)
+  const { tz, filter } = filterOf(q, defaults)
+  return { ...filter, tz, period: q.period, by: q.by, order: q.order, startOfWeek: q.startOfWeek }
 }
 
 export function parseTrendsQuery(provider: string, query: unknown, defaults: { tz: string }): TrendsQuery {

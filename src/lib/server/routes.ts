@@ -12,6 +12,7 @@ import { UsageHubError } from "../errors.js"
 import { EXPORT_CONTENT_TYPES, exportChunks } from "../export-format.js"
 import type { ResetSchedules } from "../periods.js"
 import { runPlan } from "../query/plan.js"
+import { reportJson } from "../query/report.js"
 import { storeReader } from "../query/store-reader.js"
 import type { SummaryQuery } from "../query/summary.js"
 import type { UsageStore } from "../store/store.js"
@@ -24,7 +25,13 @@ import { headerNode, noValidRecord, prepareBatch } from "./ingest-records.js"
 import type { ServiceMetrics } from "./metrics.js"
 import { openApiDocument } from "./openapi.js"
 import { registerOtlpRoute } from "./otlp-route.js"
-import { parseExportQuery, parseStreamQuery, parseSummaryQuery, parseTrendsQuery } from "./query-params.js"
+import {
+  parseExportQuery,
+  parseReportQuery,
+  parseStreamQuery,
+  parseSummaryQuery,
+  parseTrendsQuery,
+} from "./query-params.js"
 import type { SseHub } from "./sse.js"
 
 export type RouteAuth = "ingest" | "read" | "public"
@@ -136,6 +143,10 @@ export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
 
   app.get("/api/usage/trends", { config: { auth: "read" } }, async (request) =>
     runPlan(allTrendsPlan(parseAllTrendsQuery(request.query, defaults), ctx.clock()), ctx.store),
+  )
+
+  app.get("/api/usage/report", { config: { auth: "read" } }, async (request) =>
+    reportJson(await reader.report(parseReportQuery(request.query, defaults))),
   )
 
   app.get("/api/usage/export", { config: { auth: "read" } }, async (request, reply) => {
