@@ -5,7 +5,7 @@ import { fileURLToPath } from "node:url"
 import type { CollectedCall, SourceCursor } from "../../../../src/lib/collect/reader.js"
 import { claudeReader } from "../../../../src/lib/collect/readers/claude.js"
 import { tempDir } from "../../../helpers/tmp.js"
-import { collectAll, dayTotals, listing } from "./helpers.js"
+import { assertTokensAsCcusage, ccusageDaily, collectAll, dayTotals, listing } from "./helpers.js"
 
 const FIXTURE = fileURLToPath(new URL("../../../fixtures/agents/claude/", import.meta.url))
 const CONFIG = join(FIXTURE, "config")
@@ -13,15 +13,6 @@ const HUB = join(CONFIG, "projects", "-home-alice-src-usage-hub")
 const S1 = join(HUB, "3f6c1a9e-0b1d-4c3e-9a57-2f1e8d7c6b5a.jsonl")
 const S2 = join(HUB, "8d2e4b10-7c3a-4f9e-b1d2-5a6c7e8f9012.jsonl")
 const SUB = join(HUB, "3f6c1a9e-0b1d-4c3e-9a57-2f1e8d7c6b5a", "subagents", "agent-a1.jsonl")
-
-interface CcusageDay {
-  date: string
-  inputTokens: number
-  outputTokens: number
-  cacheReadTokens: number
-  cacheCreationTokens: number
-  totalCost: number
-}
 
 const read = (path: string, cursor?: SourceCursor) =>
   claudeReader.read({ agent: "claude", path, kind: "jsonl" }, cursor)
@@ -45,26 +36,10 @@ describe("Claude Code reader", () => {
   })
 
   it("gives per-UTC-day input, output, cache-read and cache-write tokens equal to ccusage 20.0.24's, and the logged cost", async () => {
-    const expected = JSON.parse(readFileSync(join(FIXTURE, "ccusage-daily.json"), "utf8")).daily as CcusageDay[]
+    const expected = ccusageDaily(FIXTURE)
     const { calls } = await collectAll(claudeReader, CONFIG)
     const days = dayTotals(calls)
-    assert.deepEqual(
-      [...days.keys()],
-      expected.map((day) => day.date),
-    )
-    for (const day of expected) {
-      const ours = days.get(day.date)!
-      assert.deepEqual(
-        { input: ours.input, output: ours.output, cacheRead: ours.cacheRead, cacheWrite: ours.cacheWrite },
-        {
-          input: day.inputTokens,
-          output: day.outputTokens,
-          cacheRead: day.cacheReadTokens,
-          cacheWrite: day.cacheCreationTokens,
-        },
-        day.date,
-      )
-    }
+    assertTokensAsCcusage(days, expected)
     // 2026-03-03's calls all logged costUSD: ccusage reports exactly their sum
     const logged = expected.find((day) => day.date === "2026-03-03")!
     assert.equal(days.get("2026-03-03")!.unloggedCost, 0)

@@ -6,7 +6,7 @@ import type { SourceCursor } from "../../../../src/lib/collect/reader.js"
 import { codexReader } from "../../../../src/lib/collect/readers/codex.js"
 import { fnv1a64 } from "../../../../src/lib/collect/readers/hash.js"
 import { tempDir } from "../../../helpers/tmp.js"
-import { collectAll, dayTotals, listing } from "./helpers.js"
+import { assertTokensAsCcusage, ccusageDaily, collectAll, dayTotals, listing } from "./helpers.js"
 
 const FIXTURE = fileURLToPath(new URL("../../../fixtures/agents/codex/", import.meta.url))
 const HOME = join(FIXTURE, "home")
@@ -15,15 +15,6 @@ const A = join(SESSIONS, "01", "rollout-2026-03-01T09-00-00-0199a1b2-c3d4-7e5f-8
 const B = join(SESSIONS, "02", "rollout-2026-03-02T10-00-00-0199b2c3-d4e5-7f60-9b0c-1d2e3f4a5b6c.jsonl")
 const C = join(SESSIONS, "02", "rollout-2026-03-02T11-00-00-0199c3d4-e5f6-7071-8c1d-2e3f4a5b6c7d.jsonl")
 const D = join(SESSIONS, "03", "rollout-2026-03-03T08-03-00-0199d4e5-f607-7182-9d2e-3f4a5b6c7d8e.jsonl")
-
-interface CcusageDay {
-  date: string
-  inputTokens: number
-  outputTokens: number
-  cacheReadTokens: number
-  cacheCreationTokens: number
-  reasoningOutputTokens: number
-}
 
 const read = (path: string, cursor?: SourceCursor) => codexReader.read({ agent: "codex", path, kind: "jsonl" }, cursor)
 
@@ -61,35 +52,12 @@ describe("Codex reader", () => {
   })
 
   it("gives per-UTC-day input, output, cache-read, cache-write and reasoning tokens equal to ccusage 20.0.24's", async () => {
-    const expected = JSON.parse(readFileSync(join(FIXTURE, "ccusage-daily.json"), "utf8")).daily as CcusageDay[]
+    const expected = ccusageDaily(FIXTURE)
     const { calls } = await collectAll(codexReader, HOME)
     const days = dayTotals(calls)
-    assert.deepEqual(
-      [...days.keys()],
-      expected.map((day) => day.date),
-    )
-    for (const day of expected) {
-      const ours = days.get(day.date)!
-      assert.deepEqual(
-        {
-          input: ours.input,
-          output: ours.output,
-          cacheRead: ours.cacheRead,
-          cacheWrite: ours.cacheWrite,
-          reasoning: ours.reasoning,
-        },
-        {
-          input: day.inputTokens,
-          output: day.outputTokens,
-          cacheRead: day.cacheReadTokens,
-          cacheWrite: day.cacheCreationTokens,
-          reasoning: day.reasoningOutputTokens,
-        },
-        day.date,
-      )
-      // Codex logs no cost: the collector prices every call
-      assert.equal(ours.loggedCost, 0)
-    }
+    assertTokensAsCcusage(days, expected, { reasoning: true })
+    // Codex logs no cost: the collector prices every call
+    for (const day of days.values()) assert.equal(day.loggedCost, 0)
   })
 
   it("turns a token_count's last_token_usage into a call: input without the cached part, output with reasoning", async () => {

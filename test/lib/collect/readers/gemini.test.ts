@@ -1,10 +1,11 @@
 import assert from "node:assert/strict"
-import { appendFileSync, cpSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs"
+import { appendFileSync, cpSync, readFileSync, statSync, writeFileSync } from "node:fs"
 import { join, relative } from "node:path"
 import { fileURLToPath } from "node:url"
 import type { CollectedCall, ReadResult, SourceRef } from "../../../../src/lib/collect/reader.js"
 import { geminiReader } from "../../../../src/lib/collect/readers/gemini.js"
 import { tempDir } from "../../../helpers/tmp.js"
+import { assertTokensAsCcusage, ccusageDaily, dayTotals, listing } from "./helpers.js"
 
 const FIXTURE = fileURLToPath(new URL("../../../fixtures/agents/gemini/", import.meta.url))
 const TMP = join(FIXTURE, "tmp")
@@ -12,17 +13,6 @@ const HASH_FOLDER = "1ad108b1f7afc01e965e864ab71a687f22c3191824da969a4434a9d6eb8
 const SESSION = "usage-hub/chats/session-2026-03-02T09-15-3f2a9c1e.jsonl"
 const SUBAGENT = "usage-hub/chats/3f2a9c1e-5b6d-4c8e-9f0a-1b2c3d4e5f60/7d9e0f1a-2b3c-4d5e-8f60-718293a4b5c6.jsonl"
 const LEGACY = `${HASH_FOLDER}/chats/session-2026-03-03T10-00-8c1d2e3f.json`
-
-function listing(dir: string): string[] {
-  return readdirSync(dir, { recursive: true, withFileTypes: true })
-    .filter((e) => e.isFile())
-    .map((e) => {
-      const path = join(e.parentPath, e.name)
-      const info = statSync(path)
-      return `${relative(dir, path)} ${info.size} ${info.mtimeMs}`
-    })
-    .sort()
-}
 
 async function readAll(dir: string): Promise<{ calls: CollectedCall[]; results: Map<string, ReadResult> }> {
   const results = new Map<string, ReadResult>()
@@ -54,31 +44,7 @@ describe("Gemini CLI reader", () => {
   })
 
   it("gives per-day input, output and cache-read tokens equal to ccusage 20.0.24's (UTC)", async () => {
-    const expected = JSON.parse(readFileSync(join(FIXTURE, "ccusage-daily.json"), "utf8")) as {
-      daily: {
-        date: string
-        inputTokens: number
-        outputTokens: number
-        cacheReadTokens: number
-        cacheCreationTokens: number
-      }[]
-    }
-    const days = new Map<string, number[]>()
-    for (const call of (await readAll(TMP)).calls) {
-      const date = call.timestamp.toISOString().slice(0, 10)
-      const day = days.get(date) ?? [0, 0, 0, 0]
-      day[0]! += call.inputTokens
-      day[1]! += call.outputTokens
-      day[2]! += call.cacheReadTokens
-      day[3]! += call.cacheWriteTokens
-      days.set(date, day)
-    }
-    assert.deepEqual(
-      Object.fromEntries([...days].sort()),
-      Object.fromEntries(
-        expected.daily.map((d) => [d.date, [d.inputTokens, d.outputTokens, d.cacheReadTokens, d.cacheCreationTokens]]),
-      ),
-    )
+    assertTokensAsCcusage(dayTotals((await readAll(TMP)).calls), ccusageDaily(FIXTURE))
   })
 
   it("turns a gemini message into a call: input without the cached part plus tool tokens, thoughts as reasoning", async () => {

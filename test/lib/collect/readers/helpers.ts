@@ -1,8 +1,10 @@
 /**
  * For the reader tests: read every source of an agent folder as the collector does (each call id once, its first
- * occurrence kept), sum the calls per UTC day, and list a folder (paths, sizes, mtimes) to show nothing changed.
+ * occurrence kept), sum the calls per UTC day, compare the sums with ccusage's daily figures, and list a folder
+ * (paths, sizes, mtimes) to show nothing changed.
  */
-import { readdirSync, statSync } from "node:fs"
+import { strict as assert } from "node:assert"
+import { readdirSync, readFileSync, statSync } from "node:fs"
 import { join, relative } from "node:path"
 import type { AgentReader, CollectedCall, SkipCounts } from "../../../../src/lib/collect/reader.js"
 
@@ -67,6 +69,59 @@ export function dayTotals(calls: CollectedCall[]): Map<string, DayTotal> {
     days.set(date, day)
   }
   return days
+}
+
+/** A day of ccusage 20.0.24's `daily --json` (the fixture's ccusage-daily.json). */
+export interface CcusageDay {
+  date: string
+  inputTokens: number
+  outputTokens: number
+  cacheReadTokens: number
+  cacheCreationTokens: number
+  reasoningOutputTokens?: number
+  totalCost: number
+}
+
+/** The days of `ccusage-daily.json` in an agent's fixture folder. */
+export function ccusageDaily(fixtureDir: string): CcusageDay[] {
+  return (JSON.parse(readFileSync(join(fixtureDir, "ccusage-daily.json"), "utf8")) as { daily: CcusageDay[] }).daily
+}
+
+/**
+ * Asserts that `days` has exactly ccusage's dates, each with ccusage's input, output, cache-read and cache-write
+ * tokens (and reasoning tokens, with `reasoning`).
+ */
+export function assertTokensAsCcusage(
+  days: Map<string, DayTotal>,
+  expected: CcusageDay[],
+  options: { reasoning?: boolean } = {},
+): void {
+  assert.deepEqual(
+    [...days.keys()],
+    expected.map((day) => day.date),
+  )
+  for (const day of expected) {
+    const ours = days.get(day.date)!
+    const tokens = (t: { input: number; output: number; cacheRead: number; cacheWrite: number; reasoning?: number }) =>
+      options.reasoning ? t : { input: t.input, output: t.output, cacheRead: t.cacheRead, cacheWrite: t.cacheWrite }
+    assert.deepEqual(
+      tokens({
+        input: ours.input,
+        output: ours.output,
+        cacheRead: ours.cacheRead,
+        cacheWrite: ours.cacheWrite,
+        reasoning: ours.reasoning,
+      }),
+      tokens({
+        input: day.inputTokens,
+        output: day.outputTokens,
+        cacheRead: day.cacheReadTokens,
+        cacheWrite: day.cacheCreationTokens,
+        reasoning: day.reasoningOutputTokens,
+      }),
+      day.date,
+    )
+  }
 }
 
 /** Every file and folder under `dir` with its size and mtime, sorted. */
