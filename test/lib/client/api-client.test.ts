@@ -1,19 +1,9 @@
 import { expect } from "chai"
 import nock from "nock"
 import { UsageApiClient } from "../../../src/lib/client/api-client.js"
-import { UsageHubError } from "../../../src/lib/errors.js"
+import { caught } from "../../helpers/errors.js"
 
 const BASE = "http://usage.test:3001"
-
-async function caught(promise: Promise<unknown>): Promise<UsageHubError> {
-  try {
-    await promise
-  } catch (error) {
-    expect(error).to.be.instanceOf(UsageHubError)
-    return error as UsageHubError
-  }
-  return expect.fail("expected an error")
-}
 
 describe("UsageApiClient", () => {
   before(() => nock.disableNetConnect())

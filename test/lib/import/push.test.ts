@@ -2,8 +2,8 @@ import { readdirSync } from "node:fs"
 import { Readable } from "node:stream"
 import { gunzipSync } from "node:zlib"
 import { expect } from "chai"
-import { UsageHubError } from "../../../src/lib/errors.js"
-import { pushUsage } from "../../../src/lib/import/push.js"
+import { type PushOptions, pushUsage } from "../../../src/lib/import/push.js"
+import { caught } from "../../helpers/errors.js"
 import { removeDir, tempDir } from "../../helpers/tmp.js"
 import { killedNodeProcess } from "../adapters/http-test-helpers.js"
 
@@ -39,31 +39,27 @@ describe("pushUsage", () => {
   })
   afterEach(() => removeDir(dir))
 
+  /** Pushes to a test endpoint as node n1, spooling in `dir`, quietly. */
+  const push = (options: Pick<PushOptions, "sources" | "stdin" | "fetch"> & Partial<PushOptions>) =>
+    pushUsage({
+      endpoint: "http://push.test:3001",
+      node: "n1",
+      spoolDir: dir,
+      logger: { warn: () => {}, error: () => {} },
+      ...options,
+    })
+
   it("stops waiting as soon as the service refuses the token, records left spooled, without hammering it", async () => {
     let requests = 0
     const fetch: typeof globalThis.fetch = async () => {
       requests += 1
       return new Response(JSON.stringify({ error: { code: "UNAUTHORIZED", message: "bad token" } }), { status: 401 })
     }
-    let error: unknown
-    try {
-      await pushUsage({
-        sources: ["-"],
-        stdin: Readable.from([ndjson(3)]),
-        endpoint: "http://push.test:3001",
-        token: "wrong",
-        node: "n1",
-        spoolDir: dir,
-        waitMs: 20_000,
-        logger: { warn: () => {}, error: () => {} },
-        fetch,
-      })
-    } catch (e) {
-      error = e
-    }
-    expect(error).to.be.instanceOf(UsageHubError)
-    expect((error as UsageHubError).code).to.equal("DELIVERY_INCOMPLETE")
-    expect((error as UsageHubError).message).to.match(/delivered 0 of 3 records.*refuses the token/)
+    const error = await caught(
+      push({ sources: ["-"], stdin: Readable.from([ndjson(3)]), token: "wrong", waitMs: 20_000, fetch }),
+    )
+    expect(error.code).to.equal("DELIVERY_INCOMPLETE")
+    expect(error.message).to.match(/delivered 0 of 3 records.*refuses the token/)
     expect(requests).to.be.within(1, 3)
   })
 
@@ -73,15 +69,11 @@ describe("pushUsage", () => {
     it("also delivers the spool of a process killed just before, once its lock goes stale", async () => {
       await killedNodeProcess(dir, 20)
       const ids: string[] = []
-      const result = await pushUsage({
+      const result = await push({
         sources: ["-"],
         stdin: Readable.from([ndjson(3)]),
-        endpoint: "http://push.test:3001",
-        node: "n1",
-        spoolDir: dir,
         staleMs: 2000,
         waitMs: 5000,
-        logger: { warn: () => {}, error: () => {} },
         fetch: acceptingFetch(ids),
       })
       expect(result).to.include({ read: 3, takenOver: 20, accepted: 23, pending: 0 })
@@ -92,16 +84,12 @@ describe("pushUsage", () => {
     it("drains a spool directory without sources, reading nothing", async () => {
       await killedNodeProcess(dir, 7)
       const ids: string[] = []
-      const result = await pushUsage({
+      const result = await push({
         sources: [],
         // Would never end: a drain must not read it.
         stdin: new Readable({ read() {} }),
-        endpoint: "http://push.test:3001",
-        node: "n1",
-        spoolDir: dir,
         staleMs: 2000,
         waitMs: 5000,
-        logger: { warn: () => {}, error: () => {} },
         fetch: acceptingFetch(ids),
       })
       expect(result).to.include({ read: 0, takenOver: 7, accepted: 7, pending: 0 })
