@@ -115,7 +115,8 @@ export async function runOk(command, args, options = {}) {
 
 /**
  * Starts a long-running process that prints a line matching `ready` (a RegExp whose group 1 is returned as
- * `url`). Returns { child, pid, url, output(), stop() }; stop() sends SIGTERM and waits (SIGKILL after 10 s).
+ * `url`). Returns { child, pid, url, output(), exited, alive, kill(signal), stop() }: exited resolves with
+ * { code, signal }; kill (SIGKILL by default) and stop() (SIGTERM, SIGKILL after 10 s) resolve with it.
  */
 export function startProcess(command, args, { env = process.env, cwd, ready, timeoutMs = 30_000 } = {}) {
   return new Promise((resolve, reject) => {
@@ -142,6 +143,14 @@ export function startProcess(command, args, { env = process.env, cwd, ready, tim
           pid: child.pid,
           url: match[1],
           output: () => output,
+          exited,
+          get alive() {
+            return child.exitCode === null && child.signalCode === null
+          },
+          kill(signal = "SIGKILL") {
+            if (child.exitCode === null && child.signalCode === null) child.kill(signal)
+            return exited
+          },
           async stop() {
             if (child.exitCode !== null || child.signalCode !== null) return exited
             child.kill("SIGTERM")

@@ -10,6 +10,7 @@ import { createServer } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
+import { startProcess } from "../../bench/lib/proc.js"
 import { childEnv } from "../../bench/lib/service.js"
 
 export const ROOT = fileURLToPath(new URL("../../", import.meta.url))
@@ -57,67 +58,15 @@ export function freePort() {
 }
 
 /**
- * A long-running child that prints a line matching `ready` once up. Resolves { child, exited, output(), kill,
- * stop } (stop: SIGTERM, SIGKILL after 10 s).
- */
-export function spawnReady(command, args, { env = childEnv(), ready, timeoutMs = 60_000, stdin = "ignore" } = {}) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: ROOT, env, stdio: [stdin, "pipe", "pipe"] })
-    let out = ""
-    let settled = false
-    const exited = new Promise((res) => child.once("exit", (code, signal) => res({ code, signal })))
-    const fail = (why) => {
-      if (settled) return
-      settled = true
-      child.kill("SIGKILL")
-      reject(new Error(`${args.join(" ")}: ${why}\n${out.slice(-2000)}`))
-    }
-    const timer = setTimeout(() => fail("not ready in time"), timeoutMs)
-    const onData = (d) => {
-      out += d
-      if (out.length > 200_000) out = out.slice(-100_000)
-      if (!settled && ready.test(out)) {
-        settled = true
-        clearTimeout(timer)
-        resolve({
-          child,
-          exited,
-          output: () => out,
-          get alive() {
-            return child.exitCode === null && child.signalCode === null
-          },
-          kill(signal = "SIGKILL") {
-            if (child.exitCode === null && child.signalCode === null) child.kill(signal)
-            return exited
-          },
-          async stop() {
-            if (child.exitCode !== null || child.signalCode !== null) return exited
-            child.kill("SIGTERM")
-            const killer = setTimeout(() => child.kill("SIGKILL"), 10_000)
-            const result = await exited
-            clearTimeout(killer)
-            return result
-          },
-        })
-      }
-    }
-    child.stdout.on("data", onData)
-    child.stderr.on("data", onData)
-    child.on("error", (e) => fail(e.message))
-    child.on("exit", (code, signal) => fail(`exited early (${code ?? signal})`))
-  })
-}
-
-/**
  * `usage serve --db <db> --port <port>` (or `entry` with the same arguments, e.g. serve-with-faults.js).
  * Resolves once it listens.
  */
 export function startServe({ db, port, extraArgs = [], entry = BIN, env = {} }) {
   const args = entry === BIN ? [BIN, "serve"] : [entry]
-  return spawnReady(
+  return startProcess(
     process.execPath,
     [...args, "--db", db, "--port", String(port), "--log-level", "warn", ...extraArgs],
-    { env: childEnv(env), ready: /listening on http:\/\/\S+/ },
+    { cwd: ROOT, env: childEnv(env), ready: /listening on http:\/\/\S+/, timeoutMs: 60_000 },
   )
 }
 
