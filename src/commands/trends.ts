@@ -1,15 +1,18 @@
 import { Args, Flags } from "@oclif/core"
 import { UsageCommand } from "../lib/cli/base-command.js"
 import { filterFlags, sourceFlags } from "../lib/cli/flags.js"
-import { runTrends } from "../lib/cli/run-trends.js"
+import { parseDays, runTrends } from "../lib/cli/run-trends.js"
 import type { TrendData } from "../lib/summary-types.js"
 
 export default class Trends extends UsageCommand {
-  static override summary = "Show a provider's daily cost, calls and tokens over the last N days."
+  static override summary = "Show daily cost over the last N days: every provider side by side, or one in detail."
   static override description =
     "The last N calendar days in --tz (default the local zone), today included; days without usage show " +
-    "zeros. Reads the same sources as `usage summary`; --json prints the API's TrendData."
+    "zeros. Without a provider, one cost column per provider plus the day's total; with one, its calls and " +
+    "tokens too. Reads the same sources as `usage summary`; --json prints the API's TrendData (GET " +
+    "/api/usage/provider/:provider/trends), or without a provider the list of them (GET /api/usage/trends)."
   static override examples = [
+    { description: "The last week, every provider", command: "<%= config.bin %> <%= command.id %>" },
     { description: "The last week of anthropic", command: "<%= config.bin %> <%= command.id %> anthropic" },
     {
       description: "30 days from the central service",
@@ -22,7 +25,7 @@ export default class Trends extends UsageCommand {
   ]
   static override enableJsonFlag = true
   static override args = {
-    provider: Args.string({ description: "The provider to show (or --provider)." }),
+    provider: Args.string({ description: "The provider to show (or --provider; default: every provider)." }),
   }
   static override flags = {
     ...sourceFlags,
@@ -32,13 +35,16 @@ export default class Trends extends UsageCommand {
     days: Flags.string({ description: "How many days, ending today: 1 to 366 (default 7).", helpValue: "7|30|N" }),
   }
 
-  async run(): Promise<TrendData> {
+  async run(): Promise<TrendData | TrendData[]> {
     const { args, flags } = await this.parse(Trends)
     // The table code (cli-table3) loads while the source answers: it overlaps a server's round trips.
     const view = this.jsonEnabled() ? undefined : import("../lib/cli/trends-view.js")
     view?.catch(() => {})
     const result = await runTrends({ ...flags, argument: args.provider })
-    if (view) this.log((await view).renderTrends(result))
+    if (view) {
+      const { renderAllTrends, renderTrends } = await view
+      this.log(Array.isArray(result) ? renderAllTrends(result, parseDays(flags.days)) : renderTrends(result))
+    }
     return result
   }
 }

@@ -116,10 +116,56 @@ describe("usage trends", () => {
     expect(JSON.parse(range.stdout).rangeDays).to.equal(30)
   })
 
-  it("exits 2 without --provider", async () => {
-    const { code, stderr } = await runCli(["trends", "--db", db])
-    expect(code).to.equal(2)
-    expect(stderr).to.match(/^Error: .*provider/)
+  it("shows every provider without one: a cost column each, the day's total, and the same JSON from every source", async () => {
+    const providers = [...new Set(small.map((r) => r.provider))]
+    const expected = providers
+      .map((provider) => ({ provider, days: expectedDays(small, provider, 10) }))
+      .filter((p) => p.days.some((d) => d.calls > 0))
+    const json = JSON.parse((await runCli(["trends", "--db", db, "--days", "10", "--json"])).stdout)
+    expect(json.map((t: { provider: string }) => t.provider).sort()).to.deep.equal(
+      expected.map((p) => p.provider).sort(),
+    )
+    for (const trend of json) {
+      const days = expected.find((p) => p.provider === trend.provider)!.days
+      expect(trend.dataPoints.map((p: { calls: number }) => p.calls)).to.deep.equal(days.map((d) => d.calls))
+    }
+    const costs = json.map((t: { totalCost: number }) => t.totalCost)
+    expect(costs).to.deep.equal([...costs].sort((a, b) => b - a))
+    const service = await startService({ db })
+    try {
+      const fromEndpoint = await runCli(["trends", "--endpoint", service.url, "--days", "10", "--json"])
+      expect(JSON.parse(fromEndpoint.stdout)).to.deep.equal(json)
+    } finally {
+      await service.close()
+    }
+    const fromFile = await runCli(["trends", "--file", join(FIXTURES, "small.json"), "--days", "10", "--json"])
+    expect(JSON.parse(fromFile.stdout)).to.deep.equal(json)
+
+    const { code, stdout } = await runCli(["trends", "--db", db, "--days", "10"])
+    expect(code).to.equal(0)
+    const out = lines(stdout)
+    expect(out[0]).to.equal("All providers, last 10 days")
+    const header = out.find((l) => l.includes("Date"))!
+    expect(
+      header
+        .split("│")
+        .map((c) => c.trim())
+        .filter(Boolean),
+    ).to.deep.equal(["Date", ...json.map((t: { provider: string }) => t.provider), "Total", "Calls", "Daily cost"])
+    const all = expected.flatMap((p) => p.days)
+    const total = all.reduce((a, d) => a + d.cost, 0)
+    const totalRow = out.find((l) => l.includes("│ Total"))!
+    const usd = total.toLocaleString("en-US", { minimumFractionDigits: 4, maximumFractionDigits: 4 })
+    expect(totalRow).to.include(`$${usd}`)
+    expect(totalRow).to.include(all.reduce((a, d) => a + d.calls, 0).toLocaleString("en-US"))
+    expect(out.at(-1)).to.match(/^Total \$[\d.]+, average \$[\d.]+ a day$/)
+  })
+
+  it("says so in one line when no provider has usage in the range", async () => {
+    const empty = await seededSqlite([])
+    const { code, stdout } = await runCli(["trends", "--db", empty, "--days", "3"])
+    expect(code).to.equal(0)
+    expect(lines(stdout)).to.deep.equal(["No usage recorded in the last 3 days."])
   })
 
   it("takes the provider as its argument too", async () => {

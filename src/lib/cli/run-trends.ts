@@ -1,4 +1,7 @@
-/** `usage trends`: one provider's daily cost, calls and tokens over the last N days (today included). */
+/**
+ * `usage trends`: one provider's daily cost, calls and tokens over the last N days (today included), or, with
+ * no provider, every provider's (the answer of `GET /api/usage/trends`, costliest first).
+ */
 import { UsageHubError } from "../errors.js"
 import { MAX_TREND_DAYS } from "../query/trends.js"
 import type { TrendData } from "../summary-types.js"
@@ -26,17 +29,19 @@ export function parseDays(value: string | undefined, fallback = 7): number {
   return days
 }
 
-/** The one provider of `usage trends PROVIDER` / `--provider PROVIDER`; bad usage when none, or two differ. */
-export function trendsProvider(argument: string | undefined, flag: string | undefined): string {
+/** The provider of `usage trends PROVIDER` / `--provider PROVIDER` (undefined: all); bad usage when two differ. */
+export function trendsProvider(argument: string | undefined, flag: string | undefined): string | undefined {
   if (argument && flag && argument !== flag)
     throw new UsageHubError("BAD_USAGE", `two providers given (${argument} and --provider ${flag}); give one`)
-  const provider = argument ?? flag
-  if (!provider) throw new UsageHubError("BAD_USAGE", "which provider? usage trends PROVIDER (or --provider PROVIDER)")
-  return provider
+  return argument || flag || undefined
 }
 
-export function runTrends(flags: TrendsFlags): Promise<TrendData> {
+export function runTrends(flags: TrendsFlags): Promise<TrendData | TrendData[]> {
   const provider = trendsProvider(flags.argument, flags.provider)
   const rangeDays = parseDays(flags.days)
-  return withReadSource(flags, ({ reader, tz }) => reader.trends({ provider, node: flags.node, rangeDays, tz }))
+  return withReadSource<TrendData | TrendData[]>(flags, ({ reader, tz }) =>
+    provider === undefined
+      ? reader.allTrends({ node: flags.node, rangeDays, tz })
+      : reader.trends({ provider, node: flags.node, rangeDays, tz }),
+  )
 }

@@ -1,6 +1,7 @@
 /**
  * `usage trends` for people: one row per day (cost, calls, input and output tokens) with an inline bar of the
- * day's cost against the dearest day, then the total and the daily average.
+ * day's cost against the dearest day, then the total and the daily average. Without a provider, one row per
+ * day with one cost column per provider (costliest first), the day's total, calls and bar, and a Total row.
  */
 import type { TrendData } from "../summary-types.js"
 import { formatCount, formatUsd, renderTable } from "./format.js"
@@ -33,10 +34,44 @@ export function renderTrends(trends: TrendData): string {
     "right",
     "left",
   ])
-  const days = trends.rangeDays === 1 ? "1 day" : `${trends.rangeDays} days`
   return [
-    `${trends.provider}, last ${days}`,
+    `${trends.provider}, last ${plural(trends.rangeDays)}`,
     table,
     `Total ${formatUsd(trends.totalCost)}, average ${formatUsd(trends.avgDailyCost)} a day`,
+  ].join("\n")
+}
+
+function plural(days: number): string {
+  return days === 1 ? "1 day" : `${days} days`
+}
+
+/** `usage trends` without a provider: every provider side by side over the same `rangeDays` days. */
+export function renderAllTrends(trends: TrendData[], rangeDays: number): string {
+  if (trends.length === 0) return `No usage recorded in the last ${plural(rangeDays)}.`
+  const dates = trends[0].dataPoints.map((p) => p.date)
+  const dayCost = dates.map((_, i) => trends.reduce((acc, t) => acc + t.dataPoints[i].cost, 0))
+  const dayCalls = dates.map((_, i) => trends.reduce((acc, t) => acc + t.dataPoints[i].calls, 0))
+  const max = Math.max(0, ...dayCost)
+  const rows = dates.map((date, i) => [
+    date,
+    ...trends.map((t) => formatUsd(t.dataPoints[i].cost)),
+    formatUsd(dayCost[i]),
+    formatCount(dayCalls[i]),
+    bar(dayCost[i], max),
+  ])
+  const total = trends.reduce((acc, t) => acc + t.totalCost, 0)
+  rows.push([
+    "Total",
+    ...trends.map((t) => formatUsd(t.totalCost)),
+    formatUsd(total),
+    formatCount(dayCalls.reduce((a, b) => a + b, 0)),
+    "",
+  ])
+  const head = ["Date", ...trends.map((t) => t.provider), "Total", "Calls", "Daily cost"]
+  const align = head.map((_, i) => (i === 0 || i === head.length - 1 ? "left" : "right") as "left" | "right")
+  return [
+    `All providers, last ${plural(rangeDays)}`,
+    renderTable(head, rows, align),
+    `Total ${formatUsd(total)}, average ${formatUsd(rangeDays > 0 ? total / rangeDays : 0)} a day`,
   ].join("\n")
 }

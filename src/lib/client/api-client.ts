@@ -189,6 +189,12 @@ export class UsageApiClient {
     return (await this.getJson(`/api/usage/provider/${encodeURIComponent(provider)}/trends${query}`)) as TrendData
   }
 
+  /** `GET /api/usage/trends`: every provider's trend with usage in the range (or `provider`'s alone), costliest first. */
+  async allTrends(params: TrendsParams & { provider?: string } = {}): Promise<TrendData[]> {
+    const query = queryString({ days: params.rangeDays, provider: params.provider, node: params.node, tz: params.tz })
+    return (await this.getJson(`/api/usage/trends${query}`)) as TrendData[]
+  }
+
   /** `GET /api/usage/report?period=day|week|month`: a period report, dates revived. */
   async report(query: ReportQuery): Promise<ReportResult> {
     const { period, provider, node, model, agent, project, since, until, tz, by, startOfWeek, order } = query

@@ -7,6 +7,7 @@ import type { ReportQuery, ReportResult } from "../query/report.js"
 import type { SummaryQuery } from "../query/summary.js"
 import type { TrendsQuery } from "../query/trends.js"
 import type { UsageRecord } from "../record.js"
+import type { AllTrendsQuery } from "../server/all-trends.js"
 import type { RecordFilter } from "../store/store.js"
 import type { TrendData, UsageSummaryResult } from "../summary-types.js"
 import { DEFAULT_EXPORT_CHUNK, type Reader } from "./reader.js"
@@ -29,6 +30,11 @@ export class EndpointReader implements Reader {
 
   trends(query: TrendsQuery): Promise<TrendData> {
     return this.client.trends(query.provider, { rangeDays: query.rangeDays, node: query.node, tz: query.tz })
+  }
+
+  allTrends(query: AllTrendsQuery): Promise<TrendData[]> {
+    const { provider, rangeDays, node, tz } = query
+    return this.client.allTrends({ provider, rangeDays, node, tz })
   }
 
   report(query: ReportQuery): Promise<ReportResult> {

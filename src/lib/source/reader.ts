@@ -11,6 +11,7 @@ import { type ReportQuery, type ReportResult, reportPlan } from "../query/report
 import { type SummaryQuery, summaryPlan } from "../query/summary.js"
 import { type TrendsQuery, trendsPlan } from "../query/trends.js"
 import type { UsageRecord } from "../record.js"
+import { type AllTrendsQuery, allTrendsPlan } from "../server/all-trends.js"
 import type { RecordFilter, UsageStore } from "../store/store.js"
 import type { TrendData, UsageSummaryResult } from "../summary-types.js"
 
@@ -23,6 +24,8 @@ export interface Reader {
   /** The summary for each provider's current billing period, or for `since`/`until` (dates as Date objects). */
   summary(query: SummaryQuery): Promise<UsageSummaryResult>
   trends(query: TrendsQuery): Promise<TrendData>
+  /** Every provider's trend with usage in the range, costliest first (`GET /api/usage/trends`'s answer). */
+  allTrends(query: AllTrendsQuery): Promise<TrendData[]>
   /** Per day, week or month of the query's zone, every provider together (src/lib/query/report.ts). */
   report(query: ReportQuery): Promise<ReportResult>
   /** The matching records in (timestamp, node, id) order, in chunks of about `chunkSize`: bounded memory. */
@@ -48,6 +51,10 @@ export class StoreReader implements Reader {
 
   trends(query: TrendsQuery): Promise<TrendData> {
     return runPlan(trendsPlan(query, this.clock()), this.store)
+  }
+
+  allTrends(query: AllTrendsQuery): Promise<TrendData[]> {
+    return runPlan(allTrendsPlan(query, this.clock()), this.store)
   }
 
   report(query: ReportQuery): Promise<ReportResult> {
