@@ -68,7 +68,10 @@ describe("usage daily | weekly | monthly", () => {
     ])
     expect(code, stderr).to.equal(0)
     expect(stdout).to.not.match(/Models|Cache read/)
-    const weeks = stdout.split("\n").filter((l) => /^│ \d{4}-\d{2}-\d{2} /.test(l)).map((l) => l.slice(2, 12))
+    const weeks = stdout
+      .split("\n")
+      .filter((l) => /^│ \d{4}-\d{2}-\d{2} /.test(l))
+      .map((l) => l.slice(2, 12))
     expect(weeks).to.deep.equal([...weeks].sort().reverse())
     for (const week of weeks) expect(new Date(`${week}T00:00:00Z`).getUTCDay()).to.equal(0)
     expect(stdout).to.match(/^│ {3}\S/m)
