@@ -211,6 +211,34 @@ export function compare(acked, records) {
 }
 
 /**
+ * The end of a scenario after its last fault: every node delivers what it holds (its own spool and the spools of
+ * its dead incarnations), the service must then hold every acknowledged record, and the store is counted once
+ * the service stopped. recoveryMs: from the start of the drain to every record held (undefined when a node did
+ * not drain, the service did not hold them all in 30 s, or `serviceUp` is false).
+ */
+export async function drainAndCount({ live, endpoint, acked, service, db, serviceUp = true }) {
+  const t0 = Date.now()
+  const stats = await Promise.all(live.map((n) => n.drain()))
+  const drainedAll = stats.every((s) => s && s.pending === 0)
+  const held = serviceUp ? await timeToHold(endpoint, acked, { timeoutMs: 30_000 }) : undefined
+  const recoveryMs = serviceUp && drainedAll && held !== undefined ? Date.now() - t0 : undefined
+  const failures = live.flatMap((n) => n.saveFailures)
+  const stopped = await service.stop()
+  const result = compare(acked, await exportKeys(db))
+  const sum = (key) => stats.reduce((n, s) => n + (s?.[key] ?? 0), 0)
+  const redelivered = sum("duplicates")
+  return { t0, recoveryMs, failures, stopped, result, redelivered, failedAttempts: sum("failedAttempts") }
+}
+
+/** The end of a figure line's detail: the saveRecord failures and a few lost keys, when there are any. */
+export function failureDetail(failures, result) {
+  return (
+    (failures.length ? `; ${failures.length} saveRecord failures: ${failures[0]}` : "") +
+    (result.lost ? `; lost e.g. ${result.lostKeys.join(", ")}` : "")
+  )
+}
+
+/**
  * The figure line of a scenario: `<name>: acknowledged=N lost=N duplicated=N recovered=yes|no recovery=N ms | detail`.
  * `recoveryMs` undefined means it did not recover in its bound.
  */

@@ -13,6 +13,7 @@ import { fileURLToPath } from "node:url"
 import {
   compare,
   exportKeys,
+  failureDetail,
   figureLine,
   freePort,
   sleep,
@@ -132,8 +133,7 @@ export async function diskFull({ short }) {
         (loud
           ? `init failed and ${unwritable.saveFailures.length}/5 saveRecord rejected, logged "${unwritable.stderr.split("\n")[0].slice(0, 90)}…"`
           : `NOT LOUD (init ${unwritable.initFailure ?? "ok"}, ${unwritable.saveFailures.length} rejections)`) +
-        (failures.length ? `; ${failures.length} saveRecord failures: ${failures[0]}` : "") +
-        (result.lost ? `; lost e.g. ${result.lostKeys.join(", ")}` : ""),
+        failureDetail(failures, result),
     })
     const ok =
       result.lost === 0 &&

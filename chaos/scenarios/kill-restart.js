@@ -8,8 +8,8 @@
 import { mkdirSync } from "node:fs"
 import { join } from "node:path"
 import {
-  compare,
-  exportKeys,
+  drainAndCount,
+  failureDetail,
   figureLine,
   freePort,
   seededRandom,
@@ -17,7 +17,6 @@ import {
   startNode,
   startServe,
   tempDir,
-  timeToHold,
 } from "../lib/harness.js"
 
 export async function killRestart({ short, seed }) {
@@ -72,15 +71,8 @@ export async function killRestart({ short, seed }) {
     }
     // Last fault over: every node delivers what it holds (its own spool, and the spools of its dead
     // incarnations, taken over once their locks are stale).
-    const t0 = Date.now()
-    const stats = await Promise.all(live.map((n) => n.drain()))
-    const drainedAll = stats.every((s) => s && s.pending === 0)
-    const held = await timeToHold(endpoint, acked, { timeoutMs: 30_000 })
-    const recoveryMs = drainedAll && held !== undefined ? Date.now() - t0 : undefined
-    const failures = live.flatMap((n) => n.saveFailures)
-    await service.stop()
-    const result = compare(acked, await exportKeys(db))
-    const redelivered = stats.reduce((n, s) => n + (s?.duplicates ?? 0), 0)
+    const end = await drainAndCount({ live, endpoint, acked, service, db })
+    const { t0, recoveryMs, failures, result, redelivered } = end
     const line = figureLine({
       name: "kill-restart",
       acknowledged: acked.size,
@@ -91,8 +83,7 @@ export async function killRestart({ short, seed }) {
         `${nodes} nodes, ${serviceKills} service SIGKILLs, ${nodeKills} node SIGKILLs in ${Math.round((t0 - started) / 1000)} s; ` +
         `${result.stored} stored (${result.extra} saved by a node killed before it could report them); ` +
         `the last nodes saw ${redelivered} redeliveries counted once` +
-        (failures.length ? `; ${failures.length} saveRecord failures: ${failures[0]}` : "") +
-        (result.lost ? `; lost e.g. ${result.lostKeys.join(", ")}` : ""),
+        failureDetail(failures, result),
     })
     return { line, ok: result.lost === 0 && result.duplicated === 0 && recoveryMs !== undefined && !failures.length }
   } finally {

@@ -11,8 +11,8 @@ import { mkdirSync } from "node:fs"
 import { join } from "node:path"
 import pg from "pg"
 import {
-  compare,
-  exportKeys,
+  drainAndCount,
+  failureDetail,
   figureLine,
   freePort,
   seededRandom,
@@ -21,7 +21,6 @@ import {
   startNode,
   startServe,
   tempDir,
-  timeToHold,
 } from "../lib/harness.js"
 
 const BASE_URL = process.env.USAGE_TEST_PG ?? "postgres://postgres@127.0.0.1:5432/test"
@@ -105,15 +104,14 @@ export async function pgTerminate({ short, seed }) {
       healthMs = Math.max(healthMs, ms)
     }
     const aliveAfter = service.alive
-    const t0 = Date.now()
-    const stats = await Promise.all(live.map((n) => n.drain()))
-    const drainedAll = stats.every((s) => s && s.pending === 0)
-    const held = aliveAfter ? await timeToHold(endpoint, acked, { timeoutMs: 30_000 }) : undefined
-    const recoveryMs = aliveAfter && drainedAll && held !== undefined ? Date.now() - t0 : undefined
-    const failures = live.flatMap((n) => n.saveFailures)
-    const failedAttempts = stats.reduce((n, s) => n + (s?.failedAttempts ?? 0), 0)
-    const stopped = await service.stop()
-    const result = compare(acked, await exportKeys(db))
+    const { recoveryMs, failures, failedAttempts, stopped, result } = await drainAndCount({
+      live,
+      endpoint,
+      acked,
+      service,
+      db,
+      serviceUp: aliveAfter,
+    })
     const line = figureLine({
       name: "pg-terminate",
       acknowledged: acked.size,
@@ -125,8 +123,7 @@ export async function pgTerminate({ short, seed }) {
         `${aliveAfter ? "stayed up" : `DIED (${service.output().slice(-300)})`}, /healthz 200 again within ${healthMs} ms ` +
         `of each; ${failedAttempts} failed attempts retried; ${result.stored} stored; stopped cleanly: ` +
         `${stopped.code === 0 ? "yes" : `no (${stopped.code ?? stopped.signal})`}` +
-        (failures.length ? `; ${failures.length} saveRecord failures: ${failures[0]}` : "") +
-        (result.lost ? `; lost e.g. ${result.lostKeys.join(", ")}` : ""),
+        failureDetail(failures, result),
     })
     const ok =
       aliveAfter && result.lost === 0 && result.duplicated === 0 && recoveryMs !== undefined && !failures.length

@@ -8,8 +8,8 @@
 import { mkdirSync } from "node:fs"
 import { join } from "node:path"
 import {
-  compare,
-  exportKeys,
+  drainAndCount,
+  failureDetail,
   figureLine,
   freePort,
   seededRandom,
@@ -17,7 +17,6 @@ import {
   startNode,
   startServe,
   tempDir,
-  timeToHold,
 } from "../lib/harness.js"
 import { startProxy } from "../lib/proxy.js"
 
@@ -45,16 +44,13 @@ export async function proxy({ short, seed }) {
     }
     await sleep(durationMs)
     faulty.heal()
-    const t0 = Date.now()
-    const stats = await Promise.all(live.map((n) => n.drain()))
-    const drainedAll = stats.every((s) => s && s.pending === 0)
-    const held = await timeToHold(direct, acked, { timeoutMs: 30_000 })
-    const recoveryMs = drainedAll && held !== undefined ? Date.now() - t0 : undefined
-    const failures = live.flatMap((n) => n.saveFailures)
-    await service.stop()
-    const result = compare(acked, await exportKeys(db))
-    const redelivered = stats.reduce((n, s) => n + (s?.duplicates ?? 0), 0)
-    const failedAttempts = stats.reduce((n, s) => n + (s?.failedAttempts ?? 0), 0)
+    const { recoveryMs, failures, result, redelivered, failedAttempts } = await drainAndCount({
+      live,
+      endpoint: direct,
+      acked,
+      service,
+      db,
+    })
     const { connections, drops, stalls, cuts } = faulty.counts
     const line = figureLine({
       name: "proxy",
@@ -66,8 +62,7 @@ export async function proxy({ short, seed }) {
         `${nodes} nodes through a proxy for ${durationMs / 1000} s: ${connections} connections, ${drops} dropped, ` +
         `${stalls} stalled, ${cuts} answers cut after the commit; ${failedAttempts} failed attempts retried, ` +
         `${redelivered} records redelivered and counted once; ${result.stored} stored` +
-        (failures.length ? `; ${failures.length} saveRecord failures: ${failures[0]}` : "") +
-        (result.lost ? `; lost e.g. ${result.lostKeys.join(", ")}` : ""),
+        failureDetail(failures, result),
     })
     const ok = result.lost === 0 && result.duplicated === 0 && recoveryMs !== undefined && failures.length === 0
     return { line, ok: ok && cuts > 0 && redelivered > 0 }
