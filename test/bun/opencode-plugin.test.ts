@@ -1,42 +1,16 @@
-/**
- * `usage-hub/opencode` as OpenCode loads it: under Bun (OpenCode's runtime; the source module, and the built
- * package when dist/ exists) and under Node, with a fake event stream (test/bun/opencode-plugin-script.mjs):
- * one record per completed assistant message lands in the FileAdapter file the usage-hub config names.
- */
-import { spawn } from "node:child_process"
-import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs"
+import { existsSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { expect } from "chai"
 import type { StoredRecord } from "../../src/lib/record.js"
 import { startServer } from "../../src/lib/server/start.js"
 import { openStoreAt } from "../../src/lib/store/open.js"
-import { tempDir } from "../helpers/tmp.js"
+import { BUN, linkedProject, ROOT, runScript } from "./helpers.js"
 
-const ROOT = join(import.meta.dirname, "..", "..")
-const BUN = join(ROOT, "node_modules", ".bin", "bun")
 const SCRIPT = join(import.meta.dirname, "opencode-plugin-script.mjs")
-
-function run(
-  command: string,
-  cwd: string,
-  env: Record<string, string>,
-): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(command, [SCRIPT], { cwd, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] })
-    let out = ""
-    let err = ""
-    child.stdout.on("data", (d) => (out += d))
-    child.stderr.on("data", (d) => (err += d))
-    child.on("exit", (code) => resolve({ code, out, err }))
-  })
-}
 
 /** A project whose node_modules/usage-hub links to this repository, and a usage-hub config on a FileAdapter file. */
 function project(): { dir: string; config: string; file: string } {
-  const dir = tempDir("usage-opencode-")
-  mkdirSync(join(dir, "node_modules"))
-  symlinkSync(ROOT, join(dir, "node_modules", "usage-hub"), "dir")
-  writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "opencode-project", type: "module", private: true }))
+  const dir = linkedProject("usage-opencode-", "opencode-project")
   const file = join(dir, "usage.json")
   const config = join(dir, "config.json")
   writeFileSync(config, JSON.stringify({ usage: { backend: "file", file: { path: file } } }))
@@ -63,7 +37,7 @@ describe("usage-hub/opencode, the OpenCode plugin, on a fake event stream", func
         this.skip()
       }
       const { dir, config, file } = project()
-      const result = await run(r.command, dir, {
+      const result = await runScript(r.command, SCRIPT, dir, {
         PLUGIN_MODULE: r.module(),
         USAGE_CONFIG: config,
         PROJECT_DIR: dir,
@@ -114,7 +88,7 @@ describe("usage-hub/opencode, the OpenCode plugin, on a fake event stream", func
       const { dir, config } = project()
       const http = { endpoint: server.url, nodeId: "dev-laptop", flushIntervalMs: 20, spoolDir: join(dir, "spool") }
       writeFileSync(config, JSON.stringify({ usage: { backend: "http", http } }))
-      const result = await run(BUN, dir, {
+      const result = await runScript(BUN, SCRIPT, dir, {
         PLUGIN_MODULE: join(ROOT, "src", "lib", "opencode-plugin.ts"),
         USAGE_CONFIG: config,
         PROJECT_DIR: dir,

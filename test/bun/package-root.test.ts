@@ -1,21 +1,11 @@
-/**
- * The package root as the plugin imports it (`import … from "usage-hub"`, from a project whose node_modules
- * links to this repository's built package), under Node and under Bun (the plugin's runtime): records through
- * the FileAdapter and the HttpIngestAdapter (the real service counts each record once), loads no Node-only
- * driver (undici, better-sqlite3, pg, fastify).
- */
-import { spawn } from "node:child_process"
-import { copyFileSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs"
+import { copyFileSync, existsSync, readFileSync } from "node:fs"
 import { join } from "node:path"
 import { expect } from "chai"
 import type { StoredRecord } from "../../src/lib/record.js"
 import { type RunningServer, startServer } from "../../src/lib/server/start.js"
 import { openStoreAt } from "../../src/lib/store/open.js"
 import type { UsageStore } from "../../src/lib/store/store.js"
-import { tempDir } from "../helpers/tmp.js"
-
-const ROOT = join(import.meta.dirname, "..", "..")
-const BUN = join(ROOT, "node_modules", ".bin", "bun")
+import { BUN, linkedProject, ROOT, runScript } from "./helpers.js"
 
 interface PluginRun {
   runtime: string
@@ -30,31 +20,9 @@ interface PluginRun {
   cacheSize: number
 }
 
-function run(
-  command: string,
-  cwd: string,
-  env: Record<string, string>,
-): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(command, ["plugin.mjs"], {
-      cwd,
-      env: { ...process.env, ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    })
-    let out = ""
-    let err = ""
-    child.stdout.on("data", (d) => (out += d))
-    child.stderr.on("data", (d) => (err += d))
-    child.on("exit", (code) => resolve({ code, out, err }))
-  })
-}
-
 /** A project that depends on usage-hub: node_modules/usage-hub links to this repository. */
 function pluginProject(): string {
-  const dir = tempDir("usage-plugin-")
-  mkdirSync(join(dir, "node_modules"))
-  symlinkSync(ROOT, join(dir, "node_modules", "usage-hub"), "dir")
-  writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "plugin", type: "module", private: true }))
+  const dir = linkedProject("usage-plugin-", "plugin")
   copyFileSync(join(import.meta.dirname, "plugin-script.mjs"), join(dir, "plugin.mjs"))
   return dir
 }
@@ -100,7 +68,7 @@ describe("the package root as the plugin imports it", function () {
       const dir = pluginProject()
       const legacyFile = join(dir, "oh-my-opencode-usage.json")
       const nodeId = `plugin-${runtime.name.toLowerCase()}`
-      const result = await run(command!, dir, {
+      const result = await runScript(command!, "plugin.mjs", dir, {
         LEGACY_FILE: legacyFile,
         ENDPOINT: server.url,
         SPOOL_DIR: join(dir, "spool"),
