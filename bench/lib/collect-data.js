@@ -12,7 +12,8 @@
 import { mkdirSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import Database from "better-sqlite3"
-import { DAY_MS, FIXTURE_END_MS, prng } from "./data.js"
+import { OPENCODE_SCHEMA } from "../../test/fixtures/agents/opencode/schema.mjs"
+import { DAY_MS, FIXTURE_END_MS, hex, prng } from "./data.js"
 
 const PER_SESSION = 200
 const PROJECTS = 20
@@ -27,15 +28,6 @@ const WORDS =
   "the tests read the store then the collector settles each call and moves its cursor on once the records are delivered so a second run finds nothing new".split(
     " ",
   )
-
-function hex(rnd, digits) {
-  let out = ""
-  while (out.length < digits)
-    out += Math.floor(rnd() * 0x100000000)
-      .toString(16)
-      .padStart(8, "0")
-  return out.slice(0, digits)
-}
 
 const uuidOf = (rnd) => {
   const h = hex(rnd, 32)
@@ -150,19 +142,6 @@ export function writeClaudeLogs(root, lines, seed = 11) {
   }
   return { lines: written, calls, files: sessions }
 }
-
-const OPENCODE_SCHEMA = `
-CREATE TABLE \`project\` (\`id\` text PRIMARY KEY, \`worktree\` text NOT NULL, \`vcs\` text, \`name\` text,
-  \`time_created\` integer NOT NULL, \`time_updated\` integer NOT NULL);
-CREATE TABLE \`session\` (\`id\` text PRIMARY KEY, \`project_id\` text NOT NULL, \`parent_id\` text, \`slug\` text NOT NULL,
-  \`directory\` text NOT NULL, \`title\` text NOT NULL, \`version\` text NOT NULL,
-  \`time_created\` integer NOT NULL, \`time_updated\` integer NOT NULL,
-  CONSTRAINT \`fk_session_project_id_project_id_fk\` FOREIGN KEY (\`project_id\`) REFERENCES \`project\`(\`id\`) ON DELETE CASCADE);
-CREATE TABLE \`message\` (\`id\` text PRIMARY KEY, \`session_id\` text NOT NULL, \`time_created\` integer NOT NULL,
-  \`time_updated\` integer NOT NULL, \`data\` text NOT NULL,
-  CONSTRAINT \`fk_message_session_id_session_id_fk\` FOREIGN KEY (\`session_id\`) REFERENCES \`session\`(\`id\`) ON DELETE CASCADE);
-CREATE INDEX \`message_session_time_created_id_idx\` ON \`message\` (\`session_id\`, \`time_created\`, \`id\`);
-`
 
 /** Writes `dir`/opencode.db (OpenCode's schema, WAL) of `messages` message rows; returns { messages, calls }. */
 export function writeOpenCodeDb(dir, messages, seed = 13) {

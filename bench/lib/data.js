@@ -112,7 +112,8 @@ export function prng(seed) {
   }
 }
 
-const hex = (rnd, digits) => {
+/** `digits` hex digits from the PRNG `rnd`. */
+export const hex = (rnd, digits) => {
   let out = ""
   while (out.length < digits)
     out += Math.floor(rnd() * 0x100000000)
