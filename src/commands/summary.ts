@@ -35,6 +35,11 @@ export default class Summary extends UsageCommand {
     ...sourceFlags,
     ...filterFlags,
     by: Flags.string({ description: "Also break the spend down by this dimension.", options: [...GROUP_BY_VALUES] }),
+    order: Flags.string({
+      description: "Rows by cost: desc (dearest first, the default) or asc.",
+      options: ["desc", "asc"],
+      default: "desc",
+    }),
   }
 
   async run(): Promise<UsageSummaryResult> {
@@ -43,7 +48,7 @@ export default class Summary extends UsageCommand {
     const view = this.jsonEnabled() ? undefined : import("../lib/cli/summary-view.js")
     view?.catch(() => {})
     const result = await runSummary({ ...flags, by: flags.by as (typeof GROUP_BY_VALUES)[number] | undefined })
-    if (view) this.log((await view).renderSummary(result))
+    if (view) this.log((await view).renderSummary(result, flags.order as "asc" | "desc"))
     return result
   }
 }

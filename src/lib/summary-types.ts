@@ -55,9 +55,17 @@ export interface BreakdownEntry {
   share: number
 }
 
+/** The cost and calls of the providers of each period kind (weekly, monthly) of a summary. */
+export type ResetTypeTotals = Partial<Record<ResetType, { totalCost: number; callCount: number }>>
+
 export interface UsageSummaryResult {
   summaries: Record<string, ProviderUsageSummary>
   totalCost: number
+  /**
+   * `totalCost` split by the providers' period kind: the total adds periods of different lengths (a week of
+   * one provider to a month of another) when the answer is for each provider's current period.
+   */
+  totalsByResetType?: ResetTypeTotals
   nodes: string[]
   generatedAt: Date
   /** Present when the answer is for an explicit range rather than each provider's current period. */

@@ -74,6 +74,67 @@ describe("usage summary", () => {
     expect(stdout).to.match(/│ anthropic .*│ 2026-11-08 +│ 2026-11-15 +│/)
   })
 
+  it("says that the Total adds weekly and monthly periods, and gives each kind's total (table and JSON)", async () => {
+    const expected = expectedPeriod(small)
+    const kind = (p: string) => (p === "anthropic" ? "weekly" : "monthly")
+    const totals: Record<string, { cost: number; calls: number }> = {}
+    for (const [p, e] of Object.entries(expected)) {
+      totals[kind(p)] ??= { cost: 0, calls: 0 }
+      totals[kind(p)].cost += e.cost
+      totals[kind(p)].calls += e.calls
+    }
+    const json = JSON.parse((await runCli(["summary", "--db", db, "--json"])).stdout)
+    expect(Object.keys(json.totalsByResetType)).to.deep.equal(["weekly", "monthly"])
+    for (const k of ["weekly", "monthly"]) {
+      expect(json.totalsByResetType[k].callCount, k).to.equal(totals[k].calls)
+      expect(json.totalsByResetType[k].totalCost, k).to.be.closeTo(totals[k].cost, 1e-9)
+    }
+    const { stdout } = await runCli(["summary", "--db", db])
+    const out = lines(stdout)
+    expect(out[0]).to.equal(
+      "Usage for the current billing period of each provider (UTC); the Total adds weekly and monthly periods",
+    )
+    expect(stdout).to.match(/│ Total \(mixed periods\) +│/)
+    expect(out).to.include(
+      `Total of the weekly periods: $${totals.weekly.cost.toFixed(4)} (${totals.weekly.calls} calls)`,
+    )
+    expect(out).to.include(
+      `Total of the monthly periods: $${totals.monthly.cost.toFixed(4)} (${totals.monthly.calls} calls)`,
+    )
+  })
+
+  it("has no period columns and no per-kind totals for a range (the heading says the range)", async () => {
+    const { stdout } = await runCli(["summary", "--db", db, "--since", "2026-11-01"])
+    expect(stdout).to.include("Usage from 2026-11-01 until now (UTC)")
+    expect(stdout).not.to.include("Next reset")
+    expect(stdout).not.to.include("Period start")
+    expect(stdout).not.to.include("mixed periods")
+    expect(stdout).to.match(/│ Total +│/)
+  })
+
+  it("sorts rows by cost, dearest first, and --order asc reverses", async () => {
+    const names = (out: string) =>
+      lines(out)
+        .filter((l) => l.startsWith("│") && !l.includes("Provider") && !l.includes("Total"))
+        .map((l) => l.split("│")[1].trim())
+    const expected = Object.entries(expectedPeriod(small))
+      .sort(([a, x], [b, y]) => y.cost - x.cost || (a < b ? -1 : 1))
+      .map(([p]) => p)
+    expect(names((await runCli(["summary", "--db", db])).stdout)).to.deep.equal(expected)
+    expect(names((await runCli(["summary", "--db", db, "--order", "asc"])).stdout)).to.deep.equal(
+      [...expected].reverse(),
+    )
+  })
+
+  it("shows no Nodes column in the table by node, and a Total row under every breakdown", async () => {
+    const { stdout } = await runCli(["summary", "--db", db, "--by", "node"])
+    const [providers, byNode] = stdout.split("By node:")
+    expect(providers).to.include("Nodes")
+    expect(byNode).not.to.include("Nodes")
+    expect(byNode).to.match(/│ test-node +│/)
+    expect(byNode).to.match(/│ Total +│/)
+  })
+
   it("prints the API's JSON with --json: ISO dates and every column the table shows", async () => {
     const { code, stdout } = await runCli(["summary", "--db", db, "--json"])
     expect(code).to.equal(0)

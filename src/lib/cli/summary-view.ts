@@ -1,8 +1,10 @@
 /**
  * `usage summary` for people: one row per provider for its current billing period (or the asked range) with
  * cost, share of the total, calls, tokens (cache and reasoning tokens when any are known), unpriced calls,
- * nodes, period start and next reset, then a total row; with `--by` a second table per model, node or task
- * type. Every value shown is in the `--json` output (the API's shape).
+ * nodes, and for current periods the period start and next reset, then a total row (said to add periods of
+ * different lengths when it does, with the total per period kind under the table); with `--by` a second table
+ * per model, node, task type, agent or project, with its own total. Rows by cost, dearest first (`--order asc`
+ * reverses). Every value shown is in the `--json` output (the API's shape).
  */
 import type { GroupBy, ProviderUsageSummary, UsageSummaryResult } from "../summary-types.js"
 import { type Align, formatCount, formatDate, formatShare, formatUsd, renderTable } from "./format.js"
@@ -68,24 +70,62 @@ export function rangeEnd(until: Date | undefined, tz: string): string {
   return `through ${formatDate(new Date(until.getTime() - 1), tz).slice(0, 10)}`
 }
 
+export type SortOrder = "asc" | "desc"
+
+function isRanged(result: UsageSummaryResult): boolean {
+  return result.since !== undefined || result.until !== undefined
+}
+
+/** The period kinds (weekly, monthly) the Total adds, when it adds more than one. */
+function mixedKinds(result: UsageSummaryResult): string[] {
+  if (isRanged(result)) return []
+  const kinds = Object.keys(result.totalsByResetType ?? {})
+  return kinds.length > 1 ? kinds : []
+}
+
 function heading(result: UsageSummaryResult): string {
   const tz = result.tz
-  if (result.since || result.until) {
+  if (isRanged(result)) {
     const from = result.since ? formatDate(result.since, tz) : "the beginning"
     return `Usage from ${from} ${rangeEnd(result.until, tz)} (${tz})`
   }
-  return `Usage for the current billing period of each provider (${tz})`
+  const kinds = mixedKinds(result)
+  const mixed = kinds.length > 0 ? `; the Total adds ${kinds.join(" and ")} periods` : ""
+  return `Usage for the current billing period of each provider (${tz})${mixed}`
+}
+
+/** Under the table, when the Total adds periods of different lengths: the total of each kind. */
+function totalsByKind(result: UsageSummaryResult): string | undefined {
+  const kinds = mixedKinds(result)
+  if (kinds.length === 0) return undefined
+  const totals = result.totalsByResetType ?? {}
+  return kinds
+    .map((kind) => {
+      const t = totals[kind as keyof typeof totals]!
+      return `Total of the ${kind} periods: ${formatUsd(t.totalCost)} (${formatCount(t.callCount)} calls)`
+    })
+    .join("\n")
+}
+
+/** By cost, dearest first (then by name); `asc` reverses. */
+function byCost<T>(rows: T[], cost: (row: T) => number, name: (row: T) => string, order: SortOrder): T[] {
+  const sorted = [...rows].sort((a, b) => cost(b) - cost(a) || (name(a) < name(b) ? -1 : 1))
+  return order === "asc" ? sorted.reverse() : sorted
 }
 
 type Column = ReturnType<typeof optionalColumns>[number]
 
-/** The metric columns both tables share: cost, share, calls, tokens (and the known optional ones), unpriced, nodes. */
-function metricHead(extra: Column[]): string[] {
-  return ["Cost", "Share", "Calls", "Input tokens", "Output tokens", ...extra.map((c) => c.title), "Unpriced", "Nodes"]
+/**
+ * The metric columns both tables share: cost, share, calls, tokens (and the known optional ones), unpriced,
+ * nodes (not in the table by node, where it would always say 1).
+ */
+function metricHead(extra: Column[], nodes = true): string[] {
+  const head = ["Cost", "Share", "Calls", "Input tokens", "Output tokens", ...extra.map((c) => c.title), "Unpriced"]
+  return nodes ? [...head, "Nodes"] : head
 }
 
-function metricCells(row: Totals, share: number, nodes: number, extra: Column[]): string[] {
-  return [
+function metricCells(row: Totals, share: number, nodes: number | undefined, extra: Column[]): string[] {
+  const cells = [
     formatUsd(row.totalCost),
     formatShare(share),
     formatCount(row.callCount),
@@ -93,21 +133,28 @@ function metricCells(row: Totals, share: number, nodes: number, extra: Column[])
     formatCount(row.totalOutputTokens),
     ...extra.map((c) => formatCount(c.value(row))),
     formatCount(row.unpricedCalls ?? 0),
-    formatCount(nodes),
   ]
+  return nodes === undefined ? cells : [...cells, formatCount(nodes)]
 }
 
-function providerTable(result: UsageSummaryResult): string {
-  const rows = Object.values(result.summaries) as ProviderUsageSummary[]
+function providerTable(result: UsageSummaryResult, order: SortOrder): string {
+  const all = Object.values(result.summaries) as ProviderUsageSummary[]
+  const rows = byCost(
+    all,
+    (s) => s.totalCost,
+    (s) => s.provider,
+    order,
+  )
   const extra = optionalColumns(rows)
   const metrics = metricHead(extra)
-  const head = ["Provider", ...metrics, result.since ? "From" : "Period start", "Next reset"]
+  // A range is the same for every provider (the heading says it): no period columns then.
+  const periods = !isRanged(result)
+  const head = ["Provider", ...metrics, ...(periods ? ["Period start", "Next reset"] : [])]
   const align: Align[] = ["left", ...metrics.map((): Align => "right"), "left", "left"]
   const body = rows.map((s) => [
     s.provider,
     ...metricCells(s, shareOf(s.totalCost, result.totalCost, s.share), s.nodes ?? 0, extra),
-    formatDate(s.periodStart, result.tz),
-    formatDate(s.nextReset, result.tz),
+    ...(periods ? [formatDate(s.periodStart, result.tz), formatDate(s.nextReset, result.tz)] : []),
   ])
   const total: Totals = {
     totalCost: result.totalCost,
@@ -119,26 +166,49 @@ function providerTable(result: UsageSummaryResult): string {
     totalReasoningTokens: sum(rows, (r) => r.totalReasoningTokens),
     unpricedCalls: sum(rows, (r) => r.unpricedCalls),
   }
-  body.push(["Total", ...metricCells(total, result.totalCost > 0 ? 100 : 0, result.nodes.length, extra), "", ""])
+  const label = mixedKinds(result).length > 0 ? "Total (mixed periods)" : "Total"
+  const share = result.totalCost > 0 ? 100 : 0
+  body.push([label, ...metricCells(total, share, result.nodes.length, extra), ...(periods ? ["", ""] : [])])
   return renderTable(head, body, align)
 }
 
-function breakdownTable(result: UsageSummaryResult): string | undefined {
+function breakdownTable(result: UsageSummaryResult, order: SortOrder): string | undefined {
   const breakdown = result.breakdown
   if (!breakdown || breakdown.by === "provider") return undefined
-  const extra = optionalColumns(breakdown.groups)
-  const metrics = metricHead(extra)
+  const groups = byCost(
+    breakdown.groups,
+    (g) => g.totalCost,
+    (g) => g.key,
+    order,
+  )
+  const extra = optionalColumns(groups)
+  const withNodes = breakdown.by !== "node"
+  const metrics = metricHead(extra, withNodes)
   const align: Align[] = ["left", ...metrics.map((): Align => "right")]
   // Records without an agent or project group under "" (none).
-  const body = breakdown.groups.map((g) => [
+  const body = groups.map((g) => [
     g.key === "" ? "(none)" : g.key,
-    ...metricCells(g, g.share, g.nodes, extra),
+    ...metricCells(g, g.share, withNodes ? g.nodes : undefined, extra),
   ])
+  const total: Totals = {
+    totalCost: result.totalCost,
+    callCount: sum(groups, (g) => g.callCount),
+    totalInputTokens: sum(groups, (g) => g.totalInputTokens),
+    totalOutputTokens: sum(groups, (g) => g.totalOutputTokens),
+    totalCacheReadTokens: sum(groups, (g) => g.totalCacheReadTokens),
+    totalCacheWriteTokens: sum(groups, (g) => g.totalCacheWriteTokens),
+    totalReasoningTokens: sum(groups, (g) => g.totalReasoningTokens),
+    unpricedCalls: sum(groups, (g) => g.unpricedCalls),
+  }
+  const share = result.totalCost > 0 ? 100 : 0
+  body.push(["Total", ...metricCells(total, share, withNodes ? result.nodes.length : undefined, extra)])
   return `By ${BY_LABEL[breakdown.by].toLowerCase()}:\n${renderTable([BY_LABEL[breakdown.by], ...metrics], body, align)}`
 }
 
 /** The whole human output of `usage summary` (without a trailing newline). */
-export function renderSummary(result: UsageSummaryResult): string {
+export function renderSummary(result: UsageSummaryResult, order: SortOrder = "desc"): string {
   if (!hasUsage(result)) return emptySummaryLine(result)
-  return [heading(result), providerTable(result), breakdownTable(result)].filter(Boolean).join("\n")
+  return [heading(result), providerTable(result, order), totalsByKind(result), breakdownTable(result, order)]
+    .filter(Boolean)
+    .join("\n")
 }

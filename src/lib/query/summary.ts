@@ -7,7 +7,13 @@
 import { fromNanos, sharePercent } from "../money.js"
 import { billingPeriod, type ResetSchedules, resolveTimeZone } from "../periods.js"
 import { type AggregateRow, emptyAggregate, type RecordFilter } from "../store/store.js"
-import type { BreakdownEntry, GroupBy, ProviderUsageSummary, UsageSummaryResult } from "../summary-types.js"
+import type {
+  BreakdownEntry,
+  GroupBy,
+  ProviderUsageSummary,
+  ResetTypeTotals,
+  UsageSummaryResult,
+} from "../summary-types.js"
 import type { QueryPlan } from "./plan.js"
 
 export interface SummaryQuery {
@@ -106,9 +112,23 @@ export function* summaryPlan(query: SummaryQuery, now: Date): QueryPlan<UsageSum
     if (summaries[p]) summaries[p].share = sharePercent(answers[i][0]?.costNanos ?? 0n, totalNanos)
   })
 
+  // The total adds each provider's own period (a week to a month): these say what it is made of.
+  const byReset = new Map<ProviderUsageSummary["resetType"], { costNanos: bigint; calls: number }>()
+  providers.forEach((p, i) => {
+    const kind = byReset.get(summaries[p].resetType) ?? { costNanos: 0n, calls: 0 }
+    kind.costNanos += answers[i][0]?.costNanos ?? 0n
+    kind.calls += answers[i][0]?.calls ?? 0
+    byReset.set(summaries[p].resetType, kind)
+  })
+  const totalsByResetType: ResetTypeTotals = {}
+  for (const [kind, { costNanos, calls }] of [...byReset].sort(([a], [b]) => (a < b ? 1 : -1))) {
+    totalsByResetType[kind] = { totalCost: fromNanos(costNanos), callCount: calls }
+  }
+
   const result: UsageSummaryResult = {
     summaries,
     totalCost: fromNanos(totalNanos),
+    totalsByResetType,
     nodes: total?.nodes ?? [],
     generatedAt: now,
     tz,
