@@ -2,6 +2,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { expect } from "chai"
 import { fromNanos } from "../../src/lib/money.js"
+import { recordJson } from "../helpers/records.js"
 import { tempDir } from "../helpers/tmp.js"
 import { FIXTURES, freshPostgres, lines, runCli, startService } from "./helpers.js"
 
@@ -132,16 +133,7 @@ describe("usage migrate-file", () => {
   it("rejects invalid records with their index and reason, and imports the valid ones", async () => {
     const dir = tempDir()
     const file = join(dir, "usage.json")
-    const good = {
-      id: "usage_aaaaaaaa",
-      timestamp: "2026-11-10T10:00:00.000Z",
-      provider: "openai",
-      model: "gpt-5.2",
-      inputTokens: 1,
-      outputTokens: 2,
-      estimatedCost: 0.1,
-      taskType: "primary",
-    }
+    const good = recordJson({ id: "usage_aaaaaaaa", timestamp: new Date("2026-11-10T10:00:00.000Z") })
     writeFileSync(
       file,
       JSON.stringify({
@@ -352,16 +344,7 @@ describe("usage migrate-file", () => {
       const dir = tempDir()
       const file = join(dir, "records.ndjson")
       const good = (i: number) =>
-        JSON.stringify({
-          id: `usage_nd_${i}`,
-          timestamp: "2026-11-10T10:00:00.000Z",
-          provider: "openai",
-          model: "gpt-5.2",
-          inputTokens: 1,
-          outputTokens: 2,
-          estimatedCost: 0.1,
-          taskType: "primary",
-        })
+        JSON.stringify(recordJson({ id: `usage_nd_${i}`, timestamp: new Date("2026-11-10T10:00:00.000Z") }))
       writeFileSync(file, [good(0), "{oops", good(1), "", JSON.stringify({ id: "x" }), good(2)].join("\n"))
       const { code, stdout, stderr } = await runCli(["migrate-file", file, "--db", join(dir, "usage.db"), "--json"])
       expect(code, stderr).to.equal(0)
