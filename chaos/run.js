@@ -17,6 +17,7 @@ import { parseArgs } from "node:util"
 import { diskFull } from "./scenarios/disk-full.js"
 import { fuzz } from "./scenarios/fuzz.js"
 import { killRestart } from "./scenarios/kill-restart.js"
+import { pgRestart } from "./scenarios/pg-restart.js"
 import { pgTerminate } from "./scenarios/pg-terminate.js"
 import { probe } from "./scenarios/probes.js"
 import { proxy } from "./scenarios/proxy.js"
@@ -25,6 +26,7 @@ const SCENARIOS = [
   { name: "kill-restart", short: true, run: killRestart },
   { name: "proxy", short: true, run: proxy },
   { name: "pg-terminate", short: true, run: pgTerminate },
+  { name: "pg-restart", short: false, run: pgRestart },
   { name: "disk-full", short: true, run: diskFull },
   { name: "fuzz", short: true, run: fuzz },
   // Long suite only: each loads the machine for 15-60 s.

@@ -23,9 +23,9 @@ import {
   tempDir,
 } from "../lib/harness.js"
 
-const BASE_URL = process.env.USAGE_TEST_PG ?? "postgres://postgres@127.0.0.1:5432/test"
+export const BASE_URL = process.env.USAGE_TEST_PG ?? "postgres://postgres@127.0.0.1:5432/test"
 
-async function admin() {
+export async function admin() {
   const client = new pg.Client({ connectionString: BASE_URL, connectionTimeoutMillis: 3000 })
   client.on("error", () => {})
   await client.connect()
@@ -47,7 +47,7 @@ async function terminate(app) {
 }
 
 /** The first /healthz 200 within `timeoutMs`: ms it took, or undefined. */
-async function healthyAfter(url, timeoutMs) {
+export async function healthyAfter(url, timeoutMs) {
   const t0 = Date.now()
   while (Date.now() - t0 < timeoutMs) {
     try {
