@@ -47,8 +47,12 @@ export default class Summary extends UsageCommand {
     // The table code (cli-table3) loads while the source answers: it overlaps a server's round trips.
     const view = this.jsonEnabled() ? undefined : import("../lib/cli/summary-view.js")
     view?.catch(() => {})
-    const result = await runSummary({ ...flags, by: flags.by as (typeof GROUP_BY_VALUES)[number] | undefined })
-    if (view) this.log((await view).renderSummary(result, flags.order as "asc" | "desc"))
+    const by = flags.by as (typeof GROUP_BY_VALUES)[number] | undefined
+    const { result, lastRecordDay } = await runSummary({ ...flags, by }, { hints: view !== undefined })
+    if (view) {
+      const empty = { provider: flags.provider, lastRecordDay }
+      this.log((await view).renderSummary(result, flags.order as "asc" | "desc", empty))
+    }
     return result
   }
 }

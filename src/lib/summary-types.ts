@@ -73,6 +73,8 @@ export interface UsageSummaryResult {
   until?: Date
   tz: string
   breakdown?: { by: GroupBy; groups: BreakdownEntry[] }
+  /** Present when the provider filter matched no record: the providers that have records (any time). */
+  knownProviders?: string[]
 }
 
 export interface TrendDataPoint {

@@ -236,6 +236,44 @@ describe("usage summary", () => {
     expect(JSON.parse(json.stdout).summaries).to.deep.equal({})
   })
 
+  it("names the known providers when --provider matches none (names match exactly), in the table and the JSON", async () => {
+    const known = [...new Set(small.map((r) => r.provider))].sort()
+    const unknown = await runCli(["summary", "--db", db, "--provider", "mistral"])
+    expect(unknown.code).to.equal(0)
+    expect(lines(unknown.stdout)).to.deep.equal([
+      'No usage recorded for provider "mistral" (provider names match exactly).',
+      `Known providers: ${known.join(", ")}.`,
+    ])
+    const cased = await runCli(["summary", "--db", db, "--provider", "OpenAI", "--since", "2026-01-01"])
+    expect(lines(cased.stdout)).to.deep.equal([
+      'No usage recorded for provider "OpenAI" (provider names match exactly).',
+      "Did you mean --provider openai?",
+    ])
+    const json = JSON.parse((await runCli(["summary", "--db", db, "--provider", "OpenAI", "--json"])).stdout)
+    expect(json.knownProviders).to.deep.equal(known)
+    const found = JSON.parse((await runCli(["summary", "--db", db, "--provider", "openai", "--json"])).stdout)
+    expect(found).not.to.have.property("knownProviders")
+  })
+
+  it("says when the last record was and suggests --since when every record is in a past period", async () => {
+    // NOW is 2026-11-12: openai's period began on 2026-11-01; anthropic's on Sunday 2026-11-08.
+    const past = await seededSqlite([
+      record({ id: "a", timestamp: new Date("2026-09-20T10:00:00Z") }),
+      record({ id: "b", timestamp: new Date("2026-10-28T23:30:00Z") }),
+      record({ id: "c", provider: "anthropic", timestamp: new Date("2026-11-07T10:00:00Z") }),
+    ])
+    const { code, stdout } = await runCli(["summary", "--db", past, "--tz", "UTC"])
+    expect(code).to.equal(0)
+    expect(lines(stdout)).to.deep.equal([
+      "No usage recorded for the current period.",
+      "The last record is from 2026-11-07: try --since 2026-11-01 (or --last 3m).",
+    ])
+    const openai = await runCli(["summary", "--db", past, "--provider", "openai", "--tz", "Asia/Kolkata"])
+    expect(lines(openai.stdout)[1]).to.equal(
+      "The last record is from 2026-10-29: try --since 2026-10-01 (or --last 3m).",
+    )
+  })
+
   it("reads the default store when given no source, and says so when there is none yet", async () => {
     const missing = await runCli(["summary"])
     expect(missing.code).to.equal(0)

@@ -53,10 +53,38 @@ export function hasUsage(result: UsageSummaryResult): boolean {
   return Object.values(result.summaries).some((s) => s.callCount > 0)
 }
 
-/** The one line printed when there is nothing to show. */
-export function emptySummaryLine(result: UsageSummaryResult): string {
+/** What the empty answer was asked with, for its hints. */
+export interface EmptyContext {
+  /** The provider filter given, if any. */
+  provider?: string
+  /** The day of the last matching record, when only past periods have records. */
+  lastRecordDay?: string
+}
+
+/**
+ * What is printed when there is nothing to show: one line, then a hint when one helps: the known providers
+ * when a provider filter matched nothing (names match exactly), or when the last record was and `--since`
+ * when every record is in a past period.
+ */
+export function emptySummaryLine(result: UsageSummaryResult, context: EmptyContext = {}): string {
   const ranged = result.since !== undefined || result.until !== undefined
-  return ranged ? "No usage recorded in that range." : "No usage recorded for the current period."
+  if (result.knownProviders && context.provider !== undefined) {
+    const known = result.knownProviders
+    if (known.length === 0) return "No usage recorded yet."
+    const near = known.find((p) => p.toLowerCase() === context.provider!.toLowerCase())
+    return [
+      `No usage recorded for provider ${JSON.stringify(context.provider)} (provider names match exactly).`,
+      near ? `Did you mean --provider ${near}?` : `Known providers: ${known.join(", ")}.`,
+    ].join("\n")
+  }
+  if (ranged) return "No usage recorded in that range."
+  if (context.lastRecordDay) {
+    return [
+      "No usage recorded for the current period.",
+      `The last record is from ${context.lastRecordDay}: try --since ${context.lastRecordDay.slice(0, 8)}01 (or --last 3m).`,
+    ].join("\n")
+  }
+  return "No usage recorded for the current period."
 }
 
 /**
@@ -206,8 +234,8 @@ function breakdownTable(result: UsageSummaryResult, order: SortOrder): string | 
 }
 
 /** The whole human output of `usage summary` (without a trailing newline). */
-export function renderSummary(result: UsageSummaryResult, order: SortOrder = "desc"): string {
-  if (!hasUsage(result)) return emptySummaryLine(result)
+export function renderSummary(result: UsageSummaryResult, order: SortOrder = "desc", empty: EmptyContext = {}): string {
+  if (!hasUsage(result)) return emptySummaryLine(result, empty)
   return [heading(result), providerTable(result, order), totalsByKind(result), breakdownTable(result, order)]
     .filter(Boolean)
     .join("\n")

@@ -86,6 +86,11 @@ export function* summaryPlan(query: SummaryQuery, now: Date): QueryPlan<UsageSum
     { filter: ranged ? { ...base, since: query.since, until: query.until } : base, groupBy: "provider" },
   ]
   const providers = providerRows.map((r) => r.key).sort()
+  // A provider filter that matched nothing: which providers have records at all (names match exactly).
+  const knownProviders =
+    query.provider !== undefined && providers.length === 0
+      ? (yield [{ filter: {}, groupBy: "provider" }])[0].map((r) => r.key).sort()
+      : undefined
   const periods = new Map(providers.map((p) => [p, billingPeriod(p, now, { tz, schedules: query.schedules })]))
   const filterFor = (p: string): RecordFilter =>
     ranged
@@ -133,6 +138,7 @@ export function* summaryPlan(query: SummaryQuery, now: Date): QueryPlan<UsageSum
     generatedAt: now,
     tz,
   }
+  if (knownProviders) result.knownProviders = knownProviders
   if (ranged) {
     if (query.since) result.since = query.since
     if (query.until) result.until = query.until
