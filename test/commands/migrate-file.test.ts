@@ -154,6 +154,10 @@ describe("usage migrate-file", () => {
     expect(report.rejected.map((r) => r.index)).to.deep.equal([1, 3])
     expect(report.rejected[0].error).to.include("inputTokens")
     expect(report.rejected[1].error).to.include("timestamp")
+    // The same list at the top, as push --json gives it, so scripts read either the same way.
+    const top = JSON.parse(stdout)
+    expect(top.rejectedCount).to.equal(2)
+    expect(top.rejectedRecords).to.deep.equal(report.rejected.map((r) => ({ file, index: r.index, error: r.error })))
     const human = await runCli(["migrate-file", file, "--db", join(dir, "other.db")])
     expect(human.stdout).to.include("rejected record 1: inputTokens")
   })

@@ -168,6 +168,24 @@ describe("usage push (built CLI)", function () {
     ])
   })
 
+  it("lists rejected records in --json as migrate-file does: rejectedCount and rejectedRecords {file, index, error}", async () => {
+    const input = [ndjsonRecord(11), "{oops", ndjsonRecord(12, { inputTokens: -5 })].join("\n")
+    const run = await usage(["push", "-", "--endpoint", server.url, "--token", "in-token", "--json"], {
+      state,
+      input,
+    })
+    expect(run.code, run.stderr).to.equal(0)
+    const json = JSON.parse(run.stdout)
+    expect(json).to.include({ accepted: 1, rejected: 2, rejectedCount: 2 })
+    expect(json.rejectedRecords.map((r: { file: string; index: number }) => [r.file, r.index])).to.deep.equal([
+      ["-", 1],
+      ["-", 2],
+    ])
+    expect(json.rejectedRecords[0].error).to.match(/not valid JSON/)
+    expect(json.rejectedRecords[1].error).to.match(/inputTokens/)
+    expect(json.rejections).to.have.length(2)
+  })
+
   describe("stdin without file arguments", () => {
     it("reads piped NDJSON as - (not as a file name)", async () => {
       const input = `${ndjsonRecord(1)}\n${ndjsonRecord(2)}\n`

@@ -40,6 +40,10 @@ export interface MigrateReport {
   dryRun: boolean
   files: MigrateFileReport[]
   totals: { files: number; refused: number; records: number; accepted: number; duplicates: number; rejected: number }
+  /** `totals.rejected` again, under the name `push --json` uses too: scripts read both the same way. */
+  rejectedCount: number
+  /** Every file's rejected records, in file order then index order (as `push --json`). */
+  rejectedRecords: Array<{ file?: string; index: number; error: string }>
 }
 
 /** Records per write: one store transaction, or one request to the service. */
@@ -175,5 +179,7 @@ export async function runMigrate(flags: MigrateFlags, events: MigrateEvents = {}
       duplicates: sum((f) => f.duplicates),
       rejected: sum((f) => f.rejected.length),
     },
+    rejectedCount: sum((f) => f.rejected.length),
+    rejectedRecords: files.flatMap((f) => f.rejected.map((r) => ({ file: f.file, index: r.index, error: r.error }))),
   }
 }

@@ -67,6 +67,13 @@ export interface PushResult {
   rejectedByService: number
   /** The first few rejections found in the files, with index and reason. */
   rejections: ImportRejection[]
+  /** `rejected` again, under the name `migrate-file --json` uses too: scripts read both the same way. */
+  rejectedCount: number
+  /**
+   * The rejections found in the files as `{file, index, error}` (as `migrate-file --json`), the first
+   * MAX_LISTED_REJECTIONS; the records the service refused are in the dead-letter file (counted in `rejected`).
+   */
+  rejectedRecords: Array<{ file?: string; index: number; error: string }>
   /** Records taken over from spools of dead processes (earlier runs, killed plugins) and sent along. */
   takenOver: number
   /** Left in the spool (0 on success). */
@@ -179,6 +186,8 @@ export async function pushUsage(options: PushOptions): Promise<PushResult> {
     rejectedInFiles,
     rejectedByService: stats.deadLettered,
     rejections,
+    rejectedCount: rejectedInFiles + stats.deadLettered,
+    rejectedRecords: rejections.map((r) => ({ file: r.source, index: r.index, error: r.error })),
     takenOver: stats.takenOver,
     pending: stats.pending,
     spoolDir: adapter.spoolDir,
