@@ -3,9 +3,16 @@ import { cpSync, readFileSync, utimesSync, writeFileSync } from "node:fs"
 import { join, relative } from "node:path"
 import { fileURLToPath } from "node:url"
 import Database from "better-sqlite3"
+import { expect } from "chai"
 import type { CollectedCall, ReadResult, SourceCursor, SourceRef } from "../../../../src/lib/collect/reader.js"
-import { opencodeReader, REREAD_MS } from "../../../../src/lib/collect/readers/opencode.js"
+import {
+  OpenCodeMessage,
+  opencodeReader,
+  REREAD_MS,
+  readMessageFast,
+} from "../../../../src/lib/collect/readers/opencode.js"
 import { parseImports } from "../../../helpers/imports.js"
+import { seededRandom } from "../../../helpers/records.js"
 import { tempDir } from "../../../helpers/tmp.js"
 import { assertTokensAsCcusage, ccusageDaily, dayTotals, listing } from "./helpers.js"
 
@@ -253,5 +260,42 @@ describe("OpenCode reader", () => {
     const native = parseImports(readFileSync(file, "utf8"), file).filter((i) => i.specifier === "better-sqlite3")
     assert.ok(native.length > 0)
     for (const i of native) assert.ok(i.typeOnly || i.lazy, `line ${i.line} loads better-sqlite3 on import`)
+  })
+})
+
+describe("OpenCode message fast path", () => {
+  it("gives what the schema gives for every message it accepts, and leaves the others to the schema (seeded)", () => {
+    const rand = seededRandom(21)
+    const pick = <T>(values: readonly T[]): T => values[Math.floor(rand() * values.length)]
+    const odd = [undefined, null, "x", 1.5, -3, 0, Number.NaN, {}, [], true]
+    const maybe = (value: unknown) => (rand() < 0.85 ? value : pick(odd))
+    const normal = (m: unknown) => JSON.parse(JSON.stringify(m))
+    let fast = 0
+    for (let i = 0; i < 3000; i++) {
+      const raw: Record<string, unknown> = {
+        role: maybe(pick(["assistant", "user"])),
+        id: maybe(`msg_${i}`),
+        sessionID: maybe("ses_1"),
+        providerID: maybe("anthropic"),
+        modelID: maybe("claude-sonnet-4-5"),
+        mode: maybe("build"),
+        cost: maybe(rand() * 0.1),
+        time: maybe({ created: maybe(1_760_000_000_000 + i), completed: maybe(rand() < 0.5 ? null : 1) }),
+        path: maybe({ cwd: maybe("/w/p"), root: maybe("/w") }),
+        tokens: maybe({
+          input: maybe(Math.floor(rand() * 1e4)),
+          output: maybe(rand() * 100),
+          reasoning: maybe(-1),
+          cache: maybe({ read: maybe(5), write: maybe(0) }),
+        }),
+      }
+      const got = readMessageFast(raw)
+      const schema = OpenCodeMessage.safeParse(raw)
+      if (got === undefined) continue
+      fast += 1
+      expect(schema.success, JSON.stringify(raw)).to.equal(true)
+      expect(normal(got)).to.deep.equal(normal(schema.success ? schema.data : undefined))
+    }
+    expect(fast, "messages the fast path took").to.be.above(200)
   })
 })
