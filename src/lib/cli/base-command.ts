@@ -32,9 +32,9 @@ export abstract class UsageCommand extends Command {
       message = error.message
     } else if (
       error.oclif?.exit === 2 ||
-      /^(Unexpected argument|Nonexistent flag|Missing required flag|Expected )/.test(error.message)
+      /^(Unexpected argument|Nonexistent flag|Missing required flag|Expected |Flag --\S+ expects )/.test(error.message)
     ) {
-      // oclif's own parse errors: bad usage.
+      // oclif's own parse errors: bad usage (also a flag given without its value: "Flag --by expects …").
       code = "BAD_USAGE"
       exit = 2
       message = oneLine(error.message)
