@@ -164,7 +164,7 @@ describe("usage prune", function () {
     }
     const bad = await runCli(["prune", "--db", db, "--before", "2026-02-30"])
     expect(lines(bad.stderr)).to.deep.equal([
-      'Error: --before must be an ISO date (2026-11-20) or instant (2026-11-20T10:00:00Z), got "2026-02-30"',
+      'Error: --before must be an ISO date (2026-11-20 or 20261120) or instant (2026-11-20T10:00:00Z), got "2026-02-30"',
     ])
     const endpoint = await runCli(["prune", "--endpoint", "http://127.0.0.1:1", "--before", "2026-01-01"])
     expect(endpoint.code).to.equal(2)
