@@ -58,9 +58,9 @@ const filterParams = [
   queryParam("project", "Only this project (the working directory's name)."),
   queryParam(
     "since",
-    "Inclusive start: an ISO date (midnight in `tz`) or instant. With `since`/`until` the answer is for that range instead of each provider's current billing period.",
+    "Inclusive start: an ISO date (`YYYY-MM-DD` or `YYYYMMDD`, midnight in `tz`) or instant. With `since`/`until` the answer is for that range instead of each provider's current billing period.",
   ),
-  queryParam("until", "Exclusive end: an ISO date (midnight in `tz`) or instant."),
+  queryParam("until", "Exclusive end: an ISO date (`YYYY-MM-DD` or `YYYYMMDD`, midnight in `tz`) or instant."),
   queryParam("tz", "IANA time zone of day and period boundaries (default: the service's `--tz`)."),
 ]
 
@@ -494,6 +494,20 @@ export function openApiDocument(version = "0.1.0"): Json {
           properties: {
             summaries: { type: "object", additionalProperties: ref("ProviderUsageSummary") },
             totalCost: { type: "number" },
+            totalsByResetType: {
+              type: "object",
+              description:
+                "The total per kind of billing period (`weekly`, `monthly`, ...): `totalCost` adds periods of different lengths.",
+              additionalProperties: {
+                type: "object",
+                properties: { totalCost: { type: "number" }, callCount: { type: "integer" } },
+              },
+            },
+            knownProviders: {
+              type: "array",
+              items: { type: "string" },
+              description: "When a `provider` filter matched nothing: the providers that have records.",
+            },
             nodes: { type: "array", items: { type: "string" }, description: "Nodes that reported." },
             generatedAt: { type: "string", format: "date-time" },
             tz: { type: "string" },
