@@ -23,6 +23,8 @@ const TYPES = [
   "bigint",
   "bigint",
   "smallint",
+  "text",
+  "text",
 ]
 /** The reference's statement: one multi-row insert of column arrays (RECORD_COLUMNS order). */
 export const INSERT = `INSERT INTO usage_records (${RECORD_COLUMNS.join(", ")})

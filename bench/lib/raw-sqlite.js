@@ -28,6 +28,8 @@ export function toRow(r) {
     r.reasoningTokens ?? null,
     Math.round(r.estimatedCost * 1e9),
     r.unpriced === undefined ? null : r.unpriced ? 1 : 0,
+    r.agent ?? null,
+    r.project ?? null,
   ]
 }
 
