@@ -3,11 +3,11 @@
  * service runs the same query plans, so its answers have the shapes the store readers produce.
  */
 import { UsageApiClient } from "../client/api-client.js"
+import type { AllTrendsQuery } from "../query/all-trends.js"
 import type { ReportQuery, ReportResult } from "../query/report.js"
 import type { SummaryQuery } from "../query/summary.js"
 import type { TrendsQuery } from "../query/trends.js"
 import type { UsageRecord } from "../record.js"
-import type { AllTrendsQuery } from "../server/all-trends.js"
 import type { RecordFilter } from "../store/store.js"
 import type { TrendData, UsageSummaryResult } from "../summary-types.js"
 import { DEFAULT_EXPORT_CHUNK, type Reader } from "./reader.js"

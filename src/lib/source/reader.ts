@@ -6,12 +6,12 @@
  */
 import type { Clock } from "../clock.js"
 import type { ResetSchedules } from "../periods.js"
+import { type AllTrendsQuery, allTrendsPlan } from "../query/all-trends.js"
 import { runPlan } from "../query/plan.js"
 import { type ReportQuery, type ReportResult, reportPlan } from "../query/report.js"
 import { type SummaryQuery, summaryPlan } from "../query/summary.js"
 import { type TrendsQuery, trendsPlan } from "../query/trends.js"
 import type { UsageRecord } from "../record.js"
-import { type AllTrendsQuery, allTrendsPlan } from "../server/all-trends.js"
 import type { RecordFilter, UsageStore } from "../store/store.js"
 import type { TrendData, UsageSummaryResult } from "../summary-types.js"
 
