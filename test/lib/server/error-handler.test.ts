@@ -114,6 +114,8 @@ describe("a request that arrives while the service closes", () => {
       started()
     })
     await ready
+    // Real time on purpose: the half-sent request must reach the server before the close begins, and the close
+    // must have begun before the request ends; neither event is observable from outside the HTTP server.
     await new Promise((r) => setTimeout(r, 20))
     const closing = svc.stop()
     await new Promise((r) => setTimeout(r, 20))
