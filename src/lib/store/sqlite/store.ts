@@ -41,6 +41,7 @@ import {
   type RollupRow,
   rollupIncrementSet,
   rollupValues,
+  SUM_COLUMNS,
 } from "../rollup.js"
 import {
   aggregateQuery,
@@ -179,8 +180,13 @@ export class SqliteStore implements UsageStore {
     this.appendPending = db.prepare(
       `INSERT INTO usage_rollup_pending (${ROLLUP_COLUMNS.join(", ")}) VALUES (${places(ROLLUP_COLUMNS.length)})`,
     )
-    // Every pending row, summed in JavaScript by the fold (a SQL SUM could overflow on hostile token counts).
-    this.sumPending = db.prepare(`SELECT ${ROLLUP_COLUMNS.join(", ")} FROM usage_rollup_pending`)
+    // The pending rows summed per key (many commits' increments to one key become one row). Token sums use
+    // TOTAL, which never fails (SUM throws past 2^63 on hostile counts; the fold saturates them); counts and the
+    // cost's two parts cannot come near a 64-bit overflow in one fold.
+    this.sumPending = db.prepare(
+      `SELECT ${DIMENSION_COLUMNS.join(", ")}, ${SUM_COLUMNS.map((c) => `${c.endsWith("_tokens") ? "TOTAL" : "SUM"}(${c}) AS ${c}`).join(", ")}
+       FROM usage_rollup_pending GROUP BY ${DIMENSION_COLUMNS.join(", ")}`,
+    )
     this.anyPending = db.prepare("SELECT EXISTS (SELECT 1 FROM usage_rollup_pending)").pluck()
     this.clearPending = db.prepare("DELETE FROM usage_rollup_pending")
     this.foldTransaction = db.transaction(() => this.foldInTransaction())
