@@ -1,29 +1,10 @@
-import { UsageCommand } from "../lib/cli/base-command.js"
-import { reportCommand, reportFlags } from "../lib/cli/run-report.js"
-import type { ReportJson } from "../lib/query/report.js"
+import { ReportCommand, reportHelp } from "../lib/cli/report-command.js"
 
-export default class Monthly extends UsageCommand {
-  static override summary =
-    "Show usage per month of every provider: cost, calls, tokens and models, one row per calendar month."
-  static override description =
-    "Periods are in --tz (default the local zone); only periods with usage are rows, oldest first (--order desc " +
-    "reverses), then a Total row. All data unless --since/--until/--last; --by adds a breakdown under each row. " +
-    "Reads the same sources as `usage summary`; --json prints the API's report (GET /api/usage/report?period=month)."
-  static override examples = [
-    { description: "Every month, all providers", command: "<%= config.bin %> <%= command.id %>" },
-    {
-      description: "Per model, newest first, from the central service",
-      command: "<%= config.bin %> <%= command.id %> --by model --order desc --endpoint http://master-node:3001",
-    },
-    { description: "As JSON, from a store", command: "<%= config.bin %> <%= command.id %> --db ./usage.db --json" },
-  ]
-  static override enableJsonFlag = true
-  static override flags = {
-    ...reportFlags,
-  }
+const help = reportHelp("month", "month", "calendar month")
 
-  async run(): Promise<ReportJson> {
-    const { flags } = await this.parse(Monthly)
-    return reportCommand("month", flags, { json: this.jsonEnabled(), log: (text) => this.log(text) })
-  }
+export default class Monthly extends ReportCommand {
+  static override summary = help.summary
+  static override description = help.description
+  static override examples = help.examples
+  protected readonly period = "month"
 }
