@@ -2,18 +2,15 @@
  * `usage daily|weekly|monthly`: the period report of the chosen source (src/lib/query/report.ts), every
  * provider together unless filtered, over all data or the --since/--until/--last range.
  */
+
 import { Flags } from "@oclif/core"
 import { type ReportJson, type ReportPeriod, type ReportResult, reportJson } from "../query/report.js"
+import type { DimensionFilter } from "../store/store.js"
 import { GROUP_BY_VALUES, type GroupBy } from "../summary-types.js"
 import { filterFlags, sourceFlags } from "./flags.js"
 import { type ReadFlags, withReadSource } from "./read-source.js"
 
-export interface ReportFlags extends ReadFlags {
-  provider?: string
-  node?: string
-  model?: string
-  agent?: string
-  project?: string
+export interface ReportFlags extends ReadFlags, DimensionFilter {
   by?: GroupBy
   order?: "asc" | "desc"
   /** Weekly only: first day of a week, 0 (Sunday) to 6 (default 1, Monday). */

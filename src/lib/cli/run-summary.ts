@@ -3,15 +3,11 @@
  * current periods are empty but there are records, the day of the last one (for the hint that suggests
  * `--since`), found from the rollups by a day report (query/report.ts).
  */
+import type { DimensionFilter } from "../store/store.js"
 import type { GroupBy, UsageSummaryResult } from "../summary-types.js"
 import { type ReadFlags, withReadSource } from "./read-source.js"
 
-export interface SummaryFlags extends ReadFlags {
-  provider?: string
-  node?: string
-  model?: string
-  agent?: string
-  project?: string
+export interface SummaryFlags extends ReadFlags, DimensionFilter {
   by?: GroupBy
 }
 

@@ -7,7 +7,7 @@
  */
 import { fromNanos } from "../money.js"
 import { addDays, dayKey, resolveTimeZone } from "../periods.js"
-import type { AggregateRow, RecordFilter } from "../store/store.js"
+import type { AggregateRow, DimensionFilter, RecordFilter } from "../store/store.js"
 import type { GroupBy } from "../summary-types.js"
 import { fromWallClock, zonedDate } from "../zoned-date.js"
 import type { QueryPlan } from "./plan.js"
@@ -18,13 +18,8 @@ export type ReportPeriod = (typeof REPORT_PERIODS)[number]
 /** The JSON key of each period's rows. */
 export const REPORT_KEYS = { day: "daily", week: "weekly", month: "monthly" } as const
 
-export interface ReportQuery {
+export interface ReportQuery extends DimensionFilter {
   period: ReportPeriod
-  provider?: string
-  node?: string
-  model?: string
-  agent?: string
-  project?: string
   /** Inclusive. */
   since?: Date
   /** Exclusive. */

@@ -6,7 +6,7 @@
  */
 import { fromNanos, sharePercent } from "../money.js"
 import { billingPeriod, type ResetSchedules, resolveTimeZone } from "../periods.js"
-import { type AggregateRow, emptyAggregate, type RecordFilter } from "../store/store.js"
+import { type AggregateRow, type DimensionFilter, emptyAggregate, type RecordFilter } from "../store/store.js"
 import type {
   BreakdownEntry,
   GroupBy,
@@ -16,12 +16,7 @@ import type {
 } from "../summary-types.js"
 import type { QueryPlan } from "./plan.js"
 
-export interface SummaryQuery {
-  provider?: string
-  node?: string
-  model?: string
-  agent?: string
-  project?: string
+export interface SummaryQuery extends DimensionFilter {
   since?: Date
   until?: Date
   tz?: string

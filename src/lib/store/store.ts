@@ -7,12 +7,16 @@
 import type { StoredRecord, UsageRecord } from "../record.js"
 import type { GroupBy } from "../summary-types.js"
 
-export interface RecordFilter {
+/** The dimensions a query can be narrowed to (one value each). */
+export interface DimensionFilter {
   provider?: string
   node?: string
   model?: string
   agent?: string
   project?: string
+}
+
+export interface RecordFilter extends DimensionFilter {
   /** Inclusive. */
   since?: Date
   /** Exclusive. */
