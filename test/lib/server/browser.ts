@@ -1,6 +1,6 @@
 /** The headless Chromium of the dashboard tests (Debian's /usr/bin/chromium through playwright-core), or a skip. */
 import { existsSync } from "node:fs"
-import type { Browser } from "playwright-core"
+import type { Browser, ConsoleMessage } from "playwright-core"
 
 export const CHROMIUM = "/usr/bin/chromium"
 
@@ -23,4 +23,14 @@ export async function launchChromium(ctx: Mocha.Context): Promise<Browser> {
       "--no-first-run",
     ],
   })
+}
+
+/**
+ * The browser's own console line for a 404 from GET /api/usage/budgets or /api/usage/nodes: a service
+ * without those endpoints (or without budgets) answers 404, which the page reads as "none" and hides.
+ */
+export function optionalEndpointMissing(message: ConsoleMessage): boolean {
+  return (
+    message.text().includes("404") && /\/api\/usage\/(budgets|nodes)$/.test(new URL(message.location().url).pathname)
+  )
 }

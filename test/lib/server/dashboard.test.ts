@@ -71,13 +71,13 @@ describe("dashboard (headless Chromium)", function () {
     await page.close()
   })
 
-  it("draws every provider's trend from one request, a provider named .. included", async () => {
+  it("draws every provider's daily cost from one report request, a provider named .. included", async () => {
     const now = Date.now()
     const extra = Array.from({ length: 10 }, (_, i) =>
       wireRecord({
         provider: `p${i}`,
         estimatedCost: 0.01 * (i + 1),
-        timestamp: new Date(now - 3_600_000).toISOString(),
+        timestamp: new Date(now - 60_000).toISOString(),
       }),
     )
     await svc.post([
@@ -86,9 +86,10 @@ describe("dashboard (headless Chromium)", function () {
       ...extra,
     ])
     const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } })
-    const trendRequests: string[] = []
+    const paths: string[] = []
     page.on("request", (req) => {
-      if (/\/trends/.test(new URL(req.url()).pathname)) trendRequests.push(new URL(req.url()).pathname)
+      const url = new URL(req.url())
+      if (url.pathname.startsWith("/api/")) paths.push(url.pathname)
     })
     await page.goto(svc.url)
     await page.fill("#token-input", "dash-token")
@@ -104,7 +105,8 @@ describe("dashboard (headless Chromium)", function () {
     // 12 providers: the 7 costliest on their own, the other 5 summed.
     expect(legend).to.have.length(8)
     expect(legend[7]).to.match(/^5 others /)
-    expect(trendRequests).to.deep.equal(["/api/usage/trends"])
+    expect(paths.filter((p) => p === "/api/usage/report")).to.deep.equal(["/api/usage/report"])
+    expect(paths.filter((p) => p.includes("trends") || p.includes("/provider/"))).to.deep.equal([])
     expect(await page.locator("#providers .card").count()).to.equal(12)
     await page.close()
   })
@@ -112,7 +114,7 @@ describe("dashboard (headless Chromium)", function () {
   it("shows a failed panel's error in that panel and keeps the others", async () => {
     await svc.post([wireRecord({ node: "build-09", estimatedCost: 1.25, timestamp: new Date().toISOString() })])
     const page = await browser.newPage()
-    await page.route(/\/trends/, (route) =>
+    await page.route(/\/api\/usage\/report/, (route) =>
       route.fulfill({
         status: 500,
         contentType: "application/json",
@@ -124,6 +126,7 @@ describe("dashboard (headless Chromium)", function () {
     await page.click("#token-form button[type=submit]")
     await page.waitForSelector("#trend .panel-error")
     expect(await page.locator("#trend .panel-error").textContent()).to.include("the store failed")
+    expect(await page.locator("#daily .panel-error").textContent()).to.include("the store failed")
     await page.waitForSelector("#nodes tr[data-node='build-09']")
     expect(await page.locator("#total-cost").textContent()).to.equal("$1.25")
     await page.waitForSelector("#live.pill-live")
