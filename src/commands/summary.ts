@@ -1,7 +1,8 @@
 import { Flags } from "@oclif/core"
 import { UsageCommand } from "../lib/cli/base-command.js"
-import { filterFlags, sourceFlags } from "../lib/cli/flags.js"
+import { compactFlag, filterFlags, sourceFlags } from "../lib/cli/flags.js"
 import { runSummary } from "../lib/cli/run-summary.js"
+import { tableStyle } from "../lib/cli/table-style.js"
 import { GROUP_BY_VALUES, type UsageSummaryResult } from "../lib/summary-types.js"
 
 export default class Summary extends UsageCommand {
@@ -40,6 +41,7 @@ export default class Summary extends UsageCommand {
       options: ["desc", "asc"],
       default: "desc",
     }),
+    compact: compactFlag,
   }
 
   async run(): Promise<UsageSummaryResult> {
@@ -51,7 +53,7 @@ export default class Summary extends UsageCommand {
     const { result, lastRecordDay } = await runSummary({ ...flags, by }, { hints: view !== undefined })
     if (view) {
       const empty = { provider: flags.provider, lastRecordDay }
-      this.log((await view).renderSummary(result, flags.order as "asc" | "desc", empty))
+      this.log((await view).renderSummary(result, flags.order as "asc" | "desc", empty, tableStyle(flags.compact)))
     }
     return result
   }

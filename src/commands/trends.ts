@@ -1,7 +1,8 @@
 import { Args, Flags } from "@oclif/core"
 import { UsageCommand } from "../lib/cli/base-command.js"
-import { filterFlags, sourceFlags } from "../lib/cli/flags.js"
+import { compactFlag, filterFlags, sourceFlags } from "../lib/cli/flags.js"
 import { parseDays, runTrends } from "../lib/cli/run-trends.js"
+import { tableStyle } from "../lib/cli/table-style.js"
 import type { TrendData } from "../lib/summary-types.js"
 
 export default class Trends extends UsageCommand {
@@ -33,6 +34,11 @@ export default class Trends extends UsageCommand {
     node: filterFlags.node,
     tz: filterFlags.tz,
     days: Flags.string({ description: "How many days, ending today: 1 to 366 (default 7).", helpValue: "7|30|N" }),
+    order: Flags.string({
+      description: "Days oldest first (asc, the default) or newest first (desc).",
+      options: ["asc", "desc"],
+    }),
+    compact: compactFlag,
   }
 
   async run(): Promise<TrendData | TrendData[]> {
@@ -43,7 +49,10 @@ export default class Trends extends UsageCommand {
     const result = await runTrends({ ...flags, argument: args.provider })
     if (view) {
       const { renderAllTrends, renderTrends } = await view
-      this.log(Array.isArray(result) ? renderAllTrends(result, parseDays(flags.days)) : renderTrends(result))
+      const style = { ...tableStyle(flags.compact), order: flags.order as "asc" | "desc" | undefined }
+      this.log(
+        Array.isArray(result) ? renderAllTrends(result, parseDays(flags.days), style) : renderTrends(result, style),
+      )
     }
     return result
   }

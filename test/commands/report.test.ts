@@ -1,3 +1,4 @@
+import { stripVTControlCharacters } from "node:util"
 import { expect } from "chai"
 import { toNanos } from "../../src/lib/money.js"
 import type { StoredRecord } from "../../src/lib/record.js"
@@ -75,6 +76,16 @@ describe("usage daily | weekly | monthly", () => {
     expect(weeks).to.deep.equal([...weeks].sort().reverse())
     for (const week of weeks) expect(new Date(`${week}T00:00:00Z`).getUTCDay()).to.equal(0)
     expect(stdout).to.match(/^│ {3}\S/m)
+  })
+
+  it("colours with FORCE_COLOR (header, costs, Total), never when piped", async () => {
+    const plain = await runCli(["daily", "--db", db, "--tz", "UTC"])
+    expect(plain.stdout).to.not.include("\u001b[")
+    const forced = await runCli(["daily", "--db", db, "--tz", "UTC"], { env: { FORCE_COLOR: "1" } })
+    expect(forced.stdout).to.include("\u001b[36mDate")
+    expect(forced.stdout).to.include("\u001b[1mTotal\u001b[22m")
+    expect(forced.stdout).to.include("\u001b[33m$")
+    expect(stripVTControlCharacters(forced.stdout)).to.equal(plain.stdout)
   })
 
   it("an empty store prints one line and exits 0", async () => {

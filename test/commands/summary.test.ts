@@ -135,6 +135,32 @@ describe("usage summary", () => {
     expect(byNode).to.match(/│ Total +│/)
   })
 
+  it("--compact keeps name, cost, share, calls, input and output, in the table and the breakdown", async () => {
+    const { code, stdout, stderr } = await runCli(["summary", "--db", db, "--compact", "--by", "model"])
+    expect(code, stderr).to.equal(0)
+    const heads = lines(stdout).filter((l) => /^│ (Provider|Model) /.test(l))
+    expect(heads).to.have.length(2)
+    for (const head of heads) {
+      expect(
+        head
+          .split("│")
+          .slice(2, -1)
+          .map((c) => c.trim()),
+      ).to.deep.equal(["Cost", "Share", "Calls", "Input", "Output"])
+    }
+    expect(stdout).to.not.match(/Next reset|Unpriced|Nodes/)
+  })
+
+  it("is plain text when piped, coloured with FORCE_COLOR, plain again with FORCE_COLOR=0", async () => {
+    const piped = await runCli(["summary", "--db", db])
+    expect(piped.stdout).to.not.include("\u001b[")
+    const forced = await runCli(["summary", "--db", db], { env: { FORCE_COLOR: "1" } })
+    expect(forced.stdout).to.include("\u001b[1m\u001b[36mProvider")
+    expect(forced.stdout).to.include("\u001b[1mTotal")
+    const off = await runCli(["summary", "--db", db], { env: { FORCE_COLOR: "0", NO_COLOR: "1" } })
+    expect(off.stdout).to.equal(piped.stdout)
+  })
+
   it("prints the API's JSON with --json: ISO dates and every column the table shows", async () => {
     const { code, stdout } = await runCli(["summary", "--db", db, "--json"])
     expect(code).to.equal(0)

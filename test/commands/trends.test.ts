@@ -47,6 +47,33 @@ describe("usage trends", () => {
     expect(stdout).to.include(`Total $${expected.reduce((a, d) => a + d.cost, 0).toFixed(4)}`)
   })
 
+  it("--order desc puts today first; --compact drops the token columns and halves the bar", async () => {
+    const args = ["trends", "--provider", "openai", "--db", db, "--days", "10", "--order", "desc", "--compact"]
+    const { code, stdout, stderr } = await runCli(args)
+    expect(code, stderr).to.equal(0)
+    const rows = stdout.split("\n").filter((line) => /^│ \d{4}-\d{2}-\d{2} /.test(line))
+    expect(rows.map((r) => r.slice(2, 12))).to.deep.equal(
+      expectedDays(small, "openai", 10)
+        .map((d) => d.date)
+        .reverse(),
+    )
+    expect(stdout).to.not.match(/Input tokens|Output tokens/)
+    expect(stdout).to.include("█".repeat(12)).and.not.include("█".repeat(13))
+  })
+
+  it("--compact without a provider: the day's total, calls and bar, the providers named in the title", async () => {
+    const { code, stdout, stderr } = await runCli(["trends", "--db", db, "--days", "10", "--compact"])
+    expect(code, stderr).to.equal(0)
+    const head = lines(stdout).find((l) => l.startsWith("│ Date"))!
+    expect(
+      head
+        .split("│")
+        .slice(1, -1)
+        .map((c) => c.trim()),
+    ).to.deep.equal(["Date", "Total", "Calls", "Daily cost"])
+    expect(lines(stdout)[0]).to.match(/^All providers \(.*openai.*\), last 10 days$/)
+  })
+
   it("prints the API's TrendData with --json, matching an independent daily count", async () => {
     const { code, stdout } = await runCli(["trends", "--provider", "openai", "--db", db, "--days", "30", "--json"])
     expect(code).to.equal(0)

@@ -14,6 +14,7 @@
  *   `dbFlag` is the store of `serve` and `prune`, `endpointFlag` and `tokenFlag` the service `push` sends to.
  * - `nodeFlag`: the node an import gives records that carry none (not a filter: that is `filterFlags.node`).
  * - `configFlag`, `tzFlag`: the config file and the time zone, for every command that reads them.
+ * - `compactFlag`: narrow tables, for every command that prints one (also automatic below 100 columns).
  */
 import { Flags } from "@oclif/core"
 
@@ -23,6 +24,10 @@ export const configFlag = Flags.string({
 
 export const tzFlag = Flags.string({
   description: "Time zone of days and billing periods, and of bare dates (IANA name; default: the local zone).",
+})
+
+export const compactFlag = Flags.boolean({
+  description: "A narrow table with the essential columns (automatic when the terminal is narrower than 100 columns).",
 })
 
 /** The one store of a command that works on a store (serve, prune, and migrate-file's --db). */

@@ -1,10 +1,13 @@
 /**
  * Number, money and date formatting for the CLI's tables (people, not scripts: `--json` prints raw values),
- * and the cli-table3 table style every command uses (no colours, so piped output stays plain text).
+ * and the cli-table3 table every command prints, in the style of table-style.ts (compact, coloured).
  */
 import Table from "cli-table3"
 import { formatDecimal } from "../decimal.js"
 import { isoDay, isoMinute, wallClock } from "../wall-clock.js"
+import { paint } from "./table-style.js"
+
+export { PLAIN, type TableStyle } from "./table-style.js"
 
 /** USD with four decimals (costs of single calls are often fractions of a cent): `$1,234.5678`. */
 export function formatUsd(usd: number): string {
@@ -30,13 +33,34 @@ export function formatDate(at: Date, tz: string): string {
 
 export type Align = "left" | "right"
 
-/** A plain table: a header row, then rows; numeric columns aligned right. */
-export function renderTable(head: string[], rows: string[][], align: Align[] = []): string {
+export interface TableOptions {
+  align?: Align[]
+  /** Colour: the header in bold cyan, total rows in bold, `costColumns` in yellow. */
+  colour?: boolean
+  /** Indexes of the rows that are totals. */
+  totalRows?: number[]
+  /** Indexes of the columns that hold costs. */
+  costColumns?: number[]
+}
+
+/** A table: a header row, then rows; numeric columns aligned right (`align`, or TableOptions). */
+export function renderTable(head: string[], rows: string[][], options: Align[] | TableOptions = {}): string {
+  const opts: TableOptions = Array.isArray(options) ? { align: options } : options
+  const colour = opts.colour ?? false
+  const totals = new Set(opts.totalRows ?? [])
+  const costs = new Set(opts.costColumns ?? [])
   const table = new Table({
-    head,
+    head: head.map((h) => paint(paint(h, "cyan", colour), "bold", colour)),
     style: { head: [], border: [], compact: true },
-    colAligns: head.map((_, i) => align[i] ?? "left"),
+    colAligns: head.map((_, i) => opts.align?.[i] ?? "left"),
   })
-  for (const row of rows) table.push(row)
+  rows.forEach((row, r) => {
+    table.push(
+      row.map((cell, c) => {
+        const costed = paint(cell, "yellow", colour && costs.has(c))
+        return paint(costed, "bold", colour && totals.has(r))
+      }),
+    )
+  })
   return table.toString()
 }

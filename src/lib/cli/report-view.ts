@@ -1,10 +1,10 @@
 /**
  * `usage daily|weekly|monthly` for people: one row per period (cost, calls, tokens, models), sub-rows per
- * breakdown value with `--by`, and a Total row; `--compact` keeps period, cost, calls, input and output.
- * No usage at all is one line.
+ * breakdown value with `--by` (dearest first), and a Total row; compact keeps period, cost, calls, input and
+ * output. No usage at all is one line.
  */
 import type { ReportResult, ReportTotals } from "../query/report.js"
-import { type Align, formatCount, formatUsd, renderTable } from "./format.js"
+import { type Align, formatCount, formatUsd, PLAIN, renderTable, type TableStyle } from "./format.js"
 
 const PERIOD_TITLES = { day: "Date", week: "Week", month: "Month" } as const
 const TITLES = { day: "Daily usage", week: "Weekly usage", month: "Monthly usage" } as const
@@ -20,8 +20,8 @@ function numbers(t: ReportTotals, compact: boolean): string[] {
   return [...base, formatCount(t.cacheReadTokens), formatCount(t.cacheWriteTokens), formatCount(t.reasoningTokens)]
 }
 
-export function renderReport(report: ReportResult, options: { compact?: boolean } = {}): string {
-  const compact = options.compact ?? false
+export function renderReport(report: ReportResult, style: TableStyle = PLAIN): string {
+  const { compact, colour } = style
   if (report.rows.length === 0) return `No usage found${report.since || report.until ? " in this range" : ""}.`
   const head = [PERIOD_TITLES[report.period], "Cost", "Calls", "Input", "Output"]
   if (!compact) head.push("Cache read", "Cache write", "Reasoning", "Models")
@@ -35,5 +35,6 @@ export function renderReport(report: ReportResult, options: { compact?: boolean 
   }
   rows.push(["Total", ...numbers(report.totals, compact), ...(compact ? [] : [""])])
   const title = `${TITLES[report.period]} (${report.tz}${report.by ? `, by ${report.by}` : ""})`
-  return [title, renderTable(head, rows, align)].join("\n")
+  const table = renderTable(head, rows, { align, colour, totalRows: [rows.length - 1], costColumns: [1] })
+  return [title, table].join("\n")
 }

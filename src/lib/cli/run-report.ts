@@ -7,8 +7,9 @@ import { Flags } from "@oclif/core"
 import { type ReportJson, type ReportPeriod, type ReportResult, reportJson } from "../query/report.js"
 import type { DimensionFilter } from "../store/store.js"
 import { GROUP_BY_VALUES, type GroupBy } from "../summary-types.js"
-import { filterFlags, sourceFlags } from "./flags.js"
+import { compactFlag, filterFlags, sourceFlags } from "./flags.js"
 import { type ReadFlags, withReadSource } from "./read-source.js"
+import { tableStyle } from "./table-style.js"
 
 export interface ReportFlags extends ReadFlags, DimensionFilter {
   by?: GroupBy
@@ -35,7 +36,7 @@ export const reportFlags = {
     description: "Rows oldest first (asc, default) or newest first (desc).",
     options: ["asc", "desc"],
   }),
-  compact: Flags.boolean({ description: "A narrow table: period, cost, calls, input and output tokens." }),
+  compact: compactFlag,
 }
 
 export const startOfWeekFlag = Flags.string({
@@ -63,6 +64,6 @@ export async function reportCommand(
     order: flags.order as "asc" | "desc" | undefined,
     startOfWeek,
   })
-  if (view) output.log((await view).renderReport(result, { compact: flags.compact }))
+  if (view) output.log((await view).renderReport(result, tableStyle(flags.compact)))
   return reportJson(result)
 }

@@ -4,10 +4,20 @@
  * nodes, and for current periods the period start and next reset, then a total row (said to add periods of
  * different lengths when it does, with the total per period kind under the table); with `--by` a second table
  * per model, node, task type, agent or project, with its own total. Rows by cost, dearest first (`--order asc`
- * reverses). Every value shown is in the `--json` output (the API's shape).
+ * reverses). Compact tables keep name, cost, share, calls, input and output. Every value shown is in the
+ * `--json` output (the API's shape).
  */
 import type { GroupBy, ProviderUsageSummary, UsageSummaryResult } from "../summary-types.js"
-import { type Align, formatCount, formatDate, formatShare, formatUsd, renderTable } from "./format.js"
+import {
+  type Align,
+  formatCount,
+  formatDate,
+  formatShare,
+  formatUsd,
+  PLAIN,
+  renderTable,
+  type TableStyle,
+} from "./format.js"
 
 const BY_LABEL: Record<GroupBy, string> = {
   provider: "Provider",
@@ -29,8 +39,9 @@ interface Totals {
   unpricedCalls?: number
 }
 
-/** The optional token columns present in the data (a column of zeros only says "not known here"). */
-function optionalColumns(rows: Totals[]): Array<{ title: string; value: (row: Totals) => number }> {
+/** The optional token columns present in the data (a column of zeros only says "not known here"); none when compact. */
+function optionalColumns(rows: Totals[], compact: boolean): Array<{ title: string; value: (row: Totals) => number }> {
+  if (compact) return []
   const columns = [
     { title: "Cache read", value: (r: Totals) => r.totalCacheReadTokens ?? 0 },
     { title: "Cache write", value: (r: Totals) => r.totalCacheWriteTokens ?? 0 },
@@ -145,27 +156,29 @@ type Column = ReturnType<typeof optionalColumns>[number]
 
 /**
  * The metric columns both tables share: cost, share, calls, tokens (and the known optional ones), unpriced,
- * nodes (not in the table by node, where it would always say 1).
+ * nodes (not in the table by node, where it would always say 1); compact: cost, share, calls, input, output.
  */
-function metricHead(extra: Column[], nodes = true): string[] {
+function metricHead(extra: Column[], compact: boolean, nodes = true): string[] {
+  if (compact) return ["Cost", "Share", "Calls", "Input", "Output"]
   const head = ["Cost", "Share", "Calls", "Input tokens", "Output tokens", ...extra.map((c) => c.title), "Unpriced"]
   return nodes ? [...head, "Nodes"] : head
 }
 
-function metricCells(row: Totals, share: number, nodes: number | undefined, extra: Column[]): string[] {
+function metricCells(row: Totals, share: number, nodes: number | undefined, extra: Column[], compact: boolean) {
   const cells = [
     formatUsd(row.totalCost),
     formatShare(share),
     formatCount(row.callCount),
     formatCount(row.totalInputTokens),
     formatCount(row.totalOutputTokens),
-    ...extra.map((c) => formatCount(c.value(row))),
-    formatCount(row.unpricedCalls ?? 0),
   ]
+  if (compact) return cells
+  cells.push(...extra.map((c) => formatCount(c.value(row))), formatCount(row.unpricedCalls ?? 0))
   return nodes === undefined ? cells : [...cells, formatCount(nodes)]
 }
 
-function providerTable(result: UsageSummaryResult, order: SortOrder): string {
+function providerTable(result: UsageSummaryResult, order: SortOrder, style: TableStyle): string {
+  const { compact, colour } = style
   const all = Object.values(result.summaries) as ProviderUsageSummary[]
   const rows = byCost(
     all,
@@ -173,15 +186,15 @@ function providerTable(result: UsageSummaryResult, order: SortOrder): string {
     (s) => s.provider,
     order,
   )
-  const extra = optionalColumns(rows)
-  const metrics = metricHead(extra)
-  // A range is the same for every provider (the heading says it): no period columns then.
-  const periods = !isRanged(result)
+  const extra = optionalColumns(rows, compact)
+  const metrics = metricHead(extra, compact)
+  // A range is the same for every provider (the heading says it): no period columns then, nor when compact.
+  const periods = !isRanged(result) && !compact
   const head = ["Provider", ...metrics, ...(periods ? ["Period start", "Next reset"] : [])]
   const align: Align[] = ["left", ...metrics.map((): Align => "right"), "left", "left"]
   const body = rows.map((s) => [
     s.provider,
-    ...metricCells(s, shareOf(s.totalCost, result.totalCost, s.share), s.nodes ?? 0, extra),
+    ...metricCells(s, shareOf(s.totalCost, result.totalCost, s.share), s.nodes ?? 0, extra, compact),
     ...(periods ? [formatDate(s.periodStart, result.tz), formatDate(s.nextReset, result.tz)] : []),
   ])
   const total: Totals = {
@@ -196,11 +209,12 @@ function providerTable(result: UsageSummaryResult, order: SortOrder): string {
   }
   const label = mixedKinds(result).length > 0 ? "Total (mixed periods)" : "Total"
   const share = result.totalCost > 0 ? 100 : 0
-  body.push([label, ...metricCells(total, share, result.nodes.length, extra), ...(periods ? ["", ""] : [])])
-  return renderTable(head, body, align)
+  body.push([label, ...metricCells(total, share, result.nodes.length, extra, compact), ...(periods ? ["", ""] : [])])
+  return renderTable(head, body, { align, colour, totalRows: [body.length - 1], costColumns: [1] })
 }
 
-function breakdownTable(result: UsageSummaryResult, order: SortOrder): string | undefined {
+function breakdownTable(result: UsageSummaryResult, order: SortOrder, style: TableStyle): string | undefined {
+  const { compact, colour } = style
   const breakdown = result.breakdown
   if (!breakdown || breakdown.by === "provider") return undefined
   const groups = byCost(
@@ -209,14 +223,14 @@ function breakdownTable(result: UsageSummaryResult, order: SortOrder): string | 
     (g) => g.key,
     order,
   )
-  const extra = optionalColumns(groups)
+  const extra = optionalColumns(groups, compact)
   const withNodes = breakdown.by !== "node"
-  const metrics = metricHead(extra, withNodes)
+  const metrics = metricHead(extra, compact, withNodes)
   const align: Align[] = ["left", ...metrics.map((): Align => "right")]
   // Records without an agent or project group under "" (none).
   const body = groups.map((g) => [
     g.key === "" ? "(none)" : g.key,
-    ...metricCells(g, g.share, withNodes ? g.nodes : undefined, extra),
+    ...metricCells(g, g.share, withNodes ? g.nodes : undefined, extra, compact),
   ])
   const total: Totals = {
     totalCost: result.totalCost,
@@ -229,14 +243,19 @@ function breakdownTable(result: UsageSummaryResult, order: SortOrder): string | 
     unpricedCalls: sum(groups, (g) => g.unpricedCalls),
   }
   const share = result.totalCost > 0 ? 100 : 0
-  body.push(["Total", ...metricCells(total, share, withNodes ? result.nodes.length : undefined, extra)])
-  return `By ${BY_LABEL[breakdown.by].toLowerCase()}:\n${renderTable([BY_LABEL[breakdown.by], ...metrics], body, align)}`
+  body.push(["Total", ...metricCells(total, share, withNodes ? result.nodes.length : undefined, extra, compact)])
+  const options = { align, colour, totalRows: [body.length - 1], costColumns: [1] }
+  return `By ${BY_LABEL[breakdown.by].toLowerCase()}:\n${renderTable([BY_LABEL[breakdown.by], ...metrics], body, options)}`
 }
 
 /** The whole human output of `usage summary` (without a trailing newline). */
-export function renderSummary(result: UsageSummaryResult, order: SortOrder = "desc", empty: EmptyContext = {}): string {
+export function renderSummary(
+  result: UsageSummaryResult,
+  order: SortOrder = "desc",
+  empty: EmptyContext = {},
+  style: TableStyle = PLAIN,
+): string {
   if (!hasUsage(result)) return emptySummaryLine(result, empty)
-  return [heading(result), providerTable(result, order), totalsByKind(result), breakdownTable(result, order)]
-    .filter(Boolean)
-    .join("\n")
+  const tables = [providerTable(result, order, style), totalsByKind(result), breakdownTable(result, order, style)]
+  return [heading(result), ...tables].filter(Boolean).join("\n")
 }

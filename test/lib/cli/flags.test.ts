@@ -36,6 +36,7 @@ describe("the shared flags (src/lib/cli/flags.ts)", () => {
     expectOneDescription("tz", ["summary", "trends", "export", "prune", "serve"])
     for (const flag of ["endpoint", "db", "file", "token"]) expectOneDescription(flag, ["summary", "trends", "export"])
     for (const flag of ["provider", "since", "until"]) expectOneDescription(flag, ["summary", "export"])
+    expectOneDescription("compact", ["summary", "trends", "daily", "weekly", "monthly"])
   })
 
   it("read the same in every writer: the store, the service, the ingest token, the node given to records", () => {
