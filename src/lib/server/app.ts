@@ -1,11 +1,15 @@
 /**
  * Builds the fastify instance of the service: logger, error handlers, auth per route, metrics, the group
- * committer and SSE hub wired to the store, the routes and the dashboard. It does not listen (see
+ * committer and SSE hub wired to the store, the budgets (evaluated after each commit), the routes and the dashboard. It does not listen (see
  * start.ts) and closes what it owns on `app.close()`: SSE streams first, then (when asked) the store.
  */
 import { readFileSync } from "node:fs"
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify"
+import type { AlertStore } from "../budgets/alert-store.js"
+import { BudgetService, type BudgetTuning } from "../budgets/budget-service.js"
+import { registerBudgetsRoute } from "../budgets/budgets-route.js"
 import { type Clock, systemClock } from "../clock.js"
+import type { ServiceConfig } from "../config.js"
 import { UsageHubError } from "../errors.js"
 import { type ResetSchedules, resolveTimeZone } from "../periods.js"
 import { storeReader } from "../query/store-reader.js"
@@ -53,6 +57,13 @@ export interface AppOptions {
   https?: { cert: string | Buffer; key: string | Buffer }
   /** Timeouts and the connection cap (default: connection-limits.ts, docs/operations.md). */
   connections?: Partial<ConnectionLimits>
+  /** The config file's `service` object: budgets and alert webhooks (docs/budgets.md). */
+  service?: ServiceConfig
+  /** Where budget alerts are claimed and queued (default: in memory); closed with the app when `ownsAlertStore`. */
+  alertStore?: AlertStore
+  ownsAlertStore?: boolean
+  /** Budget evaluation and webhook retry timings (tests shorten them). */
+  budgetTuning?: BudgetTuning
 }
 
 export interface UsageHubApp extends FastifyInstance {
@@ -62,6 +73,8 @@ export interface UsageHubApp extends FastifyInstance {
   usageHubWaiting(): number
   /** Records left the store outside ingestion (retention's prune): every live summary is computed again. */
   usageHubChanged(): void
+  /** The budgets: `configure()` applies a reloaded `service` config. */
+  usageHubBudgets: BudgetService
 }
 
 function packageVersion(): string {
@@ -122,6 +135,17 @@ export async function createApp(options: AppOptions): Promise<UsageHubApp> {
     onClientsChanged: (n) => metrics.sseClients.set(n),
     onError: (error) => app.log.error({ err: error }, "SSE summary failed"),
   })
+  const budgets = new BudgetService({
+    store,
+    alerts: options.alertStore,
+    ownsAlerts: options.ownsAlertStore,
+    tz,
+    schedules: options.schedules,
+    now: () => clock().getTime(),
+    onAlert: (alert) => hub.broadcast("budget", JSON.stringify(alert)),
+    log: (message, error) => app.log.warn(error ? { err: error } : {}, message),
+    ...options.budgetTuning,
+  })
   const committer = new GroupCommitter(store, {
     // PostgreSQL commits wait on the network and lock rollup rows in key order: overlap a few. SQLite has one
     // writer, and its commits run on this thread anyway.
@@ -132,10 +156,12 @@ export async function createApp(options: AppOptions): Promise<UsageHubApp> {
       if (event.duplicates > 0) metrics.recordsDuplicate.inc(event.duplicates)
       // Only a commit that stored something changes a summary, and only the summaries of what it touched.
       if (event.accepted > 0) hub.notify(event.touched)
+      if (event.accepted > 0) budgets.onCommit(event.records, event.results)
     },
   })
   app.decorate("usageHubChanged", () => hub.notify())
   app.decorate("usageHubWaiting", () => committer.waiting)
+  app.decorate("usageHubBudgets", budgets)
   app.decorate("usageHubIdle", async () => {
     await committer.idle()
     await hub.settled()
@@ -178,6 +204,7 @@ export async function createApp(options: AppOptions): Promise<UsageHubApp> {
   app.addHook("onClose", async () => {
     await committer.idle()
     await hub.settled()
+    await budgets.close()
     if (options.closeStore) await store.close()
   })
 
@@ -193,7 +220,9 @@ export async function createApp(options: AppOptions): Promise<UsageHubApp> {
     startedAt: Date.now(),
     version: packageVersion(),
   })
+  registerBudgetsRoute(app, budgets)
   registerDashboard(app)
+  if (options.service) await budgets.configure(options.service)
   await app.ready()
   return app
 }

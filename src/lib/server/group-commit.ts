@@ -24,6 +24,9 @@ export interface CommitEvent {
   duplicates: number
   /** What the commit touched (every record of it, duplicates included): which queries it may have changed. */
   touched: CommitTouched
+  /** The committed batches and each one's result (references, no copy): a batch without duplicates was stored whole. */
+  records: readonly (readonly StoredRecord[])[]
+  results: readonly InsertResult[]
 }
 
 /** The providers, nodes and time span of a commit's records. */
@@ -162,13 +165,21 @@ export class GroupCommitter {
     })
     const onCommit = this.options.onCommit
     if (!onCommit) return
-    const event: CommitEvent = { batches: group.length, accepted: 0, duplicates: 0, touched: EMPTY_TOUCHED }
+    const records = group.map((p) => p.batch)
+    const event: CommitEvent = {
+      batches: group.length,
+      accepted: 0,
+      duplicates: 0,
+      touched: EMPTY_TOUCHED,
+      records,
+      results,
+    }
     for (const r of results) {
       event.accepted += r.accepted
       event.duplicates += r.duplicates
     }
     // A commit of duplicates only changed nothing: no need to look at its records.
-    if (event.accepted > 0) event.touched = touchedBy(group.map((p) => p.batch))
+    if (event.accepted > 0) event.touched = touchedBy(records)
     try {
       onCommit(event)
     } catch {

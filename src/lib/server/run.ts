@@ -2,9 +2,11 @@
  * `usage serve` from start to stop: resolves the settings, starts the service, prints ONE line with the
  * address and the store, then runs until SIGTERM or SIGINT, when it stops accepting connections, finishes
  * the requests in flight (their commits included), ends SSE streams and closes the store. A second signal
- * during shutdown exits at once. SIGHUP re-reads the token files. With --retain, prunes old records after the
+ * during shutdown exits at once. SIGHUP re-reads the token files and the config file's budgets and webhooks
+ * (also re-read when the file changes; an invalid file keeps the last good ones). With --retain, prunes old records after the
  * start line and then daily (retention.ts).
  */
+import { type ServiceConfigWatch, watchServiceConfig } from "../budgets/service-config.js"
 import type { Env } from "../config-resolution.js"
 import { redactLocation } from "../store/location.js"
 import type { TokenSource } from "./auth.js"
@@ -37,7 +39,7 @@ export interface StreamFlags {
 }
 
 export async function runService(flags: ServeFlags & ConnectionFlags & StreamFlags, io: ServeIo): Promise<ServeResult> {
-  const { start, warnings, retainMs } = resolveServeSettings(flags, io.env ?? process.env, io.warn)
+  const { start, warnings, retainMs, configPath } = resolveServeSettings(flags, io.env ?? process.env, io.warn)
   const connections = connectionLimitsFromFlags(flags)
   const sse = { minIntervalMs: flags["stream-interval-ms"], maxStreamsPerOwner: flags["max-streams-per-token"] }
   for (const line of warnings) io.warn(line)
@@ -53,14 +55,16 @@ export async function runService(flags: ServeFlags & ConnectionFlags & StreamFla
     }
     for (const s of signals) process.on(s, onSignal)
   })
-  // SIGHUP re-reads the token files (when tokens come from files; otherwise it keeps its default effect).
+  // SIGHUP re-reads the token files and the config file (when there are any; otherwise it keeps its default effect).
   const tokenFiles = [start.ingestToken, start.readToken].filter(
     (source): source is TokenSource => typeof source === "object" && source.file !== undefined,
   )
+  let configWatch: ServiceConfigWatch | undefined
   const onHangup = () => {
     for (const source of tokenFiles) source.reload()
+    configWatch?.reload()
   }
-  if (tokenFiles.length > 0) process.on("SIGHUP", onHangup)
+  if (tokenFiles.length > 0 || configPath !== undefined) process.on("SIGHUP", onHangup)
   let server: Awaited<ReturnType<typeof startServer>>
   try {
     server = await startServer({ ...start, connections, sse })
@@ -68,6 +72,13 @@ export async function runService(flags: ServeFlags & ConnectionFlags & StreamFla
     for (const s of signals) process.removeListener(s, onSignal)
     process.removeListener("SIGHUP", onHangup)
     throw error
+  }
+  if (configPath !== undefined) {
+    const budgets = server.app.usageHubBudgets
+    configWatch = watchServiceConfig(configPath, {
+      onConfig: (config) => void budgets.configure(config),
+      log: io.warn,
+    })
   }
   io.log(`usage-hub listening on ${server.url} (${server.storeDescription})`)
   // --retain: the first prune after the start line, then daily; each says what it removed (stdout).
@@ -84,6 +95,7 @@ export async function runService(flags: ServeFlags & ConnectionFlags & StreamFla
         })
   const stoppedBy = await stopped
   process.removeListener("SIGHUP", onHangup)
+  configWatch?.close()
   await retention?.close()
   await server.close()
   return { url: server.url, store: server.storeDescription, stoppedBy }

@@ -2,10 +2,11 @@
  * The settings of `usage serve`, resolved once from its flags, the environment and the config file:
  * address, store location (default `$XDG_DATA_HOME/usage-hub/usage.db`), SQLite `synchronous` (default
  * NORMAL: a 2xx survives kill -9 of the service; FULL on request: also a power loss), time zone, tokens, TLS,
- * retention (`--retain`, USAGE_RETAIN). Refuses a non-loopback address without an ingest token, or with a token
+ * retention (`--retain`, USAGE_RETAIN), budgets and alert webhooks (the config file's `service` object). Refuses a non-loopback address without an ingest token, or with a token
  * shorter than 16 characters, unless `--insecure`, and says what is open to the network.
  */
 import { readFileSync } from "node:fs"
+import { readServiceConfig } from "../budgets/service-config.js"
 import { defaultDbPath, type Env, resolveSettings } from "../config-resolution.js"
 import { UsageHubError } from "../errors.js"
 import { type ResetSchedules, resolveTimeZone } from "../periods.js"
@@ -38,6 +39,8 @@ export interface ServeSettings {
   warnings: string[]
   /** Records older than this many ms are pruned at start and daily (retention.ts); absent: kept for ever. */
   retainMs?: number
+  /** The config file read (its `service` object is re-read on SIGHUP and when it changes). */
+  configPath?: string
 }
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const
@@ -152,6 +155,7 @@ export function resolveServeSettings(
     throw new UsageHubError("BAD_USAGE", "--tls-cert and --tls-key go together")
   const https = cert && key ? { cert: readTls(cert, "--tls-cert"), key: readTls(key, "--tls-key") } : undefined
   const schedules: ResetSchedules = resolved.usage.resetSchedules
+  const service = resolved.configPath === undefined ? undefined : readServiceConfig(resolved.configPath)
   return {
     start: {
       host,
@@ -165,8 +169,10 @@ export function resolveServeSettings(
       schedules,
       logLevel: flags["log-level"] ?? "warn",
       processMetrics: true,
+      service,
     },
     warnings,
+    configPath: resolved.configPath,
     ...(retainMs === undefined ? {} : { retainMs }),
   }
 }

@@ -261,6 +261,12 @@ export class SseHub<Q, C = unknown> {
     }
   }
 
+  /** Sends one named event (the budgets' `budget` alerts) to every open stream. */
+  broadcast(event: string, data: string): void {
+    this.eventId += 1
+    this.writeAll(`id: ${this.eventId}\nevent: ${event}\ndata: ${data}\n\n`)
+  }
+
   private writeEvent(data: string, clients: Iterable<SseClient<Q>>): void {
     this.eventId += 1
     this.writeAll(`id: ${this.eventId}\nevent: summary\ndata: ${data}\n\n`, clients)

@@ -3,6 +3,7 @@
  * listens. Returns the listening URL and a `close()` that stops accepting, finishes in-flight requests and
  * commits, ends SSE streams and closes the store it opened.
  */
+import { openAlertStore } from "../budgets/alert-store.js"
 import { isUsageHubError, UsageHubError } from "../errors.js"
 import { normaliseStoreLocation, redactLocation } from "../store/location.js"
 import { openStoreAt } from "../store/open.js"
@@ -57,9 +58,15 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   const store = given ?? (await openStoreAt(location!, { create: true, synchronous }))
   const ownsStore = !given
   let app: UsageHubApp
+  // Budget alerts are claimed beside the records (their own tables), unless the caller gives a place.
+  const opensAlerts = !appOptions.alertStore && location !== undefined
+  let alertStore = appOptions.alertStore
   try {
-    app = await createApp({ ...appOptions, store, closeStore: ownsStore })
+    if (opensAlerts) alertStore = await openAlertStore(location)
+    const ownsAlertStore = opensAlerts || appOptions.ownsAlertStore
+    app = await createApp({ ...appOptions, store, closeStore: ownsStore, alertStore, ownsAlertStore })
   } catch (error) {
+    if (opensAlerts) await alertStore?.close()
     if (ownsStore) await store.close()
     throw error
   }
