@@ -1,13 +1,16 @@
 import { expect } from "chai"
 import { toNanos } from "../../../src/lib/money.js"
 import { runPlan } from "../../../src/lib/query/plan.js"
-import { type ReportPeriod, type ReportQuery, reportJson, reportPlan } from "../../../src/lib/query/report.js"
+import { type ReportQuery, reportJson, reportPlan } from "../../../src/lib/query/report.js"
 import { storeReader } from "../../../src/lib/query/store-reader.js"
 import type { StoredRecord } from "../../../src/lib/record.js"
 import { openStore } from "../../../src/lib/store/index.js"
 import { MemoryStore } from "../../../src/lib/store/memory/store.js"
+import { PostgresStore } from "../../../src/lib/store/postgres/store.js"
 import type { UsageStore } from "../../../src/lib/store/store.js"
+import { PG_TEST_URL, skipWithoutPostgres, testSchemas } from "../../helpers/postgres.js"
 import { record, seededRandom } from "../../helpers/records.js"
+import { periodSums } from "../../helpers/report-oracle.js"
 
 const ZONES = ["UTC", "Asia/Kolkata", "America/St_Johns"]
 const MODELS = ["claude-sonnet-4-5", "gpt-5", "gemini-2.5-pro"]
@@ -44,60 +47,36 @@ function records(): StoredRecord[] {
   return out
 }
 
-/** The oracle's calendar: the record's day in `tz` by Intl, weeks and months by arithmetic on that date. */
-function periodOf(at: Date, period: ReportPeriod, tz: string, startOfWeek = 1): string {
-  const parts = new Intl.DateTimeFormat("en-CA", { timeZone: tz, year: "numeric", month: "2-digit", day: "2-digit" })
-    .formatToParts(at)
-    .reduce<Record<string, string>>((acc, p) => Object.assign(acc, { [p.type]: p.value }), {})
-  if (period === "month") return `${parts.year}-${parts.month}`
-  const day = Date.UTC(Number(parts.year), Number(parts.month) - 1, Number(parts.day))
-  if (period === "day") return new Date(day).toISOString().slice(0, 10)
-  const back = (new Date(day).getUTCDay() - startOfWeek + 7) % 7
-  return new Date(day - back * 86_400_000).toISOString().slice(0, 10)
+const run = (store: UsageStore | undefined, query: ReportQuery) => runPlan(reportPlan(query), store!)
+
+const schemas = testSchemas("uh_report")
+
+async function openKind(kind: "memory" | "sqlite" | "postgres"): Promise<UsageStore> {
+  if (kind === "memory") return new MemoryStore()
+  if (kind === "sqlite") return openStore(":memory:")
+  return PostgresStore.open(PG_TEST_URL, { schema: schemas.next() })
 }
 
-interface Sum {
-  nanos: bigint
-  calls: number
-  input: number
-  output: number
-  cacheRead: number
-  models: Set<string>
-}
-
-function oracle(all: StoredRecord[], period: ReportPeriod, tz: string, startOfWeek?: number): Map<string, Sum> {
-  const sums = new Map<string, Sum>()
-  for (const r of all) {
-    const key = periodOf(r.timestamp, period, tz, startOfWeek)
-    const s = sums.get(key) ?? { nanos: 0n, calls: 0, input: 0, output: 0, cacheRead: 0, models: new Set() }
-    s.nanos += BigInt(toNanos(r.estimatedCost))
-    s.calls += 1
-    s.input += r.inputTokens
-    s.output += r.outputTokens
-    s.cacheRead += r.cacheReadTokens ?? 0
-    s.models.add(r.model)
-    sums.set(key, s)
-  }
-  return new Map([...sums.entries()].sort(([a], [b]) => (a < b ? -1 : 1)))
-}
-
-const run = (store: UsageStore, query: ReportQuery) => runPlan(reportPlan(query), store)
-
-for (const kind of ["memory", "sqlite"] as const) {
-  describe(`reportPlan (${kind} store)`, () => {
+for (const kind of ["memory", "sqlite", "postgres"] as const) {
+  describe(`reportPlan (${kind} store)`, function () {
+    this.timeout(20_000)
     const all = records()
-    let store: UsageStore
-    before(async () => {
-      store = kind === "memory" ? new MemoryStore() : await openStore(":memory:")
+    let store: UsageStore | undefined
+    before(async function () {
+      if (kind === "postgres") await skipWithoutPostgres(this)
+      store = await openKind(kind)
       await store.insert(all)
     })
-    after(() => store.close())
+    after(async () => {
+      await store?.close()
+      if (kind === "postgres" && store) await schemas.drop()
+    })
 
     for (const tz of ZONES) {
       for (const period of ["day", "week", "month"] as const) {
         it(`per ${period} in ${tz}: each row equals the exact sum over its records`, async () => {
           const report = await run(store, { period, tz })
-          const expected = oracle(all, period, tz)
+          const expected = periodSums(all, period, tz)
           expect(report.rows.map((r) => r.period)).to.deep.equal([...expected.keys()])
           for (const row of report.rows) {
             const s = expected.get(row.period)!
@@ -118,7 +97,7 @@ for (const kind of ["memory", "sqlite"] as const) {
 
     it("counts St. John's 25-hour day (DST ends) and 23-hour day (DST starts) as one day each", async () => {
       const report = await run(store, { period: "day", tz: "America/St_Johns" })
-      const expected = oracle(all, "day", "America/St_Johns")
+      const expected = periodSums(all, "day", "America/St_Johns")
       for (const day of ["2025-11-01", "2025-11-02", "2026-03-07", "2026-03-08"]) {
         expect(report.rows.find((r) => r.period === day)?.callCount, day).to.equal(expected.get(day)?.calls)
       }
@@ -126,7 +105,7 @@ for (const kind of ["memory", "sqlite"] as const) {
 
     it("starts weeks on the day --start-of-week names (Sunday here)", async () => {
       const report = await run(store, { period: "week", tz: "UTC", startOfWeek: 0 })
-      const expected = oracle(all, "week", "UTC", 0)
+      const expected = periodSums(all, "week", "UTC", 0)
       expect(report.rows.map((r) => [r.period, r.callCount])).to.deep.equal([...expected].map(([k, s]) => [k, s.calls]))
       for (const row of report.rows) expect(new Date(`${row.period}T00:00:00Z`).getUTCDay()).to.equal(0)
     })
@@ -136,7 +115,7 @@ for (const kind of ["memory", "sqlite"] as const) {
       const until = new Date("2026-01-20T00:00:00Z")
       const report = await run(store, { period: "month", tz: "UTC", since, until, provider: "openai" })
       const inRange = all.filter((r) => r.timestamp >= since && r.timestamp < until && r.provider === "openai")
-      const expected = oracle(inRange, "month", "UTC")
+      const expected = periodSums(inRange, "month", "UTC")
       expect(report.rows.map((r) => [r.period, r.callCount])).to.deep.equal([...expected].map(([k, s]) => [k, s.calls]))
       expect(report.since).to.deep.equal(since)
       expect(report.until).to.deep.equal(until)
