@@ -4,12 +4,9 @@
  * the app's onRequest hook.
  */
 import { createHash } from "node:crypto"
-import { Readable } from "node:stream"
-import { setImmediate as nextTurn } from "node:timers/promises"
 import type { FastifyInstance, FastifyRequest } from "fastify"
 import type { Clock } from "../clock.js"
 import { UsageHubError } from "../errors.js"
-import { EXPORT_CONTENT_TYPES, exportChunks } from "../export-format.js"
 import type { ResetSchedules } from "../periods.js"
 import { allTrendsPlan } from "../query/all-trends.js"
 import { runPlan } from "../query/plan.js"
@@ -20,19 +17,15 @@ import type { UsageStore } from "../store/store.js"
 import { parseAllTrendsQuery } from "./all-trends.js"
 import { presentedToken } from "./auth.js"
 import { STORE_FAILED_MESSAGE } from "./error-handler.js"
+import { registerExportRoute } from "./export-route.js"
 import type { CommitTouched, GroupCommitter } from "./group-commit.js"
 import { decompressHook, type IngestBody, type IngestLimits, registerIngestParsers } from "./ingest-body.js"
 import { headerNode, noValidRecord, prepareBatch } from "./ingest-records.js"
 import type { ServiceMetrics } from "./metrics.js"
 import { openApiDocument } from "./openapi.js"
 import { registerOtlpRoute } from "./otlp-route.js"
-import {
-  parseExportQuery,
-  parseReportQuery,
-  parseStreamQuery,
-  parseSummaryQuery,
-  parseTrendsQuery,
-} from "./query-params.js"
+import { parseReportQuery, parseStreamQuery, parseSummaryQuery, parseTrendsQuery } from "./query-params.js"
+import { registerSessionRoutes } from "./sessions-route.js"
 import type { SseHub } from "./sse.js"
 
 export type RouteAuth = "ingest" | "read" | "public"
@@ -56,35 +49,6 @@ export interface RouteContext {
   schedules?: ResetSchedules
   startedAt: number
   version: string
-}
-
-/**
- * Pulls the store's first chunk before answering, so a store that fails at once is a proper JSON error rather
- * than a 200 cut off after the export's header (`[` or the CSV header line, written before the store is read).
- * The returned iterable yields that chunk then the rest, and closes the store's iterator when it is closed.
- * Between chunks it yields to the event loop: a store's pages may be read synchronously (SQLite), and a fast
- * reader never makes the socket push back, so without this one export would hold the whole service (ingest,
- * `/healthz`) until it ends. A slow reader is handled by the stream's backpressure (it pulls the next chunk
- * only after the socket drained).
- */
-async function primed<T>(source: AsyncIterable<T>): Promise<AsyncIterable<T>> {
-  const iterator = source[Symbol.asyncIterator]()
-  const first = await iterator.next()
-  async function* all(): AsyncGenerator<T> {
-    try {
-      if (first.done) return
-      yield first.value
-      for (;;) {
-        await nextTurn()
-        const next = await iterator.next()
-        if (next.done) return
-        yield next.value
-      }
-    } finally {
-      await iterator.return?.()
-    }
-  }
-  return all()
 }
 
 /** Who holds a live stream, for the per-token cap: the token presented (its digest), else the client's address. */
@@ -131,6 +95,7 @@ export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
     )
   })
   registerOtlpRoute(app, ctx)
+  registerSessionRoutes(app, ctx)
 
   app.get("/api/usage/summary", { config: { auth: "read" } }, async (request) =>
     reader.summary(parseSummaryQuery(request.query, defaults)),
@@ -150,16 +115,7 @@ export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
     reportJson(await reader.report(parseReportQuery(request.query, defaults))),
   )
 
-  app.get("/api/usage/export", { config: { auth: "read" } }, async (request, reply) => {
-    const { format, filter } = parseExportQuery(request.query, defaults)
-    const chunks = await primed(ctx.store.iterate(filter, 1000))
-    const body = Readable.from(exportChunks(chunks, format), { objectMode: false })
-    return reply
-      .type(EXPORT_CONTENT_TYPES[format])
-      .header("content-disposition", `attachment; filename="usage-export.${format}"`)
-      .header("cache-control", "no-store")
-      .send(body)
-  })
+  registerExportRoute(app, ctx)
 
   app.get("/api/usage/stream", { config: { auth: "read", queryToken: true } }, async (request, reply) => {
     const { key, query } = parseStreamQuery(request.query, defaults)

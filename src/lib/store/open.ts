@@ -5,11 +5,13 @@
  * module loads neither. `openStoreAt` is the callers' door (the CLI's commands, `usage serve`): any failure
  * is one STORE_ERROR line naming the location without its password.
  */
+import { resolve } from "node:path"
 import { isUsageHubError, UsageHubError } from "../errors.js"
 import { expandHome } from "../paths.js"
 import { isPostgresLocation, redactLocation } from "./location.js"
 import type { PostgresStoreOptions } from "./postgres/store.js"
 import type { SqliteStoreOptions } from "./sqlite/store.js"
+import { rememberSqliteFile } from "./sqlite/store-file.js"
 import type { UsageStore } from "./store.js"
 
 export type OpenStoreOptions = SqliteStoreOptions & PostgresStoreOptions
@@ -30,7 +32,11 @@ export async function openStore(location: string, options: OpenStoreOptions = {}
     return PostgresStore.open(location, options)
   }
   const { SqliteStore } = await import("./sqlite/store.js")
-  return SqliteStore.open(location === ":memory:" ? location : expandHome(location), options)
+  if (location === ":memory:") return SqliteStore.open(location, options)
+  const file = resolve(expandHome(location))
+  const store = await SqliteStore.open(file, options)
+  rememberSqliteFile(store, file)
+  return store
 }
 
 /**

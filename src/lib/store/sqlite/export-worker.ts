@@ -1,0 +1,120 @@
+/**
+ * The SQLite export's worker thread (started by worker-export.ts): opens its own read-only connection to the
+ * store's file (WAL: it reads committed data while the service writes), pages through the matching records by
+ * keyset exactly as SqliteStore.iterate does, formats them (export-format.ts: the same bytes as the store's
+ * path) and posts the text to the main thread as Buffers of about `chunkBytes`, transferred, not copied.
+ * Backpressure is a credit protocol: each posted Buffer spends one credit, and the worker waits (its pages
+ * unread) until the main thread grants another, which it does when the HTTP response wants more. A failure is
+ * posted as `{ type: "error" }`; the main thread ends the worker (terminate) when the client goes away.
+ */
+import { parentPort, workerData } from "node:worker_threads"
+import type Database from "better-sqlite3"
+import { createExportWriter, type ExportFormat } from "../../export-format.js"
+import { fromRawRecordRow, RECORD_COLUMNS } from "../record-row.js"
+import { iteratePageQuery, SQLITE_DIALECT } from "../sql-query.js"
+import type { RecordFilter } from "../store.js"
+import { sqliteNativeBinding } from "./native-binding.js"
+
+/** What the worker is started with (its `workerData`). */
+export interface ExportJob {
+  file: string
+  filter: RecordFilter
+  format: ExportFormat
+  /** Records per keyset page. */
+  pageRows: number
+  /** A Buffer is posted once this much text is pending (the last one may be smaller). */
+  chunkBytes: number
+  /** Buffers the worker may post before it is granted more. */
+  credits: number
+  busyTimeoutMs: number
+}
+
+/** Worker -> main thread. */
+export type ExportWorkerMessage =
+  | { type: "data"; bytes: Uint8Array }
+  | { type: "end" }
+  | { type: "error"; message: string; code?: string }
+
+/** Main thread -> worker: one more Buffer may be posted. */
+export interface ExportCredit {
+  type: "credit"
+}
+
+const [TS, NODE, ID] = (["ts", "node", "id"] as const).map((c) => RECORD_COLUMNS.indexOf(c))
+
+async function run(job: ExportJob, port: NonNullable<typeof parentPort>): Promise<void> {
+  let credits = job.credits
+  let granted: (() => void) | undefined
+  port.on("message", (message: ExportCredit) => {
+    if (message.type !== "credit") return
+    credits += 1
+    granted?.()
+  })
+  const post = async (text: string) => {
+    while (credits === 0) await new Promise<void>((resolve) => (granted = resolve))
+    granted = undefined
+    credits -= 1
+    // Its own ArrayBuffer (never the shared pool of small Buffers), so it can be transferred.
+    const bytes = Buffer.allocUnsafeSlow(Buffer.byteLength(text))
+    bytes.write(text)
+    port.postMessage({ type: "data", bytes } satisfies ExportWorkerMessage, [bytes.buffer])
+  }
+
+  try {
+    await exportPages(job, post)
+    port.postMessage({ type: "end" } satisfies ExportWorkerMessage)
+  } finally {
+    port.removeAllListeners("message")
+  }
+}
+
+/** Reads the matching records page by page and hands their text to `post` in pieces of about `chunkBytes`. */
+async function exportPages(job: ExportJob, post: (text: string) => Promise<void>): Promise<void> {
+  const Driver = (await import("better-sqlite3")).default
+  const db: Database.Database = new Driver(job.file, {
+    readonly: true,
+    fileMustExist: true,
+    timeout: job.busyTimeoutMs,
+    nativeBinding: sqliteNativeBinding(),
+  })
+  try {
+    const statements = new Map<string, Database.Statement>()
+    const writer = createExportWriter(job.format)
+    let pending = writer.start()
+    let after: { ts: number; node: string; id: string } | undefined
+    for (;;) {
+      const query = iteratePageQuery(job.filter, after, job.pageRows, SQLITE_DIALECT)
+      let statement = statements.get(query.text)
+      if (!statement) {
+        statement = db.prepare(query.text).raw(true)
+        statements.set(query.text, statement)
+      }
+      const rows = statement.all(...query.params) as unknown[][]
+      if (rows.length === 0) break
+      const last = rows[rows.length - 1]
+      after = { ts: Number(last[TS]), node: last[NODE] as string, id: last[ID] as string }
+      pending += writer.chunk(rows.map(fromRawRecordRow))
+      if (pending.length >= job.chunkBytes) {
+        await post(pending)
+        pending = ""
+      }
+      if (rows.length < job.pageRows) break
+    }
+    pending += writer.end()
+    if (pending) await post(pending)
+  } finally {
+    db.close()
+  }
+}
+
+if (parentPort) {
+  const port = parentPort
+  run(workerData as ExportJob, port).catch((error: unknown) => {
+    const code = (error as { code?: unknown } | undefined)?.code
+    port.postMessage({
+      type: "error",
+      message: error instanceof Error ? error.message : String(error),
+      code: typeof code === "string" ? code : undefined,
+    } satisfies ExportWorkerMessage)
+  })
+}
