@@ -5,15 +5,23 @@
  * folder, so records handed to it survive a crash or an outage and a later run delivers them), or, for
  * `--dry-run`, migrate-file's counting sink. `write` resolves once the records are stored or safe in the spool;
  * `settle` waits for the service's acknowledgements (within a deadline) and says what is still pending.
+ * An existing SQLite store is opened (and migrated) only when the first records come: a round with nothing new
+ * neither opens it nor loads the store's code. The adapter and the store sinks are loaded only when used.
  */
-import { HttpIngestAdapter } from "../adapters/http-ingest-adapter.js"
+import { existsSync } from "node:fs"
+import type { HttpIngestAdapter } from "../adapters/http-ingest-adapter.js"
 import type { CollectSink, Settled } from "../collect/collect.js"
 import { UsageHubError } from "../errors.js"
 import type { StoredRecord } from "../record.js"
 import type { WriteTargetSpec } from "../source/resolve-source.js"
-import { type ImportSink, openImportSink } from "./import-sink.js"
+import { isPostgresLocation, redactLocation } from "../store/location.js"
+import type { ImportSink, OpenSinkOptions } from "./import-sink.js"
 
 export type { CollectSink, Settled }
+
+async function openImportSink(target: WriteTargetSpec, options: OpenSinkOptions): Promise<ImportSink> {
+  return (await import("./import-sink.js")).openImportSink(target, options)
+}
 
 /** A store, or a dry run: counted when written. */
 class ImmediateSink implements CollectSink {
@@ -33,6 +41,31 @@ class ImmediateSink implements CollectSink {
   }
   close() {
     return this.sink.close()
+  }
+}
+
+/** An existing SQLite store, opened by the first write (never, in a round with nothing new). */
+class LazyStoreSink implements CollectSink {
+  readonly kind = "store" as const
+  readonly location: string
+  private opened?: Promise<ImmediateSink>
+
+  constructor(
+    private readonly target: WriteTargetSpec & { kind: "store" },
+    private readonly options: OpenSinkOptions,
+  ) {
+    this.location = redactLocation(target.location)
+  }
+
+  async write(batch: StoredRecord[]) {
+    this.opened ??= openImportSink(this.target, this.options).then((sink) => new ImmediateSink(sink))
+    return (await this.opened).write(batch)
+  }
+  async settle(): Promise<Settled> {
+    return { accepted: 0, duplicates: 0, pending: 0 }
+  }
+  async close() {
+    if (this.opened) await (await this.opened).close()
   }
 }
 
@@ -57,8 +90,9 @@ class SpoolSink implements CollectSink {
   constructor(
     readonly location: string,
     private readonly options: SpoolSinkOptions,
+    Adapter: typeof HttpIngestAdapter,
   ) {
-    this.adapter = new HttpIngestAdapter({
+    this.adapter = new Adapter({
       endpoint: options.url,
       token: options.token,
       nodeId: options.node,
@@ -127,7 +161,20 @@ export interface OpenCollectSinkOptions {
 
 export async function openCollectSink(target: WriteTargetSpec, options: OpenCollectSinkOptions): Promise<CollectSink> {
   if (target.kind === "endpoint" && !options.dryRun) {
-    return new SpoolSink(target.url, { ...options, url: target.url, token: target.token })
+    // Opened at once: it takes a dead run's spool over and delivers what that left.
+    const { HttpIngestAdapter } = await import("../adapters/http-ingest-adapter.js")
+    return new SpoolSink(target.url, { ...options, url: target.url, token: target.token }, HttpIngestAdapter)
   }
+  if (
+    target.kind === "store" &&
+    !options.dryRun &&
+    target.location !== ":memory:" &&
+    !isPostgresLocation(target.location) &&
+    existsSync(target.location)
+  ) {
+    return new LazyStoreSink(target, options)
+  }
+  // A store to create (its file exists once the run ends, as with any write), PostgreSQL (a connection problem
+  // is told at once), or a dry run.
   return new ImmediateSink(await openImportSink(target, options))
 }

@@ -15,7 +15,6 @@ import { UsageHubError } from "../errors.js"
 import { type Env, expandHome, xdgConfigHome, xdgDataHome } from "../paths.js"
 import { describeSource } from "../source/resolve-source.js"
 import { openCollectSink } from "./collect-sink.js"
-import { createProgress } from "./progress.js"
 import { resolveWriteRun, type WriteFlags } from "./write-run.js"
 
 export interface CollectFlags extends WriteFlags {
@@ -223,6 +222,8 @@ export async function runCollect(
       spoolDir: join(stateDir, `spool-${statePath.slice(statePath.lastIndexOf("/") + 1, -".json".length)}`),
     })
     try {
+      // The progress bar (and the formatting it loads) only where it is drawn: one run, stdout a terminal.
+      const createProgress = !watch && process.stdout.isTTY ? (await import("./progress.js")).createProgress : undefined
       const info = { kind: sink.kind, location: sink.location }
       events.onStart?.({ target: info, node, dryRun, agents: agents.map((a) => a.agent), notFound, watch })
       let report: CollectReport
@@ -234,7 +235,7 @@ export async function runCollect(
           node,
           prices: settings.usage.prices,
           dryRun,
-          progress: watch ? undefined : (agent, total) => createProgress({ label: agent, total, unit: "files" }),
+          progress: createProgress && ((agent, total) => createProgress({ label: agent, total, unit: "files" })),
           onAgent: (r) => events.onAgent?.(r, dryRun),
         })
         report = {

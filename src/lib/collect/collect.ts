@@ -7,17 +7,8 @@
  * arrived as duplicates.
  */
 import type { CallPrices } from "../pricing/call-cost.js"
-import { priceCall } from "../pricing/call-cost.js"
-import { parseRecord, type StoredRecord } from "../record.js"
-import {
-  AGENT_FIELD,
-  type AgentName,
-  type AgentReader,
-  type CollectedCall,
-  type SkipCounts,
-  type SourceCursor,
-  type SourceRef,
-} from "./reader.js"
+import type { StoredRecord } from "../record.js"
+import type { AgentName, AgentReader, CollectedCall, SkipCounts, SourceCursor, SourceRef } from "./reader.js"
 import type { CollectState } from "./state.js"
 
 /** An agent to collect: its reader and its data folders (Claude Code may have several). */
@@ -97,42 +88,6 @@ export async function findSources(agent: AgentSource): Promise<SourceRef[]> {
   return out
 }
 
-/** The record of a collected call: identity timestamp, node, agent, and its cost (logged, else priced). */
-export function callRecord(
-  call: CollectedCall,
-  agent: AgentName,
-  node: string,
-  timestamp: Date,
-  prices: Readonly<Record<string, CallPrices>> = {},
-): Record<string, unknown> {
-  let cost = call.costUSD
-  let unpriced = false
-  if (cost === undefined) {
-    const priced = priceCall(call, prices)
-    cost = priced.cost
-    unpriced = priced.unpriced
-  }
-  const record: Record<string, unknown> = {
-    id: call.id,
-    timestamp,
-    provider: call.provider,
-    model: call.model,
-    inputTokens: call.inputTokens,
-    outputTokens: call.outputTokens,
-    estimatedCost: cost,
-    taskType: call.taskType,
-    node,
-    cacheReadTokens: call.cacheReadTokens,
-    cacheWriteTokens: call.cacheWriteTokens,
-    reasoningTokens: call.reasoningTokens,
-    agent: AGENT_FIELD[agent],
-  }
-  if (call.sessionID) record.sessionID = call.sessionID
-  if (call.project) record.project = call.project
-  if (unpriced) record.unpriced = true
-  return record
-}
-
 function addCounts(into: SkipCounts, from: SkipCounts | undefined): void {
   for (const [reason, n] of Object.entries(from ?? {})) into[reason] = (into[reason] ?? 0) + n
 }
@@ -179,18 +134,14 @@ async function collectAgent(agent: AgentSource, options: RoundOptions): Promise<
     const known = firstSeen.get(call.id)
     if (known === undefined || t < known) firstSeen.set(call.id, t)
   }
-  const records: StoredRecord[] = []
-  for (const call of calls) {
-    const ms = state.firstSeen(call.id) ?? firstSeen.get(call.id) ?? call.timestamp.getTime()
-    const parsed = parseRecord(callRecord(call, agent.agent, node, new Date(ms), prices))
-    if (!parsed.ok) {
-      report.skipped["invalid record"] = (report.skipped["invalid record"] ?? 0) + 1
-      if (!report.warnings.some((w) => w.startsWith("invalid record"))) {
-        report.warnings.push(`invalid record ${call.id}: ${parsed.error}`)
-      }
-      continue
-    }
-    records.push(parsed.record as StoredRecord)
+  // The records (pricing, the record schema) are built only when a round read calls: a round with nothing new loads
+  // neither the catalogue nor the schemas.
+  let records: StoredRecord[] = []
+  if (calls.length > 0) {
+    const { toRecords } = await import("./records.js")
+    const firstOf = (call: CollectedCall) =>
+      state.firstSeen(call.id) ?? firstSeen.get(call.id) ?? call.timestamp.getTime()
+    records = toRecords(calls, { agent: agent.agent, node, prices, firstOf }, report)
   }
 
   for (let i = 0; i < records.length; i += COLLECT_BATCH) {

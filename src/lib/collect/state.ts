@@ -3,11 +3,26 @@
  * `$XDG_STATE_HOME/usage-hub/collect/` (`--state-dir` to override), holding a cursor per source path and the first
  * timestamp seen of each call id (DESIGN's identity of agent logs: a copy of a call read later keeps the first
  * instant). Written atomically (a temporary file, then a rename), so a crash leaves the old state or the new one.
+ * The file is two JSON lines: the header (version, target, cursors) and then the ids (hundreds of thousands of
+ * them, megabytes): a round whose cursors show nothing new parses the header only, and the ids line is parsed the
+ * first time an id is looked up or added (and copied as it is when only cursors changed). A state of the older
+ * one-object shape (version 1) is read as well; the next save writes the two lines.
  * A lock (proper-lockfile, like the spool's) keeps two collectors of one target on one node from sending the same
  * calls at once; the holder's pid is written beside the lock, so the second one can say who holds it.
  */
 import { createHash } from "node:crypto"
-import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs"
+import {
+  closeSync,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs"
 import { join } from "node:path"
 import lockfile from "proper-lockfile"
 import { z } from "zod"
@@ -27,24 +42,31 @@ const cursorSchema = z.object({
   updatedAt: z.number().optional(),
 })
 
-/**
- * The state's shape. `firstSeen` (one entry per call ever collected: hundreds of thousands) is checked as an object
- * only; each value is checked when it is read (`firstSeen()`), so a large state loads without a schema pass per id.
- */
-const stateSchema = z.object({
-  version: z.literal(1),
+/** The first timestamp (epoch ms) seen of each call id. Checked as an object only; each value when it is read. */
+const idsSchema = z.custom<Record<string, number>>(
+  (v) => typeof v === "object" && v !== null && !Array.isArray(v),
+  "must be an object of call ids",
+)
+
+/** The first line: what a round needs to see whether anything is new. */
+const headerSchema = z.object({
+  version: z.literal(2),
   /** The target, for people reading the folder (no secrets). */
   target: z.string(),
   /** Cursor per source path. */
   sources: z.record(z.string(), cursorSchema),
-  /** First timestamp (epoch ms) seen of each call id. */
-  firstSeen: z.custom<Record<string, number>>(
-    (v) => typeof v === "object" && v !== null && !Array.isArray(v),
-    "must be an object of call ids",
-  ),
 })
 
-export type CollectStateData = z.output<typeof stateSchema>
+/** The older shape: one object, the ids inside it. */
+const versionOneSchema = headerSchema.extend({ version: z.literal(1), firstSeen: idsSchema })
+
+export type CollectStateHeader = z.output<typeof headerSchema>
+
+/**
+ * The ids: parsed; or the bytes of their line (with its newline); or where that line is in the file as read (kept
+ * open, so that a state file replaced meanwhile cannot mix two states), read and parsed when first needed.
+ */
+type Ids = { parsed: Record<string, number> } | { bytes: Buffer } | { fd: number; start: number; end: number }
 
 const sameCursor = (a: SourceCursor | undefined, b: SourceCursor): boolean =>
   a !== undefined &&
@@ -73,7 +95,8 @@ export function stateFileFor(dir: string, target: { kind: string; location: stri
 const STALE_MS = 10_000
 
 export class CollectState {
-  private data: CollectStateData
+  private header: CollectStateHeader
+  private ids: Ids
   private release?: () => Promise<void>
   /** Changed since it was read or saved (a round with nothing new writes nothing). */
   private dirty = false
@@ -83,9 +106,12 @@ export class CollectState {
   private constructor(
     readonly path: string,
     target: string,
-    data: CollectStateData | undefined,
+    read: StateFile | undefined,
   ) {
-    this.data = data ?? { version: 1, target, sources: {}, firstSeen: {} }
+    this.header = read?.header ?? { version: 2, target, sources: {} }
+    this.ids = read?.ids ?? { parsed: {} }
+    // A version 1 file is written in two lines by the next save, even when nothing changed.
+    this.dirty = read?.versionOne ?? false
   }
 
   /**
@@ -94,32 +120,60 @@ export class CollectState {
    * moved it on meanwhile).
    */
   static load(path: string, target: string): CollectState {
-    const stamp = fileStamp(path)
-    const state = new CollectState(path, target, readState(path))
-    state.stamp = stamp
+    const read = readState(path)
+    const state = new CollectState(path, target, read)
+    state.stamp = read?.stamp ?? fileStamp(path)
     return state
   }
 
   cursor(source: string): SourceCursor | undefined {
-    return this.data.sources[source]
+    return this.header.sources[source]
+  }
+
+  /** The ids line's bytes, read from the file as read when not read yet. */
+  private idsBytes(): Buffer | undefined {
+    if ("fd" in this.ids) {
+      const { fd, start, end } = this.ids
+      try {
+        this.ids = { bytes: readAt(fd, start, end) }
+      } catch {
+        this.ids = { parsed: {} }
+      } finally {
+        closeSync(fd)
+      }
+    }
+    return "bytes" in this.ids ? this.ids.bytes : undefined
+  }
+
+  /** The ids, parsed on first use (an unreadable ids line is an empty one, like an unreadable state). */
+  private get firstSeenIds(): Record<string, number> {
+    if (!("parsed" in this.ids)) this.ids = { parsed: parseIds(this.idsBytes()?.toString("utf8") ?? "") ?? {} }
+    return this.ids.parsed
+  }
+
+  /** Forgets the ids as read (closing the file). */
+  private dropIds(): void {
+    if ("fd" in this.ids) closeSync(this.ids.fd)
+    this.ids = { parsed: {} }
   }
 
   firstSeen(id: string): number | undefined {
-    if (!Object.hasOwn(this.data.firstSeen, id)) return undefined
-    const ms = this.data.firstSeen[id]
+    const ids = this.firstSeenIds
+    if (!Object.hasOwn(ids, id)) return undefined
+    const ms = ids[id]
     return typeof ms === "number" && Number.isFinite(ms) ? ms : undefined
   }
 
   /** Records what a delivered round read: its cursors and the first timestamps of its new ids. */
   advance(cursors: ReadonlyMap<string, SourceCursor>, firstSeen: ReadonlyMap<string, number>): void {
     for (const [path, cursor] of cursors) {
-      if (sameCursor(this.data.sources[path], cursor)) continue
-      this.data.sources[path] = cursor
+      if (sameCursor(this.header.sources[path], cursor)) continue
+      this.header.sources[path] = cursor
       this.dirty = true
     }
     for (const [id, ms] of firstSeen) {
       if (this.firstSeen(id) !== undefined) continue
-      this.data.firstSeen[id] = ms
+      this.firstSeenIds[id] = ms
       this.dirty = true
     }
   }
@@ -130,7 +184,11 @@ export class CollectState {
     const tmp = `${this.path}.${process.pid}.tmp`
     try {
       mkdirSync(join(this.path, ".."), { recursive: true })
-      writeFileSync(tmp, JSON.stringify(this.data))
+      const header = `${JSON.stringify(this.header)}\n`
+      // Ids not parsed (only cursors moved): their line is copied as it is.
+      const bytes = this.idsBytes()
+      if (bytes) writeFileSync(tmp, Buffer.concat([Buffer.from(header), bytes]))
+      else if ("parsed" in this.ids) writeFileSync(tmp, `${header}${JSON.stringify(this.ids.parsed)}\n`)
       renameSync(tmp, this.path)
       this.dirty = false
       this.stamp = fileStamp(this.path)
@@ -166,8 +224,14 @@ export class CollectState {
     // Another collector may have moved the state on since it was read: read it again, unless the file is unchanged.
     const stamp = fileStamp(this.path)
     if (stamp !== this.stamp) {
-      this.data = readState(this.path) ?? this.data
-      this.stamp = stamp
+      const read = readState(this.path)
+      if (read) {
+        this.dropIds()
+        this.header = read.header
+        this.ids = read.ids
+        this.dirty ||= read.versionOne ?? false
+      }
+      this.stamp = read?.stamp ?? stamp
     }
     return { ok: true }
   }
@@ -178,7 +242,9 @@ export class CollectState {
     if (!got.ok) throw busy(got.heldBy)
   }
 
+  /** Ends the use of the state: the lock released, the file as read closed (load it again to use it again). */
   async unlock(): Promise<void> {
+    if ("fd" in this.ids) this.dropIds()
     if (!this.release) return
     rmSync(this.pidPath, { force: true })
     const release = this.release
@@ -187,9 +253,77 @@ export class CollectState {
   }
 }
 
-function readState(path: string): CollectStateData | undefined {
+interface StateFile {
+  header: CollectStateHeader
+  ids: Ids
+  stamp: string
+  versionOne?: boolean
+}
+
+const NEWLINE = 0x0a
+const CHUNK = 64 * 1024
+
+/** Bytes [start, end) of an open file. */
+function readAt(fd: number, start: number, end: number): Buffer {
+  const buffer = Buffer.alloc(end - start)
+  let filled = 0
+  while (filled < buffer.length) {
+    const n = readSync(fd, buffer, filled, buffer.length - filled, start + filled)
+    if (n === 0) break
+    filled += n
+  }
+  return buffer.subarray(0, filled)
+}
+
+/**
+ * The state file's header, its ids line left in the file (kept open) until needed; a version 1 file whole.
+ * Undefined when missing or unreadable.
+ */
+function readState(path: string): StateFile | undefined {
+  let fd: number
   try {
-    const parsed = stateSchema.safeParse(JSON.parse(readFileSync(path, "utf8")))
+    fd = openSync(path, "r")
+  } catch {
+    return undefined
+  }
+  let keepOpen = false
+  try {
+    const stat = fstatSync(fd)
+    const stamp = `${stat.size}:${stat.mtimeMs}:${stat.ino}`
+    // The header: the bytes up to the first newline, read a chunk at a time.
+    const chunks: Buffer[] = []
+    let read = 0
+    let end = -1
+    while (end === -1 && read < stat.size) {
+      const chunk = readAt(fd, read, Math.min(stat.size, read + CHUNK))
+      if (chunk.length === 0) break
+      const at = chunk.indexOf(NEWLINE)
+      if (at !== -1) end = read + at
+      chunks.push(chunk)
+      read += chunk.length
+    }
+    const bytes = Buffer.concat(chunks)
+    const first: unknown = JSON.parse(bytes.toString("utf8", 0, end === -1 ? bytes.length : end))
+    if ((first as { version?: unknown } | null)?.version === 1) {
+      const parsed = versionOneSchema.safeParse(first)
+      if (!parsed.success) return undefined
+      const { firstSeen, ...header } = parsed.data
+      return { header: { ...header, version: 2 }, ids: { parsed: firstSeen }, stamp, versionOne: true }
+    }
+    const header = headerSchema.safeParse(first)
+    if (!header.success || end === -1) return undefined
+    keepOpen = true
+    return { header: header.data, ids: { fd, start: end + 1, end: stat.size }, stamp }
+  } catch {
+    return undefined
+  } finally {
+    if (!keepOpen) closeSync(fd)
+  }
+}
+
+function parseIds(text: string): Record<string, number> | undefined {
+  try {
+    const parsed = idsSchema.safeParse(JSON.parse(text))
     return parsed.success ? parsed.data : undefined
   } catch {
     return undefined

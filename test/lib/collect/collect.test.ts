@@ -1,4 +1,4 @@
-import { appendFileSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs"
+import { appendFileSync, existsSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { expect } from "chai"
 import { type CollectSink, openCollectSink } from "../../../src/lib/cli/collect-sink.js"
@@ -103,6 +103,34 @@ function setup(): Setup {
 }
 
 describe("collect (the collector)", () => {
+  it("opens an existing store only when a round has records for it", async () => {
+    const s = setup()
+    writeFileSync(join(s.logs, "a.jsonl"), line({ id: "m1", t: "2026-03-01T10:00:00Z" }))
+    await s.round()
+    const target = { kind: "store" as const, location: s.dbPath, isDefault: false, from: "--db" }
+    const options = { dryRun: false, node: "n1", timeoutMs: 1000, retryAttempts: 0, spoolDir: tempDir() }
+    const sink = await openCollectSink(target, options)
+    // SQLite in WAL mode keeps a -wal file beside an open database: none while nothing was written.
+    expect(existsSync(`${s.dbPath}-wal`)).to.equal(false)
+    expect(await sink.settle()).to.deep.equal({ accepted: 0, duplicates: 0, pending: 0 })
+    expect(existsSync(`${s.dbPath}-wal`)).to.equal(false)
+    const state = CollectState.load(s.statePath, s.dbPath)
+    expect(existsSync(`${s.dbPath}-wal`)).to.equal(false)
+    const [again] = await collectRound({
+      agents: [{ agent: "claude", reader: fakeReader, dirs: [s.logs] }],
+      state,
+      sink,
+      node: "n1",
+      dryRun: false,
+    })
+    expect(again).to.include({ calls: 0, new: 0 })
+    expect(existsSync(`${s.dbPath}-wal`)).to.equal(false)
+    const written = await sink.write([])
+    expect(written).to.deep.equal({ accepted: 0, duplicates: 0 })
+    expect(existsSync(`${s.dbPath}-wal`)).to.equal(true)
+    await sink.close()
+  })
+
   it("reads each source from its cursor: a second round delivers only the appended calls", async () => {
     const s = setup()
     writeFileSync(join(s.logs, "a.jsonl"), line({ id: "m1", t: "2026-03-01T10:00:00Z" }))

@@ -1,4 +1,4 @@
-import { statSync, writeFileSync } from "node:fs"
+import { readFileSync, renameSync, statSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { expect } from "chai"
 import { CollectState } from "../../../src/lib/collect/state.js"
@@ -32,5 +32,62 @@ describe("collect state", () => {
     expect(state.firstSeen("good")).to.equal(12)
     expect(state.firstSeen("bad")).to.equal(undefined)
     expect(state.firstSeen("toString")).to.equal(undefined)
+  })
+
+  it("keeps the cursors on the first line and the ids on the second, and reads the ids only when asked", () => {
+    const path = join(tempDir(), "state.json")
+    const state = CollectState.load(path, "t")
+    state.advance(new Map([["/logs/a.jsonl", cursor]]), new Map([["claude-code:m1:r1", 5]]))
+    state.save()
+    const [header, ids, rest] = readFileSync(path, "utf8").split("\n")
+    expect(JSON.parse(header)).to.deep.equal({ version: 2, target: "t", sources: { "/logs/a.jsonl": cursor } })
+    expect(JSON.parse(ids)).to.deep.equal({ "claude-code:m1:r1": 5 })
+    expect(rest).to.equal("")
+    // The ids line spoilt: a state that never looks an id up still has its cursors.
+    writeFileSync(path, `${header}\n{not json\n`)
+    const again = CollectState.load(path, "t")
+    expect(again.cursor("/logs/a.jsonl")).to.deep.equal(cursor)
+    expect(again.firstSeen("claude-code:m1:r1")).to.equal(undefined)
+  })
+
+  it("copies the ids as they are when only a cursor moved", () => {
+    const path = join(tempDir(), "state.json")
+    const state = CollectState.load(path, "t")
+    state.advance(new Map([["/logs/a.jsonl", cursor]]), new Map([["claude-code:m1:r1", 5]]))
+    state.save()
+    const again = CollectState.load(path, "t")
+    again.advance(new Map([["/logs/a.jsonl", { ...cursor, size: 20, offset: 20 }]]), new Map())
+    again.save()
+    const third = CollectState.load(path, "t")
+    expect(third.cursor("/logs/a.jsonl")).to.deep.equal({ ...cursor, size: 20, offset: 20 })
+    expect(third.firstSeen("claude-code:m1:r1")).to.equal(5)
+  })
+
+  it("reads the ids of the file it loaded, even when that file was replaced since", () => {
+    const dir = tempDir()
+    const path = join(dir, "state.json")
+    const first = CollectState.load(path, "t")
+    first.advance(new Map([["/logs/a.jsonl", cursor]]), new Map([["old", 1]]))
+    first.save()
+    const loaded = CollectState.load(path, "t")
+    writeFileSync(join(dir, "other.json"), `${JSON.stringify({ version: 2, target: "t", sources: {} })}\n{"new":2}\n`)
+    renameSync(join(dir, "other.json"), path)
+    expect(loaded.firstSeen("old")).to.equal(1)
+    expect(loaded.firstSeen("new")).to.equal(undefined)
+  })
+
+  it("reads a state of the one-object shape (version 1) and writes it in two lines at the next save", () => {
+    const path = join(tempDir(), "state.json")
+    writeFileSync(
+      path,
+      JSON.stringify({ version: 1, target: "t", sources: { "/logs/a.jsonl": cursor }, firstSeen: { m1: 5 } }),
+    )
+    const state = CollectState.load(path, "t")
+    expect(state.cursor("/logs/a.jsonl")).to.deep.equal(cursor)
+    expect(state.firstSeen("m1")).to.equal(5)
+    state.save()
+    const [header, ids] = readFileSync(path, "utf8").split("\n")
+    expect(JSON.parse(header)).to.deep.equal({ version: 2, target: "t", sources: { "/logs/a.jsonl": cursor } })
+    expect(JSON.parse(ids)).to.deep.equal({ m1: 5 })
   })
 })
