@@ -8,6 +8,7 @@ import { UsageHubError } from "../errors.js"
 import { EXPORT_FORMATS, type ExportFormat } from "../export-format.js"
 import { resolveTimeZone } from "../periods.js"
 import { REPORT_PERIODS, type ReportQuery } from "../query/report.js"
+import type { SessionsQuery } from "../query/sessions.js"
 import type { SummaryQuery } from "../query/summary.js"
 import type { TrendsQuery } from "../query/trends.js"
 import { MAX_TREND_DAYS } from "../query/trends.js"
@@ -49,6 +50,16 @@ const reportSchema = z.object({
   startOfWeek: z.enum(["0", "1", "2", "3", "4", "5", "6"]).transform(Number).optional(),
 })
 const exportSchema = z.object({ ...filterShape, format: z.enum(EXPORT_FORMATS).optional() })
+const sessionsSchema = z.object({
+  ...filterShape,
+  limit: z
+    .string()
+    .regex(/^\d{1,5}$/, "must be a whole number")
+    .transform(Number)
+    .pipe(z.number().int().min(1).max(10_000))
+    .optional(),
+  order: z.enum(["asc", "desc"]).optional(),
+})
 
 function parse<S extends z.ZodType>(schema: S, query: unknown): z.output<S> {
   const raw = (query ?? {}) as Record<string, unknown>
@@ -103,6 +114,13 @@ export function parseReportQuery(query: unknown, defaults: { tz: string }): Repo
   const q = parse(reportSchema, query)
   const { tz, filter } = filterOf(q, defaults)
   return { ...filter, tz, period: q.period, by: q.by, order: q.order, startOfWeek: q.startOfWeek }
+}
+
+/** `GET /api/usage/sessions`: the summary's filters, range and tz, limit (1..10000, default 50), order. */
+export function parseSessionsQuery(query: unknown, defaults: { tz: string }): SessionsQuery {
+  const q = parse(sessionsSchema, query)
+  const { tz, filter } = filterOf(q, defaults)
+  return { ...filter, tz, limit: q.limit, order: q.order }
 }
 
 export function parseTrendsQuery(provider: string, query: unknown, defaults: { tz: string }): TrendsQuery {

@@ -230,14 +230,19 @@ const TOKEN_COLUMNS = new Set<string>([
   "reasoning_tokens",
 ])
 
-/** A rollup row's values in ROLLUP_COLUMNS order (positional statement parameters). */
-export function rollupValues(row: RollupRow): (string | number | bigint)[] {
-  return ROLLUP_COLUMNS.map((column) => {
-    const value = row[column]
+/** A row's values in `columns` order (positional statement parameters), token sums capped at 2^63 - 1. */
+export function sumValues<Row>(row: Row, columns: readonly (keyof Row & string)[]): (string | number | bigint)[] {
+  return columns.map((column) => {
+    const value = row[column] as string | number
     return typeof value === "number" && value >= SATURATED_FROM && TOKEN_COLUMNS.has(column)
       ? MAX_SQL_INTEGER_BIG
       : value
   })
+}
+
+/** A rollup row's values in ROLLUP_COLUMNS order (positional statement parameters). */
+export function rollupValues(row: RollupRow): (string | number | bigint)[] {
+  return sumValues(row, ROLLUP_COLUMNS)
 }
 
 /**

@@ -8,8 +8,29 @@
 import { joinNanos, NANOS_PER_USD } from "../money.js"
 import type { GroupBy } from "../summary-types.js"
 import { RECORD_COLUMNS } from "./record-row.js"
-import { GROUP_COLUMN, planRange, type RangePiece, ROLLUP_LEVELS, SUM_COLUMNS } from "./rollup.js"
-import type { PruneFilter, PruneResult, RecordFilter } from "./store.js"
+import {
+  DIMENSION_COLUMNS,
+  GROUP_COLUMN,
+  planRange,
+  type RangePiece,
+  ROLLUP_COLUMNS,
+  ROLLUP_LEVELS,
+  type RollupLevel,
+  rollupIncrementSet,
+  SUM_COLUMNS,
+} from "./rollup.js"
+import {
+  compareSessionsDesc,
+  ordered,
+  SESSION_COLUMNS,
+  SESSION_MODEL_KEY,
+  SESSIONLESS_LEVELS,
+  type SessionsFilter,
+  type SessionsResult,
+  sessionLimit,
+  sessionRowOf,
+} from "./sessions.js"
+import type { AggregateRow, PruneFilter, PruneResult, RecordFilter } from "./store.js"
 
 export interface Dialect {
   /** The placeholder of the n-th parameter (1-based). */
@@ -82,10 +103,11 @@ function tableQuery(
   groupBy: GroupBy,
   params: Params,
   seekProviders: boolean,
+  recordCondition?: string,
 ): string {
   const onRecords = table === "usage_records"
   const timeColumn = onRecords ? "ts" : "bucket"
-  const where: string[] = []
+  const where: string[] = onRecords && recordCondition ? [recordCondition] : []
   if (filter.provider !== undefined) where.push(`provider = ${params.add(filter.provider)}`)
   // Rollup keys start with the provider: without a provider filter, seek each known provider's range.
   else if (seekProviders) where.push("provider IN (SELECT provider FROM usage_providers)")
@@ -106,27 +128,148 @@ function pieceQuery(
   groupBy: GroupBy,
   params: Params,
   dialect: Dialect,
+  recordCondition?: string,
 ): string {
-  if (piece.level === "records") return tableQuery("usage_records", piece, filter, groupBy, params, false)
+  if (piece.level === "records")
+    return tableQuery("usage_records", piece, filter, groupBy, params, false, recordCondition)
   const rollup = tableQuery(piece.level.table, piece, filter, groupBy, params, true)
   if (!dialect.pendingTable) return rollup
   // The pending table is a small heap, emptied by folds: scanned, not sought.
   return `${rollup} UNION ALL ${tableQuery(dialect.pendingTable, piece, filter, groupBy, params, false)}`
 }
 
+/** The rollup levels an aggregate reads, and which records they hold (all, or those meeting a condition). */
+export interface AggregateSource {
+  levels: readonly RollupLevel[]
+  recordCondition?: string
+}
+
+const ROLLUPS: AggregateSource = { levels: ROLLUP_LEVELS }
+
+/** The records without a session, from their own day and month rollups (src/lib/store/sessions.ts). */
+export const SESSIONLESS: AggregateSource = { levels: SESSIONLESS_LEVELS, recordCondition: "session_id IS NULL" }
+
 /**
  * Sums per (group key, node) over the records matching `filter`, added and subtracted from the rollup
  * buckets (with the pending increments, where the dialect has them) and record edges `planRange` chose. Undefined when the range is empty. A (key, node) whose calls
  * sum to zero had no record in the range (foldKeyNodeSums drops it).
  */
-export function aggregateQuery(filter: RecordFilter, groupBy: GroupBy, dialect: Dialect): SqlQuery | undefined {
-  const pieces = planRange(filter)
+export function aggregateQuery(
+  filter: RecordFilter,
+  groupBy: GroupBy,
+  dialect: Dialect,
+  source: AggregateSource = ROLLUPS,
+): SqlQuery | undefined {
+  const pieces = planRange(filter, source.levels)
   if (pieces.length === 0) return undefined
   const params = new Params(dialect)
-  const union = pieces.map((piece) => pieceQuery(piece, filter, groupBy, params, dialect)).join(" UNION ALL ")
+  // Pending increments belong to the rollups only.
+  const tables = source === ROLLUPS ? dialect : { ...dialect, pendingTable: undefined }
+  const union = pieces
+    .map((piece) => pieceQuery(piece, filter, groupBy, params, tables, source.recordCondition))
+    .join(" UNION ALL ")
   const sums = SUM_COLUMNS.map((c) => `${c.endsWith("_tokens") ? dialect.tokenSum : "SUM"}(${c}) AS ${c}`).join(", ")
   return { text: `SELECT k, node, ${sums} FROM (${union}) AS pieces GROUP BY k, node`, params: params.values }
 }
+
+/** A row of `sessionsPageQuery`: a session's columns and one of its (model, agent, project) rows. */
+export type SessionPageRow = {
+  [C in (typeof SESSION_COLUMNS)[number]]: C extends "node" | "session_id" ? string : number | string
+} & {
+  model: string
+  agent: string
+  project: string
+  model_calls: number | string
+}
+
+/**
+ * The page of sessions a filter matches (src/lib/store/sessions.ts), newest last call first through the index
+ * on (last_ts, node, session_id), joined with their (model, agent, project) rows: one row per session and
+ * such row, the order to be restored by the caller.
+ */
+export function sessionsPageQuery(filter: SessionsFilter, dialect: Dialect): SqlQuery {
+  const params = new Params(dialect)
+  const where: string[] = []
+  if (filter.since) where.push(`s.last_ts >= ${params.add(filter.since.getTime())}`)
+  if (filter.until) where.push(`s.last_ts < ${params.add(filter.until.getTime())}`)
+  if (filter.node !== undefined) where.push(`s.node = ${params.add(filter.node)}`)
+  const calls: string[] = []
+  for (const column of ["provider", "model", "agent", "project"] as const) {
+    const value = filter[column]
+    if (value !== undefined) calls.push(`c.${column} = ${params.add(value)}`)
+  }
+  if (calls.length > 0)
+    where.push(
+      `EXISTS (SELECT 1 FROM usage_session_models c WHERE c.node = s.node AND c.session_id = s.session_id AND ${calls.join(" AND ")})`,
+    )
+  const conditions = where.length > 0 ? ` WHERE ${where.join(" AND ")}` : ""
+  const key = SESSION_MODEL_KEY.slice(0, 2)
+  return {
+    text: `WITH page AS (SELECT ${SESSION_COLUMNS.map((c) => `s.${c}`).join(", ")} FROM usage_sessions s${conditions}
+  ORDER BY s.last_ts DESC, s.node DESC, s.session_id DESC LIMIT ${params.add(sessionLimit(filter))})
+SELECT page.*, m.model, m.agent, m.project, m.calls AS model_calls
+FROM page JOIN usage_session_models m ON ${key.map((c) => `m.${c} = page.${c}`).join(" AND ")}`,
+    params: params.values,
+  }
+}
+
+/** The sessions and the sessionless sums as a SessionsResult (the page's order restored, as the filter asks). */
+export function sessionsFromPage(
+  rows: readonly SessionPageRow[],
+  withoutSession: readonly AggregateRow[],
+  filter: SessionsFilter,
+): SessionsResult {
+  const models = new Map<
+    string,
+    { row: SessionPageRow; models: { model: string; agent: string; project: string; calls: number }[] }
+  >()
+  for (const row of rows) {
+    const key = `${row.node}\u0000${row.session_id}`
+    let entry = models.get(key)
+    if (!entry) {
+      entry = { row, models: [] }
+      models.set(key, entry)
+    }
+    entry.models.push({ model: row.model, agent: row.agent, project: row.project, calls: Number(row.model_calls) })
+  }
+  const sessions = [...models.values()].map((e) => sessionRowOf(e.row, e.models)).sort(compareSessionsDesc)
+  const without = { calls: 0, costNanos: 0n }
+  for (const r of withoutSession) {
+    without.calls += r.calls
+    without.costNanos += r.costNanos
+  }
+  return { sessions: ordered(sessions, filter), withoutSession: without }
+}
+
+/** Upserts adding increments (`values`: the VALUES or SELECT giving the rows) to the session tables. */
+export const SESSION_UPSERTS = {
+  /** First and last instants widen (`least`/`greatest`: the backend's two-argument min and max); sums add. */
+  sessions: (values: string, least: string, greatest: string) =>
+    `INSERT INTO usage_sessions (${SESSION_COLUMNS.join(", ")}) ${values}
+ON CONFLICT (node, session_id) DO UPDATE SET first_ts = ${least}(usage_sessions.first_ts, excluded.first_ts),
+  last_ts = ${greatest}(usage_sessions.last_ts, excluded.last_ts), ${rollupIncrementSet("usage_sessions")}`,
+  models: (values: string) =>
+    `INSERT INTO usage_session_models (${SESSION_MODEL_KEY.join(", ")}, calls) ${values}
+ON CONFLICT (${SESSION_MODEL_KEY.join(", ")}) DO UPDATE SET calls = usage_session_models.calls + excluded.calls`,
+  sessionless: (table: string, values: string) =>
+    `INSERT INTO ${table} (${ROLLUP_COLUMNS.join(", ")}) ${values}
+ON CONFLICT (${DIMENSION_COLUMNS.join(", ")}) DO UPDATE SET ${rollupIncrementSet(table)}`,
+  nodes: (values: string, greatest: string) =>
+    `INSERT INTO usage_nodes (node, last_received_at) ${values}
+ON CONFLICT (node) DO UPDATE SET last_received_at = ${greatest}(usage_nodes.last_received_at, excluded.last_received_at)`,
+}
+
+/**
+ * The first and last instants of the remaining records of some sessions (after a prune), `keys` being a
+ * subquery giving (node, session_id) pairs. Reads the records once (no index by session).
+ */
+export function sessionBoundsQuery(keys: string): string {
+  return `SELECT node, session_id, MIN(ts) AS first_ts, MAX(ts) AS last_ts FROM usage_records
+WHERE session_id IS NOT NULL AND (node, session_id) IN (${keys}) GROUP BY node, session_id`
+}
+
+export const UPDATE_SESSION_BOUNDS = (dialect: Dialect) =>
+  `UPDATE usage_sessions SET first_ts = ${dialect.param(1)}, last_ts = ${dialect.param(2)} WHERE node = ${dialect.param(3)} AND session_id = ${dialect.param(4)}`
 
 /** Where the previous page of `iterate` ended. */
 export interface RecordCursor {
@@ -207,9 +350,11 @@ export function pruneCountResult(row: {
   return result
 }
 
-/** After a prune: rollup rows left with no call, and providers with no rollup row. */
+/** After a prune: rollup, session and sessionless rows left with no call, and providers with no rollup row. */
 export const PRUNE_CLEANUP = [
-  ...ROLLUP_LEVELS.map((level) => `DELETE FROM ${level.table} WHERE calls = 0`),
+  ...[...ROLLUP_LEVELS, ...SESSIONLESS_LEVELS].map((level) => `DELETE FROM ${level.table} WHERE calls = 0`),
+  "DELETE FROM usage_sessions WHERE calls = 0",
+  "DELETE FROM usage_session_models WHERE calls = 0",
   "DELETE FROM usage_providers WHERE provider NOT IN (SELECT provider FROM usage_rollup_month)",
 ]
 
@@ -223,5 +368,10 @@ export const STORE_TABLES = [
   "usage_quarantine",
   "usage_providers",
   "usage_counters",
+  "usage_sessions",
+  "usage_session_models",
+  "usage_sessionless_day",
+  "usage_sessionless_month",
+  "usage_nodes",
   "usage_schema_version",
 ] as const

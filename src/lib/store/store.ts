@@ -6,6 +6,7 @@
  */
 import type { StoredRecord, UsageRecord } from "../record.js"
 import type { GroupBy } from "../summary-types.js"
+import type { NodeActivity, SessionsFilter, SessionsResult } from "./sessions.js"
 
 /** The dimensions a query can be narrowed to (one value each). */
 export interface DimensionFilter {
@@ -101,6 +102,13 @@ export interface UsageStore {
    * counts. Rollup rows whose token sums saturated at 2^63 - 1 stay saturated.
    */
   prune(filter: PruneFilter, options?: { dryRun?: boolean }): Promise<PruneResult>
+  /**
+   * The sessions matching `filter` (src/lib/store/sessions.ts says which), newest last call first, from the
+   * session aggregate kept at insert (no scan of records), and the calls without a session in the range.
+   */
+  sessions(filter: SessionsFilter): Promise<SessionsResult>
+  /** Each node that sent records: its last receipt time and its calls in [now - 1 h, now). */
+  nodes(now: Date): Promise<NodeActivity[]>
   stats(): Promise<StoreStats>
   close(): Promise<void>
 }

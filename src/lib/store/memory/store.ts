@@ -6,6 +6,14 @@
 import { toNanos } from "../../money.js"
 import { identityKey, type StoredRecord, type UsageRecord } from "../../record.js"
 import type { GroupBy } from "../../summary-types.js"
+import {
+  HOUR_MS,
+  type NodeActivity,
+  nodeActivity,
+  type SessionsFilter,
+  type SessionsResult,
+  sessionsOfRecords,
+} from "../sessions.js"
 import type {
   AggregateRow,
   InsertResult,
@@ -65,6 +73,8 @@ export class MemoryStore implements UsageStore, SyncAggregator {
   readonly kind = "memory" as const
   private records: UsageRecord[] = []
   private readonly keys = new Set<string>()
+  /** Each node's receipt time of its last new record (this process's clock). */
+  private readonly received = new Map<string, number>()
 
   constructor(records: Iterable<UsageRecord> = []) {
     for (const r of records) this.add(r)
@@ -76,6 +86,7 @@ export class MemoryStore implements UsageStore, SyncAggregator {
     if (this.keys.has(key)) return false
     this.keys.add(key)
     this.records.push(record)
+    this.received.set(record.node ?? "unknown", Date.now())
     return true
   }
 
@@ -127,6 +138,19 @@ export class MemoryStore implements UsageStore, SyncAggregator {
       for (const r of removed) this.keys.delete(identityKey(r))
     }
     return result
+  }
+
+  /** Sessions computed from the records (this store is the reference the SQL stores' aggregates are held to). */
+  async sessions(filter: SessionsFilter): Promise<SessionsResult> {
+    return sessionsOfRecords(this.records, filter)
+  }
+
+  async nodes(now: Date): Promise<NodeActivity[]> {
+    const lastHour = this.aggregateSync({ since: new Date(now.getTime() - HOUR_MS), until: now }, "node")
+    return nodeActivity(
+      [...this.received].map(([node, lastReceivedAt]) => ({ node, lastReceivedAt })),
+      lastHour,
+    )
   }
 
   async stats(): Promise<StoreStats> {

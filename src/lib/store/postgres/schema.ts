@@ -11,9 +11,11 @@ import { UsageHubError } from "../../errors.js"
 import {
   dropOutOfBoundsRollupsSql,
   OUT_OF_BOUNDS,
+  POSTGRES_SESSION_TABLES,
   postgresRollupsWithAgentProjectSql,
   QUARANTINE_REASON,
   ROLLUP_TABLES,
+  sessionTablesSql,
   splitCostSql,
   UNCOUNT_QUARANTINED,
 } from "../migration-sql.js"
@@ -98,6 +100,12 @@ ALTER TABLE usage_records ADD COLUMN agent text COLLATE "C", ADD COLUMN project 
 ALTER TABLE usage_quarantine ADD COLUMN agent text COLLATE "C", ADD COLUMN project text COLLATE "C";
 ${postgresRollupsWithAgentProjectSql()}
 `,
+  },
+  {
+    version: 4,
+    description:
+      "sessions aggregated at insert (sums, first/last call, calls per model); sessionless day/month rollups; nodes' receipt times",
+    sql: sessionTablesSql(POSTGRES_SESSION_TABLES),
   },
 ]
 

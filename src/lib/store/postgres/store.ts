@@ -35,7 +35,19 @@ import {
   RollupDeltas,
   rollupIncrementSet,
   rollupValues,
+  sumValues,
 } from "../rollup.js"
+import {
+  HOUR_MS,
+  type NodeActivity,
+  nodeActivity,
+  SESSION_COLUMNS,
+  SESSION_MODEL_KEY,
+  SESSIONLESS_LEVELS,
+  SessionDeltas,
+  type SessionsFilter,
+  type SessionsResult,
+} from "../sessions.js"
 import {
   aggregateQuery,
   iteratePageQuery,
@@ -44,7 +56,13 @@ import {
   pruneCountQuery,
   pruneCountResult,
   prunePageQuery,
+  SESSION_UPSERTS,
+  SESSIONLESS,
+  type SessionPageRow,
   STORE_TABLES,
+  sessionBoundsQuery,
+  sessionsFromPage,
+  sessionsPageQuery,
 } from "../sql-query.js"
 import {
   type AggregateRow,
@@ -153,6 +171,67 @@ const UPDATE_ROLLUPS = (() => {
   return `WITH ${[...levels, providers].join(",\n")}
 UPDATE usage_counters SET records = records + $${next + 1} WHERE slot = $${next + 2}`
 })()
+
+const SESSION_TYPES = SESSION_COLUMNS.map((c) => (c === "node" || c === "session_id" ? "text" : "bigint"))
+const SESSION_MODEL_TYPES = [...SESSION_MODEL_KEY.map(() => "text"), "bigint"]
+
+/**
+ * One statement adding a transaction's session increments (in key order) to the sessions, their models, the
+ * sessionless rollups and the nodes' receipt times (`$last - 1`: the nodes, `$last`: the receipt time).
+ */
+const UPDATE_SESSIONS = (() => {
+  let next = 1
+  const source = (types: readonly string[]) => {
+    const text = `SELECT * FROM ${unnestOf(types, next)}`
+    next += types.length
+    return text
+  }
+  const parts = [
+    `s AS (${SESSION_UPSERTS.sessions(source(SESSION_TYPES), "LEAST", "GREATEST")})`,
+    `m AS (${SESSION_UPSERTS.models(source(SESSION_MODEL_TYPES))})`,
+    ...SESSIONLESS_LEVELS.map(
+      (level, i) =>
+        `l${i} AS (${SESSION_UPSERTS.sessionless(level.table, source(ROLLUP_COLUMNS.map((c) => ROLLUP_TYPES[c])))})`,
+    ),
+  ]
+  const nodes = SESSION_UPSERTS.nodes(`SELECT unnest($${next}::text[]), $${next + 1}::bigint`, "GREATEST")
+  return `WITH ${parts.join(",\n")}\n${nodes}`
+})()
+
+/** Adds a transaction's session increments (negative for a prune, with no receipt time) in one statement. */
+async function updateSessions(client: PoolClient, sessions: SessionDeltas, receivedAt?: number): Promise<void> {
+  const values: unknown[] = []
+  const arrays = (rows: readonly (readonly unknown[])[], width: number) =>
+    Array.from({ length: width }, (_, c) => rows.map((row) => exactParam(row[c])))
+  values.push(
+    ...arrays(
+      sessions.sessionRows().map((row) => sumValues(row, SESSION_COLUMNS)),
+      SESSION_TYPES.length,
+    ),
+  )
+  values.push(
+    ...arrays(
+      sessions.modelRows().map((m) => [m.node, m.session_id, m.provider, m.model, m.agent, m.project, m.calls]),
+      SESSION_MODEL_TYPES.length,
+    ),
+  )
+  for (const level of SESSIONLESS_LEVELS)
+    values.push(...arrays(sessions.sessionless.rows(level).map(rollupValues), ROLLUP_COLUMNS.length))
+  values.push(receivedAt === undefined ? [] : sessions.nodes(), receivedAt ?? 0)
+  await client.query({ text: UPDATE_SESSIONS, values })
+}
+
+/** After a prune: the first and last call of each touched session, from its remaining records (one statement). */
+async function recomputeSessionBounds(client: PoolClient, sessions: SessionDeltas): Promise<void> {
+  const rows = sessions.sessionRows()
+  if (rows.length === 0) return
+  await client.query(
+    `UPDATE usage_sessions s SET first_ts = b.first_ts, last_ts = b.last_ts
+FROM (${sessionBoundsQuery("SELECT * FROM unnest($1::text[], $2::text[])")}) b
+WHERE s.node = b.node AND s.session_id = b.session_id`,
+    [rows.map((r) => r.node), rows.map((r) => r.session_id)],
+  )
+}
 
 /**
  * Imports pg. When loaded, pg asks whether it runs in Cloudflare Workers: without a global `navigator`
@@ -338,15 +417,18 @@ export class PostgresStore implements UsageStore {
         })
         const isNew = new Set(inserted.rows.map(rowIdentity))
         const deltas = new RollupDeltas()
+        const sessions = new SessionDeltas()
         for (const row of rows) {
           const key = rowIdentity(row)
           const result = results[batchOf.get(key)!]
           if (isNew.has(key)) {
             result.accepted += 1
             deltas.add(row)
+            sessions.add(row)
           } else result.duplicates += 1
         }
         await updateRollups(client, deltas)
+        if (deltas.records > 0) await updateSessions(client, sessions, Date.now())
       })
       return results
     })
@@ -369,18 +451,25 @@ export class PostgresStore implements UsageStore {
       }
       return this.transaction(async (client) => {
         const deltas = new RollupDeltas()
+        const sessions = new SessionDeltas()
         const removed: { ts: string; costNanos: string }[] = []
         const query = prunePageQuery(filter, PRUNE_PAGE, POSTGRES_DIALECT)
         for (;;) {
           const { rows } = await client.query<RecordRowOut & QueryResultRow>(query.text, query.params)
           for (const row of rows) {
-            deltas.add(toNumericRow(row), -1)
+            const numeric = toNumericRow(row)
+            deltas.add(numeric, -1)
+            sessions.add(numeric, -1)
             removed.push({ ts: String(row.ts), costNanos: String(row.cost_nanos) })
           }
           if (rows.length < PRUNE_PAGE) break
         }
         await updateRollups(client, deltas)
-        if (removed.length > 0) for (const text of PRUNE_CLEANUP) await client.query(text)
+        if (removed.length > 0) {
+          await updateSessions(client, sessions)
+          await recomputeSessionBounds(client, sessions)
+          for (const text of PRUNE_CLEANUP) await client.query(text)
+        }
         return pruneResultOf(removed)
       })
     })
@@ -435,6 +524,34 @@ export class PostgresStore implements UsageStore {
       yield rows.map(fromRecordRow)
       if (rows.length < limit) return
     }
+  }
+
+  async sessions(filter: SessionsFilter): Promise<SessionsResult> {
+    return this.guard("sessions", async () => {
+      const page = sessionsPageQuery(filter, POSTGRES_DIALECT)
+      const sessionless = aggregateQuery(filter, "node", POSTGRES_DIALECT, SESSIONLESS)
+      const [rows, without] = await Promise.all([
+        this.query<SessionPageRow & QueryResultRow>(page.text, page.params),
+        sessionless ? this.query<KeyNodeSums & QueryResultRow>(sessionless.text, sessionless.params) : [],
+      ])
+      return sessionsFromPage(rows, foldKeyNodeSums(without), filter)
+    })
+  }
+
+  async nodes(now: Date): Promise<NodeActivity[]> {
+    const [received, lastHour] = await Promise.all([
+      this.guard("nodes", () =>
+        this.query<{ node: string; last_received_at: string } & QueryResultRow>(
+          "SELECT node, last_received_at FROM usage_nodes",
+          [],
+        ),
+      ),
+      this.aggregate({ since: new Date(now.getTime() - HOUR_MS), until: now }, "node"),
+    ])
+    return nodeActivity(
+      received.map((r) => ({ node: r.node, lastReceivedAt: Number(r.last_received_at) })),
+      lastHour,
+    )
   }
 
   async stats(): Promise<StoreStats> {

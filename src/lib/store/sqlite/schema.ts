@@ -13,6 +13,8 @@ import {
   OUT_OF_BOUNDS,
   QUARANTINE_REASON,
   ROLLUP_TABLES,
+  SQLITE_SESSION_TABLES,
+  sessionTablesSql,
   splitCostSql,
   sqliteRollupsWithAgentProjectSql,
   UNCOUNT_QUARANTINED,
@@ -117,6 +119,12 @@ ${sqliteRollupsWithAgentProjectSql()}
 ALTER TABLE usage_rollup_pending ADD COLUMN agent TEXT NOT NULL DEFAULT '';
 ALTER TABLE usage_rollup_pending ADD COLUMN project TEXT NOT NULL DEFAULT '';
 `,
+  },
+  {
+    version: 5,
+    description:
+      "sessions aggregated at insert (sums, first/last call, calls per model); sessionless day/month rollups; nodes' receipt times",
+    sql: sessionTablesSql(SQLITE_SESSION_TABLES),
   },
 ]
 

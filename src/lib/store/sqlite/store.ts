@@ -42,7 +42,18 @@ import {
   rollupIncrementSet,
   rollupValues,
   SUM_COLUMNS,
+  sumValues,
 } from "../rollup.js"
+import {
+  HOUR_MS,
+  type NodeActivity,
+  nodeActivity,
+  SESSION_COLUMNS,
+  SESSIONLESS_LEVELS,
+  SessionDeltas,
+  type SessionsFilter,
+  type SessionsResult,
+} from "../sessions.js"
 import {
   aggregateQuery,
   iteratePageQuery,
@@ -50,7 +61,14 @@ import {
   pruneCountQuery,
   pruneCountResult,
   prunePageQuery,
+  SESSION_UPSERTS,
+  SESSIONLESS,
+  type SessionPageRow,
   SQLITE_DIALECT,
+  sessionBoundsQuery,
+  sessionsFromPage,
+  sessionsPageQuery,
+  UPDATE_SESSION_BOUNDS,
 } from "../sql-query.js"
 import {
   type AggregateRow,
@@ -112,6 +130,10 @@ export class SqliteStore implements UsageStore {
   private readonly busyTimeoutMs: number
   private readonly addProvider: Database.Statement
   private readonly addCount: Database.Statement
+  private readonly upsertSession: Database.Statement
+  private readonly upsertSessionModel: Database.Statement
+  private readonly upsertSessionless: Map<string, Database.Statement>
+  private readonly upsertNode: Database.Statement
   private readonly insertTransaction: Database.Transaction<
     (batches: readonly (readonly StoredRecord[])[]) => InsertResult[]
   >
@@ -192,11 +214,23 @@ export class SqliteStore implements UsageStore {
     this.foldTransaction = db.transaction(() => this.foldInTransaction())
     this.addProvider = db.prepare("INSERT INTO usage_providers (provider) VALUES (?) ON CONFLICT DO NOTHING")
     this.addCount = db.prepare("UPDATE usage_counters SET records = records + ? WHERE slot = 0")
+    this.upsertSession = db.prepare(
+      SESSION_UPSERTS.sessions(`VALUES (${places(SESSION_COLUMNS.length)})`, "min", "max"),
+    )
+    this.upsertSessionModel = db.prepare(SESSION_UPSERTS.models(`VALUES (${places(7)})`))
+    this.upsertSessionless = new Map(
+      SESSIONLESS_LEVELS.map((level) => [
+        level.table,
+        db.prepare(SESSION_UPSERTS.sessionless(level.table, `VALUES (${places(ROLLUP_COLUMNS.length)})`)),
+      ]),
+    )
+    this.upsertNode = db.prepare(SESSION_UPSERTS.nodes("VALUES (?, ?)", "max"))
     this.insertTransaction = db.transaction((batches) => this.insertInTransaction(batches))
   }
 
   private insertInTransaction(batches: readonly (readonly StoredRecord[])[]): InsertResult[] {
     const deltas = new RollupDeltas(PENDING_LEVELS)
+    const sessions = new SessionDeltas()
     const results = batches.map((batch) => {
       let accepted = 0
       for (const record of batch) {
@@ -223,6 +257,7 @@ export class SqliteStore implements UsageStore {
         if (changes === 1) {
           accepted += 1
           deltas.add(r)
+          sessions.add(r)
         }
       }
       return { accepted, duplicates: batch.length - accepted }
@@ -237,8 +272,36 @@ export class SqliteStore implements UsageStore {
       }
       for (const provider of deltas.providers()) this.addProvider.run(provider)
       this.addCount.run(deltas.records)
+      this.applySessions(sessions, Date.now())
     }
     return results
+  }
+
+  /**
+   * Adds session increments to the session tables, straight (one upsert per session, per session x model and
+   * per sessionless bucket: a single-record insert adds two or three small upserts), and the receipt time
+   * `receivedAt` to each node seen (none for a prune). Runs inside a transaction.
+   */
+  private applySessions(sessions: SessionDeltas, receivedAt?: number): void {
+    for (const row of sessions.sessionRows()) this.upsertSession.run(...sumValues(row, SESSION_COLUMNS))
+    for (const m of sessions.modelRows())
+      this.upsertSessionModel.run(m.node, m.session_id, m.provider, m.model, m.agent, m.project, m.calls)
+    for (const level of SESSIONLESS_LEVELS) {
+      const upsert = this.upsertSessionless.get(level.table)!
+      for (const d of sessions.sessionless.rows(level)) upsert.run(...rollupValues(d))
+    }
+    if (receivedAt !== undefined) for (const node of sessions.nodes()) this.upsertNode.run(node, receivedAt)
+  }
+
+  /** After a prune: the first and last call of each touched session, from its remaining records. */
+  private recomputeSessionBounds(sessions: SessionDeltas): void {
+    const keys = sessions.sessionRows().map((s) => [s.node, s.session_id])
+    if (keys.length === 0) return
+    const bounds = this.statement(
+      sessionBoundsQuery("SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?)"),
+    ).all(JSON.stringify(keys)) as { node: string; session_id: string; first_ts: number; last_ts: number }[]
+    const update = this.statement(UPDATE_SESSION_BOUNDS(SQLITE_DIALECT))
+    for (const b of bounds) update.run(b.first_ts, b.last_ts, b.node, b.session_id)
   }
 
   /**
@@ -376,18 +439,22 @@ export class SqliteStore implements UsageStore {
       }
       const run = this.db.transaction((): PruneResult => {
         const deltas = new RollupDeltas(PENDING_LEVELS)
+        const sessions = new SessionDeltas()
         const removed: { ts: number; costNanos: number }[] = []
         const query = prunePageQuery(filter, PRUNE_PAGE, SQLITE_DIALECT)
         for (;;) {
           const rows = this.statement(query.text).all(...query.params) as RecordRow[]
           for (const row of rows) {
             deltas.add(row, -1)
+            sessions.add(row, -1)
             removed.push({ ts: row.ts, costNanos: row.cost_nanos })
           }
           if (rows.length < PRUNE_PAGE) break
         }
         if (removed.length > 0) {
           this.foldInTransaction(deltas.rows(PENDING_LEVELS[0]))
+          this.applySessions(sessions)
+          this.recomputeSessionBounds(sessions)
           for (const text of PRUNE_CLEANUP) this.statement(text).run()
           this.addCount.run(-removed.length)
         }
@@ -395,6 +462,30 @@ export class SqliteStore implements UsageStore {
       })
       return run.immediate()
     })
+  }
+
+  async sessions(filter: SessionsFilter): Promise<SessionsResult> {
+    return this.guard("sessions", () => {
+      const page = sessionsPageQuery(filter, SQLITE_DIALECT)
+      const rows = this.statement(page.text).all(...page.params) as SessionPageRow[]
+      const sessionless = aggregateQuery(filter, "node", SQLITE_DIALECT, SESSIONLESS)
+      const without = sessionless
+        ? foldKeyNodeSums(this.statement(sessionless.text).all(...sessionless.params) as KeyNodeSums[])
+        : []
+      return sessionsFromPage(rows, without, filter)
+    })
+  }
+
+  async nodes(now: Date): Promise<NodeActivity[]> {
+    const received = this.guard(
+      "nodes",
+      () =>
+        this.statement("SELECT node, last_received_at AS lastReceivedAt FROM usage_nodes").all() as {
+          node: string
+          lastReceivedAt: number
+        }[],
+    )
+    return nodeActivity(received, this.aggregateSync({ since: new Date(now.getTime() - HOUR_MS), until: now }, "node"))
   }
 
   async stats(): Promise<StoreStats> {

@@ -10,6 +10,7 @@ import { SCHEMA_VERSION } from "../../../../src/lib/store/postgres/schema.js"
 import { PostgresStore } from "../../../../src/lib/store/postgres/store.js"
 import { PG_TEST_URL, skipWithoutPostgres, testSchemas, withPgClient } from "../../../helpers/postgres.js"
 import { describeStorageAdapterContract } from "../../adapters/storage-adapter-contract.js"
+import { describeSessionsContract } from "../sessions-contract.js"
 import { collect, describeStoreContract, generateRecords, record } from "../store-contract.js"
 import { describeUpgradeFromPreviousRelease, storeFixture } from "../upgrade-contract.js"
 
@@ -47,6 +48,8 @@ describe("PostgreSQL store", function () {
       },
     },
   )
+
+  describeSessionsContract("PostgresStore", () => openIn(newSchema()))
 
   describeUpgradeFromPreviousRelease(
     "PostgresStore (schema v1)",

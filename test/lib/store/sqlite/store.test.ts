@@ -10,6 +10,7 @@ import { SqliteStore } from "../../../../src/lib/store/sqlite/store.js"
 import type { UsageStore } from "../../../../src/lib/store/store.js"
 import { tempDir } from "../../../helpers/tmp.js"
 import { describeStorageAdapterContract } from "../../adapters/storage-adapter-contract.js"
+import { describeSessionsContract } from "../sessions-contract.js"
 import { collect, describeStoreContract, generateRecords, record } from "../store-contract.js"
 import { describeUpgradeFromPreviousRelease, storeFixture } from "../upgrade-contract.js"
 
@@ -18,6 +19,7 @@ const newPath = () => join(tempDir(), `usage-${n++}.db`)
 const pathOf = (store: UsageStore) => (store as SqliteStore).label.replace(/^SQLite database /, "")
 
 describeStoreContract("SqliteStore :memory:", () => SqliteStore.open(":memory:"))
+describeSessionsContract("SqliteStore file", () => SqliteStore.open(newPath()))
 
 describeStoreContract("SqliteStore file", () => SqliteStore.open(newPath()), {
   reopen: async (store) => {
