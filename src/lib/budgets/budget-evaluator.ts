@@ -14,17 +14,18 @@ import type { BudgetConfig } from "../config.js"
 import { toNanos } from "../money.js"
 import type { ResetSchedules } from "../periods.js"
 import type { StoredRecord } from "../record.js"
-import type { AggregateRow, InsertResult, RecordFilter, UsageStore } from "../store/store.js"
+import type { InsertResult } from "../store/store.js"
 import type { AlertStore } from "./alert-store.js"
 import { budgetAlert, budgetState, eventOf, reachedThresholds } from "./budget-math.js"
 import { budgetPeriod, type Period } from "./budget-period.js"
 import type { BudgetAlert, BudgetEvent, BudgetState } from "./budget-types.js"
+import { readSpend, type SpendReader } from "./read-budgets.js"
 
 /** Every zone's midnight falls on a quarter hour of UTC: a commit's records are summed per quarter hour. */
 const QUARTER_HOUR_MS = 15 * 60 * 1000
 
 export interface BudgetEvaluatorOptions {
-  store: Pick<UsageStore, "aggregate" | "aggregateMany">
+  store: SpendReader
   alerts: AlertStore
   tz: string
   schedules?: ResetSchedules
@@ -65,19 +66,6 @@ function matches(budget: BudgetConfig, g: Omit<DeltaGroup, "at" | "nanos">): boo
     (budget.agent === undefined || budget.agent === g.agent)
   )
 }
-
-function filterOf(budget: BudgetConfig, period: Period): RecordFilter {
-  return {
-    provider: budget.provider,
-    model: budget.model,
-    node: budget.node,
-    agent: budget.agent,
-    since: new Date(period.start),
-    until: new Date(period.end),
-  }
-}
-
-const total = (rows: AggregateRow[]) => rows.reduce((sum, row) => sum + row.costNanos, 0n)
 
 /** The stored cost of fully stored batches per dimensions and quarter hour; false when a batch held duplicates. */
 export function commitDeltas(
@@ -235,16 +223,12 @@ export class BudgetEvaluator {
       })
       const reads = [...current, ...late]
       if (reads.length === 0) return
-      const requests = reads.map(({ t, period }) => ({
-        filter: filterOf(t.budget, period),
-        groupBy: "provider" as const,
-      }))
-      const store = this.options.store
-      const answers = store.aggregateMany
-        ? await store.aggregateMany(requests)
-        : await Promise.all(requests.map((r) => store.aggregate(r.filter, r.groupBy)))
+      const spends = await readSpend(
+        this.options.store,
+        reads.map(({ t, period }) => ({ budget: t.budget, period })),
+      )
       for (const [i, { t, period }] of reads.entries()) {
-        const spent = total(answers[i])
+        const spent = spends[i]
         const isCurrent = period.start === t.period.start
         if (isCurrent) t.spentNanos = spent
         await this.claimReached(t, period, spent, isCurrent ? t.claimed : new Set(), now)

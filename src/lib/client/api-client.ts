@@ -5,6 +5,7 @@
  * failure into UNREACHABLE. Dates in answers are revived into Date objects so results equal the library's
  * in-memory shapes.
  */
+import type { BudgetsAnswer } from "../budgets/budget-types.js"
 import { codeForStatus, type ErrorCode, isErrorCode, UsageHubError } from "../errors.js"
 import type { ExportFormat } from "../export-format.js"
 import { type ReportJson, type ReportQuery, type ReportResult, reportFromJson } from "../query/report.js"
@@ -200,6 +201,11 @@ export class UsageApiClient {
     const { period, provider, node, model, agent, project, since, until, tz, by, startOfWeek, order } = query
     const params = { period, provider, node, model, agent, project, since, until, tz, by, startOfWeek, order }
     return reportFromJson(period, (await this.getJson(`/api/usage/report${queryString(params)}`)) as ReportJson)
+  }
+
+  /** `GET /api/usage/budgets`: every budget in its current period. */
+  async budgets(): Promise<BudgetsAnswer> {
+    return (await this.getJson("/api/usage/budgets")) as BudgetsAnswer
   }
 
   /** `GET /healthz`. */

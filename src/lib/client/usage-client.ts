@@ -1,5 +1,5 @@
 /**
- * `createUsageClient(config.usage)`: the queries a WebUI needs (summaries, trends, records), each answer
+ * `createUsageClient(config.usage)`: the queries a WebUI needs (summaries, trends, records, budgets), each answer
  * wrapped as `{data, source}`. With `backend: "http"` they go to the central service (read token: `readToken`,
  * else `token`) and, when it is unreachable, are answered from local data marked `source: "local"` (the given
  * HttpIngestAdapter's own records, else the undelivered records in the spool directory). Otherwise they are
@@ -9,6 +9,7 @@
  * `queryFallback()`. Plugin-safe: global fetch, no store driver.
  */
 import type { StorageAdapter } from "../adapters/storage-adapter.js"
+import type { BudgetState } from "../budgets/budget-types.js"
 import { type Clock, systemClock } from "../clock.js"
 import { parseUsageConfig, type UsageConfig, type UsageConfigInput } from "../config.js"
 import { defaultSpoolDir, readSpoolDirLines } from "../delivery/spool-dir.js"
@@ -33,6 +34,11 @@ export interface UsageClient {
   getSummary(params?: SummaryParams): Promise<Sourced<UsageSummaryResult>>
   getProviderTrends(provider: string, rangeDays?: number): Promise<Sourced<TrendData>>
   getAllRecords(): Promise<Sourced<UsageRecord[]>>
+  /**
+   * The cluster's budgets in their current periods (`GET /api/usage/budgets`): spent, share, projection, status.
+   * Budgets live in the service's config: with the service unreachable, or without one, an empty list, "local".
+   */
+  getBudgets(): Promise<Sourced<BudgetState[]>>
   close(): Promise<void>
 }
 
@@ -127,6 +133,11 @@ export function createUsageClient(
           () => api.allRecords(),
           () => localRecords(),
         ),
+      getBudgets: () =>
+        query(
+          async () => (await api.budgets()).budgets,
+          async () => [],
+        ),
       close: async () => {},
     }
   }
@@ -146,6 +157,7 @@ export function createUsageClient(
     },
     getProviderTrends: (provider, rangeDays = 7) => wrap(local.trends({ provider, rangeDays })),
     getAllRecords: () => wrap(records()),
+    getBudgets: () => wrap(Promise.resolve([])),
     close: async () => {},
   }
 }

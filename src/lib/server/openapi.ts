@@ -332,6 +332,16 @@ export function openApiDocument(version = "0.1.0"): Json {
           responses: { "200": json(ref("UsageReport"), "The report."), ...readErrors },
         },
       },
+      "/api/usage/budgets": {
+        get: {
+          tags: ["read"],
+          summary: "Budgets in their current period",
+          description:
+            "Every budget of the service's config file (`service.budgets`, docs/budgets.md) in its current period, spend read from the rollups: `share` = spent / amount, `projected` = spent / the elapsed share of the period, `status` `exceeded` from a share of 1, `warning` from the lowest `warnAt` threshold, else `ok`. Each threshold crossing is also sent once as a `budget` event on `/api/usage/stream` and to the configured webhooks.",
+          security: [{ readToken: [] }, {}],
+          responses: { "200": json(ref("Budgets"), "The budgets, in the order of the config."), ...readErrors },
+        },
+      },
       "/api/usage/export": {
         get: {
           tags: ["read"],
@@ -360,7 +370,7 @@ export function openApiDocument(version = "0.1.0"): Json {
           tags: ["read"],
           summary: "Live summaries (Server-Sent Events)",
           description:
-            "A `summary` event (data: a UsageSummary as JSON) at once and after committed ingest batches that can have changed it (a stream filtered to a provider, a node or a time range skips commits of other providers, nodes or times), at most once a second per distinct query (commits meanwhile are folded into one update; under heavy ingest with many distinct queries, updates come less often rather than slow ingestion down), and a `: heartbeat` comment every 15 s. Takes the summary's query parameters. The read token may be sent as `token` in the query, since EventSource cannot send headers. One token (or, without a token, one client address) holds at most 1000 streams at once: beyond, 429. `HEAD` answers the stream's headers and ends (no stream is held).",
+            "A `summary` event (data: a UsageSummary as JSON) at once and after committed ingest batches that can have changed it (a stream filtered to a provider, a node or a time range skips commits of other providers, nodes or times), at most once a second per distinct query (commits meanwhile are folded into one update; under heavy ingest with many distinct queries, updates come less often rather than slow ingestion down), and a `: heartbeat` comment every 15 s. A `budget` event (data: the alert as the webhooks get it, docs/budgets.md) for each budget threshold crossing this replica raised. Takes the summary's query parameters. The read token may be sent as `token` in the query, since EventSource cannot send headers. One token (or, without a token, one client address) holds at most 1000 streams at once: beyond, 429. `HEAD` answers the stream's headers and ends (no stream is held).",
           security: [{ readToken: [] }, { queryToken: [] }, {}],
           parameters: [
             ...filterParams,
@@ -575,6 +585,29 @@ export function openApiDocument(version = "0.1.0"): Json {
             },
             totalCost: { type: "number" },
             avgDailyCost: { type: "number" },
+          },
+        },
+        Budgets: {
+          type: "object",
+          required: ["budgets"],
+          properties: {
+            budgets: {
+              type: "array",
+              items: {
+                type: "object",
+                required: ["name", "amount", "spent", "share", "periodStart", "periodEnd", "projected", "status"],
+                properties: {
+                  name: { type: "string" },
+                  amount: { type: "number", description: "USD per period." },
+                  spent: { type: "number", description: "USD spent in the period so far." },
+                  share: { type: "number", description: "spent / amount." },
+                  periodStart: { type: "string", format: "date-time" },
+                  periodEnd: { type: "string", format: "date-time", description: "Exclusive." },
+                  projected: { type: "number", description: "Spend at the period's end at the pace so far." },
+                  status: { enum: ["ok", "warning", "exceeded"] },
+                },
+              },
+            },
           },
         },
         Health: {
