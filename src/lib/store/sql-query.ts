@@ -358,6 +358,15 @@ export const PRUNE_CLEANUP = [
   "DELETE FROM usage_providers WHERE provider NOT IN (SELECT provider FROM usage_rollup_month)",
 ]
 
+/** The tables of the session aggregate and the nodes' receipt times (SQLite v5, PostgreSQL v4). */
+export const SESSION_TABLES = [
+  "usage_sessions",
+  "usage_session_models",
+  "usage_sessionless_day",
+  "usage_sessionless_month",
+  "usage_nodes",
+] as const
+
 /** Every table of the schema (for size statistics and test clean-up). */
 export const STORE_TABLES = [
   "usage_records",
@@ -368,10 +377,6 @@ export const STORE_TABLES = [
   "usage_quarantine",
   "usage_providers",
   "usage_counters",
-  "usage_sessions",
-  "usage_session_models",
-  "usage_sessionless_day",
-  "usage_sessionless_month",
-  "usage_nodes",
+  ...SESSION_TABLES,
   "usage_schema_version",
 ] as const

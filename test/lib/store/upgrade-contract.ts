@@ -70,6 +70,13 @@ export function describeUpgradeFromPreviousRelease(
       expect((await collect(store)).records).to.have.length(fixtureRecords().length)
     })
 
+    it("fills the sessionless counts from the records already stored (the fixture's records have no session)", async () => {
+      for (const filter of FILTERS) {
+        expect(await store.sessions(filter), JSON.stringify(filter)).to.deep.equal(await oracle.sessions(filter))
+      }
+      expect((await store.sessions({})).withoutSession.calls).to.equal(fixtureRecords().length)
+    })
+
     it("moves the records outside the time bounds to the quarantine, out of totals, exports and providers", async () => {
       const stats = await store.stats()
       expect(stats.records).to.equal(fixtureRecords().length)

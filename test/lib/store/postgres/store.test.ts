@@ -8,6 +8,7 @@ import { summaryPlan } from "../../../../src/lib/query/summary.js"
 import { trendsPlan } from "../../../../src/lib/query/trends.js"
 import { SCHEMA_VERSION } from "../../../../src/lib/store/postgres/schema.js"
 import { PostgresStore } from "../../../../src/lib/store/postgres/store.js"
+import { SESSION_TABLES } from "../../../../src/lib/store/sql-query.js"
 import { PG_TEST_URL, skipWithoutPostgres, testSchemas, withPgClient } from "../../../helpers/postgres.js"
 import { describeStorageAdapterContract } from "../../adapters/storage-adapter-contract.js"
 import { describeSessionsContract } from "../sessions-contract.js"
@@ -49,7 +50,27 @@ describe("PostgreSQL store", function () {
     },
   )
 
-  describeSessionsContract("PostgresStore", () => openIn(newSchema()))
+  describeSessionsContract(
+    "PostgresStore",
+    async () => {
+      const schema = newSchema()
+      const store = await openIn(schema)
+      schemaOf.set(store, schema)
+      return store
+    },
+    {
+      reopenFromPreviousVersion: async (store) => {
+        await store.close()
+        const schema = schemaOf.get(store)!
+        await withPgClient((client) =>
+          client.query(
+            `SET search_path = ${schema}; DROP TABLE ${SESSION_TABLES.join(", ")}; DELETE FROM usage_schema_version WHERE version = 4;`,
+          ),
+        )
+        return openIn(schema)
+      },
+    },
+  )
 
   describeUpgradeFromPreviousRelease(
     "PostgresStore (schema v1)",

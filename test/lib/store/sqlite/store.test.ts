@@ -5,6 +5,7 @@ import Database from "better-sqlite3"
 import { expect } from "chai"
 import { StoreAdapter } from "../../../../src/lib/adapters/store-adapter.js"
 import { UsageHubError } from "../../../../src/lib/errors.js"
+import { SESSION_TABLES } from "../../../../src/lib/store/sql-query.js"
 import { MIGRATIONS, SCHEMA_VERSION } from "../../../../src/lib/store/sqlite/schema.js"
 import { SqliteStore } from "../../../../src/lib/store/sqlite/store.js"
 import type { UsageStore } from "../../../../src/lib/store/store.js"
@@ -19,7 +20,18 @@ const newPath = () => join(tempDir(), `usage-${n++}.db`)
 const pathOf = (store: UsageStore) => (store as SqliteStore).label.replace(/^SQLite database /, "")
 
 describeStoreContract("SqliteStore :memory:", () => SqliteStore.open(":memory:"))
-describeSessionsContract("SqliteStore file", () => SqliteStore.open(newPath()))
+describeSessionsContract("SqliteStore file", () => SqliteStore.open(newPath()), {
+  reopenFromPreviousVersion: async (store) => {
+    await store.close()
+    const path = pathOf(store)
+    const db = new Database(path)
+    db.exec(
+      `${SESSION_TABLES.map((t) => `DROP TABLE ${t};`).join("\n")} DELETE FROM usage_schema_version WHERE version = 5;`,
+    )
+    db.close()
+    return SqliteStore.open(path)
+  },
+})
 
 describeStoreContract("SqliteStore file", () => SqliteStore.open(newPath()), {
   reopen: async (store) => {
