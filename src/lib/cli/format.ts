@@ -41,6 +41,8 @@ export interface TableOptions {
   totalRows?: number[]
   /** Indexes of the columns that hold costs. */
   costColumns?: number[]
+  /** Columns that wrap (at spaces) to at most this many characters, by index: a long list of models. */
+  wrap?: Record<number, number>
 }
 
 /** A table: a header row, then rows; numeric columns aligned right (`align`, or TableOptions). */
@@ -49,10 +51,19 @@ export function renderTable(head: string[], rows: string[][], options: Align[] |
   const colour = opts.colour ?? false
   const totals = new Set(opts.totalRows ?? [])
   const costs = new Set(opts.costColumns ?? [])
+  const wrap = opts.wrap ?? {}
+  // A wrapped column is as wide as its widest cell up to its limit (+2 for the padding); the others fit.
+  const widths = head.map((h, c) => {
+    const limit = wrap[c]
+    if (limit === undefined) return null
+    return Math.min(limit, Math.max(h.length, ...rows.map((row) => (row[c] ?? "").length))) + 2
+  })
+  const wraps = widths.some((w) => w !== null)
   const table = new Table({
     head: head.map((h) => paint(paint(h, "cyan", colour), "bold", colour)),
     style: { head: [], border: [], compact: true },
     colAligns: head.map((_, i) => opts.align?.[i] ?? "left"),
+    ...(wraps ? { colWidths: widths, wordWrap: true } : {}),
   })
   rows.forEach((row, r) => {
     table.push(

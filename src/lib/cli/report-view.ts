@@ -1,13 +1,15 @@
 /**
  * `usage daily|weekly|monthly` for people: one row per period (cost, calls, tokens, models), sub-rows per
- * breakdown value with `--by` (dearest first), and a Total row; compact keeps period, cost, calls, input and
- * output. No usage at all is one line.
+ * breakdown value with `--by` (dearest first), and a Total row; the models wrap within 40 characters; compact
+ * keeps period, cost, calls, input and output. No usage at all is one line.
  */
 import type { ReportResult, ReportTotals } from "../query/report.js"
 import { type Align, formatCount, formatUsd, PLAIN, renderTable, type TableStyle } from "./format.js"
 
 const PERIOD_TITLES = { day: "Date", week: "Week", month: "Month" } as const
 const TITLES = { day: "Daily usage", week: "Weekly usage", month: "Monthly usage" } as const
+/** The Models column wraps beyond this many characters. */
+const MODELS_WIDTH = 40
 
 function numbers(t: ReportTotals, compact: boolean): string[] {
   const base = [
@@ -35,6 +37,7 @@ export function renderReport(report: ReportResult, style: TableStyle = PLAIN): s
   }
   rows.push(["Total", ...numbers(report.totals, compact), ...(compact ? [] : [""])])
   const title = `${TITLES[report.period]} (${report.tz}${report.by ? `, by ${report.by}` : ""})`
-  const table = renderTable(head, rows, { align, colour, totalRows: [rows.length - 1], costColumns: [1] })
+  const wrap: Record<number, number> = compact ? {} : { 8: MODELS_WIDTH }
+  const table = renderTable(head, rows, { align, colour, totalRows: [rows.length - 1], costColumns: [1], wrap })
   return [title, table].join("\n")
 }

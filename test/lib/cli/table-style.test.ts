@@ -63,4 +63,14 @@ describe("renderTable (src/lib/cli/format.ts)", () => {
     // Escapes take no room: stripped, the coloured table is the plain one.
     expect(stripVTControlCharacters(coloured)).to.equal(plain)
   })
+
+  it("wraps a column at spaces within its limit, the other columns as wide as their cells", () => {
+    const models = "big-pickle, claude-haiku-4-5, claude-opus-4-5, gemini-3-flash"
+    const table = renderTable(["Day", "Models"], [["2026-10-05", models]], { wrap: { 1: 20 } })
+    const body = table.split("\n").filter((l) => l.startsWith("│") && !l.includes("Models"))
+    expect(body.length).to.be.greaterThan(1)
+    for (const line of body) expect(line.split("│")[2].trim().length).to.be.at.most(20)
+    expect(body.map((l) => l.split("│")[2].trim()).join(" ")).to.equal(models)
+    expect(body[0]).to.match(/^│ 2026-10-05 │/)
+  })
 })
