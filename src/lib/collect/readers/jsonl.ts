@@ -4,7 +4,7 @@
  * replaced, and a directory walk that finds the logs. Read-only: it never writes, locks or creates anything
  * in the agent's folder. Plain node:fs, so the module also loads under Bun.
  */
-import { promises as fs } from "node:fs"
+import { promises as fs, statSync } from "node:fs"
 import { join } from "node:path"
 import type { SourceCursor } from "../reader.js"
 
@@ -33,6 +33,14 @@ export interface NewLines {
  * line still being written is read whole next time.
  */
 export async function readNewLines(path: string, cursor: SourceCursor | undefined): Promise<NewLines> {
+  // The common case of a --watch round: a file unchanged since its cursor, told by one stat (no open, no read).
+  if (cursor && cursor.size === cursor.offset) {
+    const stat = statSync(path, { throwIfNoEntry: false })
+    if (stat && stat.size === cursor.size && stat.mtimeMs === cursor.mtimeMs) {
+      const start = cursor.offset
+      return { lines: [], cursor, start, prefix: () => readPrefix(path, start) }
+    }
+  }
   const handle = await fs.open(path, "r")
   try {
     const stat = await handle.stat()
