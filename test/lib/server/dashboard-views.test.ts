@@ -453,9 +453,11 @@ describe("dashboard views: range, budgets, nodes, CSV, daily report (headless Ch
             labelHeight: y.height,
             gaps: labels.slice(1).map((r: El, i: number) => r.left - labels[i].right),
             count: labels.length,
+            lastRight: labels.at(-1).right,
           }
         })
         expect(chart.right).to.be.at.most(size.width)
+        expect(chart.lastRight, "the last date label is not cut off").to.be.at.most(chart.right)
         expect(chart.labelHeight, "axis text height in px").to.be.at.least(10)
         expect(chart.count).to.be.at.least(3)
         expect(Math.min(...chart.gaps), "date labels do not overlap").to.be.above(0)

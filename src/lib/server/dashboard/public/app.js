@@ -339,7 +339,7 @@ function renderNodes() {
       { "data-node": r.node, class: age !== undefined && age > SILENT_AFTER_MS ? "silent" : null },
       h("td", {}, r.node),
       h("td", { class: "num" }, usd(r.totalCost)),
-      h("td", { class: "num" }, int(r.callCount)),
+      h("td", { class: "num wide-only" }, int(r.callCount)),
       h(
         "td",
         { class: "num seen-col last-seen", title: n?.lastSeen ? new Date(n.lastSeen).toLocaleString() : null },
@@ -500,7 +500,9 @@ function renderChart() {
   const ticks = axisTicks(Math.max(0, ...totals))
   const top = ticks.at(-1)
   const labelWidth = Math.max(...ticks.map((t) => usd(t).length)) * 6.5 + 10
-  const pad = { left: labelWidth, right: 6, top: 10, bottom: 24 }
+  // Room on the right for half of the last date label (about 36 px wide at 11 px) past its bar's middle.
+  const roughStep = days.length ? (W - labelWidth - 6) / days.length : 0
+  const pad = { left: labelWidth, right: Math.max(6, Math.ceil(20 - roughStep / 2)), top: 10, bottom: 24 }
   const plotW = W - pad.left - pad.right
   const plotH = H - pad.top - pad.bottom
   const step = days.length ? plotW / days.length : plotW
