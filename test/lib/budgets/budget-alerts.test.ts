@@ -165,4 +165,26 @@ describe("budget alerts (service on SQLite, loopback webhook receiver)", () => {
     const opus = budgets.find((b) => b.name === "opus")!
     expect(opus).to.include({ spent: 0.5, status: "ok", periodStart: "2026-11-16T00:00:00.000Z" })
   })
+
+  it("sends a budget event on the live stream for each crossing", async () => {
+    const db = join(tempDir(), "usage.db")
+    server = await start(db, [{ name: "live", amount: 1, period: "day" }])
+    const controller = new AbortController()
+    const res = await fetch(`${server.url}/api/usage/stream`, { signal: controller.signal })
+    const reader = res.body!.getReader()
+    const decoder = new TextDecoder()
+    let text = ""
+    const budgetEvents = () => [...text.matchAll(/event: budget\ndata: (.*)\n\n/g)].map((m) => JSON.parse(m[1]))
+    while (!text.includes("event: summary")) text += decoder.decode((await reader.read()).value, { stream: true })
+    await post(server, [cost(1.2)])
+    while (budgetEvents().length < 2) text += decoder.decode((await reader.read()).value, { stream: true })
+    controller.abort()
+    expect(budgetEvents().map((e) => [e.event, e.budget, e.threshold])).to.deep.equal([
+      ["budget.warning", "live", 0.8],
+      ["budget.exceeded", "live", 1],
+    ])
+    const webhooks = await receiver.waitFor(2)
+    const keys = (list: Array<{ idempotencyKey?: unknown }>) => list.map((e) => String(e.idempotencyKey)).sort()
+    expect(keys(budgetEvents())).to.deep.equal(keys(webhooks.map((w) => w.json)))
+  })
 })
