@@ -164,10 +164,24 @@ describe("dashboard views: range, budgets, nodes, CSV, daily report (headless Ch
   for (const size of WIDTHS) {
     describe(`at ${size.width} px (${size.name})`, () => {
       it("picks this period, the last 7, 30 or 90 days or two dates; a reload and a shared link keep the view", async () => {
-        const page = await open(size)
+        const reports: URLSearchParams[] = []
+        const page = await open(size, "/", async (p) => {
+          p.on("request", (req) => {
+            const url = new URL(req.url())
+            if (url.pathname === "/api/usage/report") reports.push(url.searchParams)
+          })
+        })
         expect(await page.inputValue("#range")).to.equal("period")
         await waitText(page, "#total-cost", usd(await apiTotal("")))
         expect(await page.textContent("#range-label")).to.equal("(current periods)")
+        // This period: the chart and the daily report start with the earliest current period.
+        const summary = await apiJson(`/api/usage/summary?tz=${encodeURIComponent(tz)}`)
+        const starts = Object.values(summary.summaries as Record<string, { periodStart: string }>)
+          .map((p) => ymd(new Date(p.periodStart)))
+          .sort()
+        await page.waitForSelector("#daily tfoot th")
+        expect(reports.at(-1)?.get("since")).to.equal(starts[0])
+        expect(reports.at(-1)?.has("until")).to.equal(false)
 
         for (const [range, days, total] of [
           ["7d", 7, 3.5],
@@ -288,6 +302,10 @@ describe("dashboard views: range, budgets, nodes, CSV, daily report (headless Ch
         await expectNoSidewaysScroll(page, size.width)
         await page.click("#budget-banner-close")
         expect(await page.isHidden("#budget-banner")).to.equal(true)
+        // A page opened later shows the banner from GET /api/usage/budgets alone.
+        await page.reload()
+        await page.waitForSelector("#budget-banner:not([hidden])")
+        expect(await page.textContent("#budget-banner-text")).to.equal("Budget openai-daily exceeded: $1.50 of $1.20")
       })
 
       it("hides the budgets panel when the service has no budgets (404)", async () => {
