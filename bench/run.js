@@ -17,6 +17,7 @@ import { markdownTable, missingRow, printTable } from "./lib/report.js"
 
 const BENCHMARKS = [
   "ingest",
+  "ingest-budgets",
   "single",
   "queries",
   "migrate",
