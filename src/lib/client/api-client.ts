@@ -9,6 +9,7 @@ import type { BudgetsAnswer } from "../budgets/budget-types.js"
 import { codeForStatus, type ErrorCode, isErrorCode, UsageHubError } from "../errors.js"
 import type { ExportFormat } from "../export-format.js"
 import { type ReportJson, type ReportQuery, type ReportResult, reportFromJson } from "../query/report.js"
+import type { NodesJson, SessionsJson, SessionsQuery } from "../query/sessions.js"
 import { parseRecord, type UsageRecord } from "../record.js"
 import type { GroupBy, TrendData, UsageSummaryResult } from "../summary-types.js"
 
@@ -109,6 +110,18 @@ export function reviveSummary(json: unknown): UsageSummaryResult {
   return result
 }
 
+/** An answer parsed by its zod schema (loaded by the caller), else UPSTREAM_ERROR naming the path. */
+function checkedAnswer<T>(
+  schema: { safeParse(value: unknown): { success: true; data: T } | { success: false; error: { message: string } } },
+  json: unknown,
+  path: string,
+): T {
+  const parsed = schema.safeParse(json)
+  if (!parsed.success)
+    throw new UsageHubError("UPSTREAM_ERROR", `${path} answered an unexpected shape: ${parsed.error.message}`)
+  return parsed.data
+}
+
 /** Aborts after `ms` unless `touch()`ed (an idle timer: each chunk of a stream restarts it). */
 function idleAbort(ms: number): { signal: AbortSignal; touch(): void; clear(): void } {
   const controller = new AbortController()
@@ -206,6 +219,22 @@ export class UsageApiClient {
   /** `GET /api/usage/budgets`: every budget in its current period. */
   async budgets(): Promise<BudgetsAnswer> {
     return (await this.getJson("/api/usage/budgets")) as BudgetsAnswer
+  }
+
+  /** `GET /api/usage/sessions`: the sessions report, checked against its schema (an odd answer is UPSTREAM_ERROR). */
+  async sessions(query: SessionsQuery = {}): Promise<SessionsJson> {
+    const { provider, node, model, agent, project, since, until, tz, limit, order } = query
+    const params = { provider, node, model, agent, project, since, until, tz, limit, order }
+    const json = await this.getJson(`/api/usage/sessions${queryString(params)}`)
+    const { sessionsJsonSchema } = await import("../query/sessions-schema.js")
+    return checkedAnswer(sessionsJsonSchema, json, "/api/usage/sessions")
+  }
+
+  /** `GET /api/usage/nodes`: each node's last receipt time and calls in the last hour. */
+  async nodes(): Promise<NodesJson> {
+    const json = await this.getJson("/api/usage/nodes")
+    const { nodesJsonSchema } = await import("../query/sessions-schema.js")
+    return checkedAnswer(nodesJsonSchema, json, "/api/usage/nodes")
   }
 
   /** `GET /healthz`. */

@@ -1,6 +1,6 @@
 /**
  * One way to answer a query over a store: `storeReader({store, clock, tz, schedules})` gives `summary(query)`,
- * `trends(query)` and `report(query)`, running the plans of summary.ts, trends.ts and report.ts against the store at the reader's clock,
+ * `trends(query)`, `report(query)` and `sessions(query)`, running the plans of summary.ts, trends.ts and report.ts against the store at the reader's clock,
  * with its default zone and reset schedules. The service's routes and live summaries, the adapters' local
  * answers and the query client's local answers all read through it. `summaryQuery` turns the since/until of
  * query parameters (dates or date strings) into the plan's dates. Plugin-safe: no store driver (the store is
@@ -12,10 +12,11 @@ import type { SyncAggregator, UsageStore } from "../store/store.js"
 import type { TrendData, UsageSummaryResult } from "../summary-types.js"
 import { runPlan, runPlanSync } from "./plan.js"
 import { type ReportQuery, type ReportResult, reportPlan } from "./report.js"
+import { type SessionsJson, type SessionsQuery, storeSessions } from "./sessions.js"
 import { type SummaryQuery, summaryPlan } from "./summary.js"
 import { type TrendsQuery, trendsPlan } from "./trends.js"
 
-export type AggregatingStore = Pick<UsageStore, "aggregate" | "aggregateMany">
+export type AggregatingStore = Pick<UsageStore, "aggregate" | "aggregateMany" | "sessions">
 
 export interface StoreReaderOptions<S> {
   /** The store, or how to get it for each query (a view built on demand, e.g. a spool read back). */
@@ -30,6 +31,8 @@ export interface StoreReader {
   summary(query?: SummaryQuery): Promise<UsageSummaryResult>
   trends(query: TrendsQuery): Promise<TrendData>
   report(query: ReportQuery): Promise<ReportResult>
+  /** The sessions report from the store's session aggregate (src/lib/query/sessions.ts). */
+  sessions(query: SessionsQuery): Promise<SessionsJson>
 }
 
 /** A summary query with the reader's defaults (zone, schedules) filled in. */
@@ -45,6 +48,7 @@ export function storeReader(options: StoreReaderOptions<AggregatingStore>): Stor
     summary: async (query = {}) => runPlan(summaryPlan(withDefaults(query, options), clock()), await store()),
     trends: async (query) => runPlan(trendsPlan({ ...query, tz: query.tz ?? options.tz }, clock()), await store()),
     report: async (query) => runPlan(reportPlan({ ...query, tz: query.tz ?? options.tz }), await store()),
+    sessions: async (query) => storeSessions(await store(), { ...query, tz: query.tz ?? options.tz }),
   }
 }
 

@@ -332,6 +332,37 @@ export function openApiDocument(version = "0.1.0"): Json {
           responses: { "200": json(ref("UsageReport"), "The report."), ...readErrors },
         },
       },
+      "/api/usage/sessions": {
+        get: {
+          tags: ["read"],
+          summary: "Usage per session",
+          description:
+            "Sessions keyed by (node, sessionID), answered from the session aggregate the store keeps at insert (never a scan): the newest by last call first, at most `limit`. A session matches when its LAST call lies in [`since`, `until`) and its node is `node`; `provider`, `model`, `agent` and `project` keep the sessions with at least one call matching all of them, and a session's sums are always the whole session's. `agent` and `project` are those with the most calls in the session (`null` when none). `totals` sum the sessions listed; calls without a session id are left out and counted in `withoutSession` (those whose own timestamp is in the range and that match the filters).",
+          security: [{ readToken: [] }, {}],
+          parameters: [
+            ...filterParams,
+            queryParam("limit", "At most this many sessions, the newest by last call (1 to 10000; default 50).", {
+              type: "integer",
+              minimum: 1,
+              maximum: 10_000,
+            }),
+            queryParam("order", "`desc` (default): newest last call first; `asc`: the same sessions, oldest first.", {
+              enum: ["asc", "desc"],
+            }),
+          ],
+          responses: { "200": json(ref("SessionsReport"), "The sessions."), ...readErrors },
+        },
+      },
+      "/api/usage/nodes": {
+        get: {
+          tags: ["read"],
+          summary: "Nodes: last receipt and calls in the last hour",
+          description:
+            "Every node that sent records: `lastSeen`, the service's clock when its last new record was committed (for records stored before this was kept: the newest record's timestamp), and `callsLastHour`, its calls with a timestamp in the hour before `generatedAt`, from the rollups.",
+          security: [{ readToken: [] }, {}],
+          responses: { "200": json(ref("Nodes"), "The nodes, by name."), ...readErrors },
+        },
+      },
       "/api/usage/budgets": {
         get: {
           tags: ["read"],
@@ -562,6 +593,73 @@ export function openApiDocument(version = "0.1.0"): Json {
             by: { enum: [...GROUP_BY_VALUES] },
             since: { type: ["string", "null"], format: "date-time" },
             until: { type: ["string", "null"], format: "date-time" },
+          },
+        },
+        SessionsReport: {
+          type: "object",
+          required: ["sessions", "totals", "withoutSession", "tz", "since", "until"],
+          properties: {
+            sessions: {
+              type: "array",
+              items: {
+                type: "object",
+                required: [
+                  "sessionID",
+                  "node",
+                  "agent",
+                  "project",
+                  "firstCall",
+                  "lastCall",
+                  "durationMs",
+                  "models",
+                  ...REPORT_TOTAL_KEYS,
+                ],
+                properties: {
+                  sessionID: { type: "string" },
+                  node: { type: "string" },
+                  agent: { type: ["string", "null"], description: "The agent with the most calls in the session." },
+                  project: { type: ["string", "null"], description: "The project with the most calls in the session." },
+                  firstCall: { type: "string", format: "date-time" },
+                  lastCall: { type: "string", format: "date-time" },
+                  durationMs: { type: "integer", description: "`lastCall` - `firstCall`." },
+                  models: { type: "array", items: { type: "string" }, description: "The models used, sorted." },
+                  ...reportTotals.properties,
+                },
+              },
+            },
+            totals: ref("ReportTotals"),
+            withoutSession: {
+              type: "object",
+              required: ["callCount", "totalCost"],
+              description: "Calls without a session id in the range, not in any session.",
+              properties: { callCount: { type: "integer" }, totalCost: { type: "number" } },
+            },
+            tz: { type: "string" },
+            since: { type: ["string", "null"], format: "date-time" },
+            until: { type: ["string", "null"], format: "date-time" },
+          },
+        },
+        Nodes: {
+          type: "object",
+          required: ["nodes", "generatedAt"],
+          properties: {
+            nodes: {
+              type: "array",
+              items: {
+                type: "object",
+                required: ["node", "lastSeen", "callsLastHour"],
+                properties: {
+                  node: { type: "string" },
+                  lastSeen: {
+                    type: "string",
+                    format: "date-time",
+                    description: "When its last new record was committed.",
+                  },
+                  callsLastHour: { type: "integer" },
+                },
+              },
+            },
+            generatedAt: { type: "string", format: "date-time" },
           },
         },
         TrendData: {

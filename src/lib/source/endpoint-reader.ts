@@ -5,6 +5,7 @@
 import { UsageApiClient } from "../client/api-client.js"
 import type { AllTrendsQuery } from "../query/all-trends.js"
 import type { ReportQuery, ReportResult } from "../query/report.js"
+import type { SessionsJson, SessionsQuery } from "../query/sessions.js"
 import type { SummaryQuery } from "../query/summary.js"
 import type { TrendsQuery } from "../query/trends.js"
 import type { UsageRecord } from "../record.js"
@@ -39,6 +40,10 @@ export class EndpointReader implements Reader {
 
   report(query: ReportQuery): Promise<ReportResult> {
     return this.client.report(query)
+  }
+
+  sessions(query: SessionsQuery): Promise<SessionsJson> {
+    return this.client.sessions(query)
   }
 
   export(filter: RecordFilter, chunkSize = DEFAULT_EXPORT_CHUNK): AsyncIterable<UsageRecord[]> {

@@ -9,6 +9,7 @@ import type { ResetSchedules } from "../periods.js"
 import { type AllTrendsQuery, allTrendsPlan } from "../query/all-trends.js"
 import { runPlan } from "../query/plan.js"
 import { type ReportQuery, type ReportResult, reportPlan } from "../query/report.js"
+import { type SessionsJson, type SessionsQuery, storeSessions } from "../query/sessions.js"
 import { type SummaryQuery, summaryPlan } from "../query/summary.js"
 import { type TrendsQuery, trendsPlan } from "../query/trends.js"
 import type { UsageRecord } from "../record.js"
@@ -28,6 +29,11 @@ export interface Reader {
   allTrends(query: AllTrendsQuery): Promise<TrendData[]>
   /** Per day, week or month of the query's zone, every provider together (src/lib/query/report.ts). */
   report(query: ReportQuery): Promise<ReportResult>
+  /**
+   * The sessions report (src/lib/query/sessions.ts): a store's session aggregate, a legacy file's records
+   * summed in memory, or the service's answer.
+   */
+  sessions(query: SessionsQuery): Promise<SessionsJson>
   /** The matching records in (timestamp, node, id) order, in chunks of about `chunkSize`: bounded memory. */
   export(filter: RecordFilter, chunkSize?: number): AsyncIterable<UsageRecord[]>
   close(): Promise<void>
@@ -59,6 +65,10 @@ export class StoreReader implements Reader {
 
   report(query: ReportQuery): Promise<ReportResult> {
     return runPlan(reportPlan(query), this.store)
+  }
+
+  sessions(query: SessionsQuery): Promise<SessionsJson> {
+    return storeSessions(this.store, query)
   }
 
   export(filter: RecordFilter, chunkSize = DEFAULT_EXPORT_CHUNK): AsyncIterable<UsageRecord[]> {
