@@ -120,7 +120,7 @@ describe("budget alerts (service on SQLite, loopback webhook receiver)", () => {
     ])
   })
 
-  it("delivers every alert to a receiver that was down when they were raised", async () => {
+  it("delivers every alert to a receiver that was down when they were raised, across a service restart", async () => {
     const db = join(tempDir(), "usage.db")
     await receiver.down()
     server = await start(db, [
@@ -132,6 +132,13 @@ describe("budget alerts (service on SQLite, loopback webhook receiver)", () => {
     // A few failed attempts (connection refused), retried with backoff from the outbox.
     await new Promise((r) => setTimeout(r, 400))
     expect(receiver.received).to.have.length(0)
+    // The service restarts meanwhile: the outbox is in the store.
+    await server.close()
+    server = await start(db, [
+      { name: "a", amount: 1, period: "day" },
+      { name: "b", amount: 2, period: "month", warnAt: [0.5, 0.9, 1] },
+    ])
+    await new Promise((r) => setTimeout(r, 200))
     await receiver.up()
     const alerts = await receiver.waitFor(5)
     await new Promise((r) => setTimeout(r, 300))
