@@ -18,7 +18,7 @@ import type { CommitTouched } from "./group-commit.js"
 const MAX_BUFFERED = 1024 * 1024
 
 export const DEFAULT_SSE_MIN_INTERVAL_MS = 1000
-export const DEFAULT_SSE_MAX_SHARE = 0.1
+export const DEFAULT_SSE_MAX_SHARE = 0.05
 export const DEFAULT_MAX_STREAMS_PER_OWNER = 1000
 
 export interface SseClient<Q> {
@@ -44,7 +44,7 @@ export interface SseHubOptions<Q, C> {
   /** Least time between two updates of one query (default 1000 ms; 0: none). */
   minIntervalMs?: number
   /**
-   * Most of the time the updates may take (default 0.1): after a computation that took d ms, the next waits
+   * Most of the time the updates may take (default 0.05): after a computation that took d ms, the next waits
    * d × (1 / maxShare − 1) ms. 1: no pause.
    */
   maxShare?: number
@@ -171,6 +171,13 @@ export class SseHub<Q, C = unknown> {
     if (this.closed) return
     const affects = this.options.affects
     for (const group of this.groups.values()) {
+      // Already waiting for its update: no need to ask whether this change matters (counted as one, so that an
+      // answer computed meanwhile for a new client is not kept as current). A group being computed is not dirty,
+      // so a commit meanwhile still marks it.
+      if (group.dirty) {
+        group.version += 1
+        continue
+      }
       if (change !== undefined && affects && !affects(group.query, change)) continue
       group.dirty = true
       group.version += 1

@@ -67,7 +67,7 @@ const touched = (providers: string[], nodes: string[] = ["n"], at = Date.UTC(202
   to: at,
 })
 
-function makeHub(timers: FakeTimers, options: { summarizeMs?: number; maxShare?: number } = {}) {
+function makeHub(timers: FakeTimers, options: { summarizeMs?: number; maxShare?: number | "default" } = {}) {
   const computed: string[] = []
   const hub = new SseHub<SummaryQuery, CommitTouched>({
     summarize: async (query) => {
@@ -78,7 +78,7 @@ function makeHub(timers: FakeTimers, options: { summarizeMs?: number; maxShare?:
     affects: summaryAffectedBy,
     timers,
     minIntervalMs: 1000,
-    maxShare: options.maxShare ?? 1,
+    maxShare: options.maxShare === "default" ? undefined : (options.maxShare ?? 1),
   })
   const add = async (provider?: string) => {
     const response = new FakeResponse()
@@ -164,6 +164,70 @@ describe("SseHub (live summaries)", () => {
     expect(computed).to.deep.equal(["a", "b"])
     timers.advance(1000)
     await hub.settled()
+  })
+
+  it("keeps the updates to a twentieth of the time by default: after a computation of d ms the next waits 19 d", async () => {
+    const timers = new FakeTimers()
+    const { hub, computed, add } = makeHub(timers, { summarizeMs: 10, maxShare: "default" })
+    hubs.push(hub)
+    await add("a")
+    await add("b")
+    timers.advance(5000)
+    computed.length = 0
+    hub.notify(touched(["a", "b"]))
+    const turns = async () => {
+      for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r))
+    }
+    await turns()
+    expect(computed).to.deep.equal(["a"])
+    timers.advance(189)
+    await turns()
+    expect(computed).to.deep.equal(["a"])
+    timers.advance(1)
+    await turns()
+    expect(computed).to.deep.equal(["a", "b"])
+    timers.advance(1000)
+    await hub.settled()
+  })
+
+  it("does not keep an answer computed for a new client as current when a commit came meanwhile", async () => {
+    const timers = new FakeTimers()
+    let release: (() => void) | undefined
+    const computed: string[] = []
+    const hub = new SseHub<SummaryQuery, CommitTouched>({
+      summarize: async () => {
+        computed.push("*")
+        if (computed.length === 3) await new Promise<void>((r) => (release = r))
+        return summary(`#${computed.length}`)
+      },
+      affects: summaryAffectedBy,
+      timers,
+      minIntervalMs: 1000,
+      maxShare: 1,
+    })
+    hubs.push(hub)
+    const add = async () => {
+      const response = new FakeResponse()
+      const added = hub.add(response as unknown as ServerResponse, "*", {})
+      return { response, added }
+    }
+    await (await add()).added
+    hub.notify(touched(["a"]))
+    await hub.settled()
+    expect(computed).to.have.length(2)
+    timers.advance(10)
+    // A commit: the update waits for the interval; a new client meanwhile gets a first answer computed for it.
+    hub.notify(touched(["a"]))
+    const late = await add()
+    for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r))
+    expect(computed).to.have.length(3)
+    // Another commit while that answer is computed.
+    hub.notify(touched(["a"]))
+    release?.()
+    await late.added
+    // A third client must not be answered with it as if it were current: its answer is computed again.
+    await (await add()).added
+    expect(computed).to.have.length(4)
   })
 
   it("caps the streams of one owner at 1000 by default", () => {
