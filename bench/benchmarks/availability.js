@@ -11,6 +11,9 @@ import { measureSseStreams } from "../../chaos/sse-streams.js"
 import { log } from "../lib/fixtures.js"
 import { makeRow } from "../lib/report.js"
 
+/** Runs of the SSE measurement (each on a fresh service). */
+const SSE_RUNS = 3
+
 export default {
   title: "Ingestion during a 1M-record export and with 200 SSE streams open, vs idle ingestion",
   async run({ quick }) {
@@ -46,27 +49,33 @@ export default {
     } finally {
       await service.stop()
     }
-    service = await startChaosService()
-    try {
-      const sse = await measureSseStreams(service.url)
-      log(sse.line)
-      if (sse.errors > 0) throw new Error(`sse: ${sse.line}`)
-      rows.push(
-        makeRow({
-          id: "ingest.sqlite.sse-200",
-          target: "Ingestion with 200 SSE streams of distinct queries open",
-          unit: "batches/s",
-          samples: [sse.withPerSecond],
-          ref: { name: "ingestion with no stream", samples: [sse.nonePerSecond] },
-          compare: "ratio",
-          goals: [{ on: "compare", op: ">=", limit: 0.8 }],
-          extra: { summaryEvents: sse.events, distinctQueries: sse.distinct },
-          command: "npm run bench -- availability",
-        }),
-      )
-    } finally {
-      await service.stop()
+    // The SSE figure is two 5-s phases on a machine others share: measured on SSE_RUNS fresh services (the ratio
+    // of the medians, each run's own ratio in pairedComparison), so that one disturbed phase does not decide it.
+    const runs = []
+    for (let run = 0; run < (quick ? 1 : SSE_RUNS); run++) {
+      service = await startChaosService()
+      try {
+        const sse = await measureSseStreams(service.url)
+        log(`sse run ${run + 1}: ${sse.line}`)
+        if (sse.errors > 0) throw new Error(`sse: ${sse.line}`)
+        runs.push(sse)
+      } finally {
+        await service.stop()
+      }
     }
+    rows.push(
+      makeRow({
+        id: "ingest.sqlite.sse-200",
+        target: `Ingestion with 200 SSE streams of distinct queries open (${runs.length} runs on fresh services)`,
+        unit: "batches/s",
+        samples: runs.map((r) => r.withPerSecond),
+        ref: { name: "ingestion with no stream", samples: runs.map((r) => r.nonePerSecond) },
+        compare: "ratio",
+        goals: [{ on: "compare", op: ">=", limit: 0.8 }],
+        extra: { summaryEvents: runs.map((r) => r.events), distinctQueries: runs[0].distinct },
+        command: "npm run bench -- availability",
+      }),
+    )
     return rows
   },
 }
