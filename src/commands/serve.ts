@@ -8,7 +8,7 @@ import { LOG_LEVELS, SYNCHRONOUS_MODES } from "../lib/server/settings.js"
 export default class Serve extends UsageCommand {
   static override summary = "Run the central ingestion service (HTTP API, live dashboard) on SQLite or PostgreSQL."
   static override description =
-    "Listens on 127.0.0.1:3001 by default and serves the HTTP API (POST /ingest/usage, GET /api/usage/…), /metrics, /healthz, /openapi.json and the live dashboard at /. A 2xx from /ingest/usage means the records are committed. Stops cleanly on SIGTERM/SIGINT. Listening on a non-loopback address needs an ingest token (or --insecure). See docs/api.md and docs/operations.md."
+    "Listens on 127.0.0.1:3001 by default and serves the HTTP API (POST /ingest/usage, GET /api/usage/…), /metrics, /healthz, /openapi.json and the live dashboard at /. A 2xx from /ingest/usage means the records are committed. Stops cleanly on SIGTERM/SIGINT. Budgets and alert webhooks come from the config file's service object (--config; re-read on SIGHUP and when the file changes; docs/budgets.md). Listening on a non-loopback address needs an ingest token (or --insecure). See docs/api.md and docs/operations.md."
   static override examples = [
     "<%= config.bin %> <%= command.id %>",
     "<%= config.bin %> <%= command.id %> --db /var/lib/usage-hub/usage.db --host 0.0.0.0 --ingest-token /etc/usage-hub/ingest.tokens --read-token /etc/usage-hub/read.tokens",
@@ -16,6 +16,7 @@ export default class Serve extends UsageCommand {
     "<%= config.bin %> <%= command.id %> --db :memory: --port 0",
     "<%= config.bin %> <%= command.id %> --db /var/lib/usage-hub/usage.db --synchronous full",
     "<%= config.bin %> <%= command.id %> --db /var/lib/usage-hub/usage.db --retain 400d",
+    "<%= config.bin %> <%= command.id %> --db /var/lib/usage-hub/usage.db --config /etc/usage-hub/config.json --tz Europe/Paris",
   ]
 
   static override flags = {
