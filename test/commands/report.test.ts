@@ -1,8 +1,10 @@
+import { execFileSync } from "node:child_process"
+import { existsSync } from "node:fs"
 import { stripVTControlCharacters } from "node:util"
 import { expect } from "chai"
 import { toNanos } from "../../src/lib/money.js"
 import type { StoredRecord } from "../../src/lib/record.js"
-import { fixtureRecords, lines, runCli, seededSqlite, startService } from "./helpers.js"
+import { BIN, cleanEnv, fixtureRecords, lines, runCli, seededSqlite, startService } from "./helpers.js"
 
 /** Independent expectation: calls and cost (nano-dollars) per UTC day or month. */
 function expected(records: StoredRecord[], width: 10 | 7): Map<string, { calls: number; nanos: number }> {
@@ -86,6 +88,29 @@ describe("usage daily | weekly | monthly", () => {
     expect(forced.stdout).to.include("\u001b[1mTotal\u001b[22m")
     expect(forced.stdout).to.include("\u001b[33m$")
     expect(stripVTControlCharacters(forced.stdout)).to.equal(plain.stdout)
+  })
+
+  it("on a terminal narrower than 100 columns: compact and coloured; NO_COLOR keeps it compact and plain", async function () {
+    if (!existsSync("/usr/bin/script")) this.skip()
+    // util-linux `script` gives the command a pseudo-terminal, here 80 columns wide.
+    const onTerminal = (env: Record<string, string | undefined>) =>
+      execFileSync("/usr/bin/script", ["-qec", `stty cols 80; node ${BIN} daily --db ${db} --tz UTC`, "/dev/null"], {
+        env: cleanEnv(env),
+      })
+        .toString("utf8")
+        .replaceAll("\r", "")
+    const coloured = onTerminal({})
+    const head = lines(stripVTControlCharacters(coloured)).find((l) => l.startsWith("│ Date"))!
+    expect(
+      head
+        .split("│")
+        .slice(1, -1)
+        .map((c) => c.trim()),
+    ).to.deep.equal(["Date", "Cost", "Calls", "Input", "Output"])
+    expect(coloured).to.include("\u001b[1mTotal\u001b[22m")
+    const plain = onTerminal({ NO_COLOR: "1" })
+    expect(plain).to.not.include("\u001b[")
+    expect(plain).to.equal(stripVTControlCharacters(coloured))
   })
 
   it("an empty store prints one line and exits 0", async () => {
