@@ -9,14 +9,10 @@ import { tempDir } from "../../helpers/tmp.js"
 import { launchChromium, optionalEndpointMissing } from "./browser.js"
 import { startTestService, type TestService, wireRecord } from "./helpers.js"
 
-/** The page's DOM as the functions run in the browser use it (tsconfig has no DOM lib). */
-// biome-ignore lint/suspicious/noExplicitAny: the browser's globals, typed by the browser
-declare const document: El
-// biome-ignore lint/suspicious/noExplicitAny: the browser's globals, typed by the browser
-declare const window: El
-/** An element in the browser (functions passed to $$eval and evaluate run there). */
-// biome-ignore lint/suspicious/noExplicitAny: a DOM element, typed by the browser
+/** An element or global of the page (functions passed to evaluate and $$eval run there; tsconfig has no DOM lib). */
+// biome-ignore lint/suspicious/noExplicitAny: typed by the browser, not here
 type El = any
+declare const document: El
 
 const TOKEN = "views-token"
 const AUTH = { authorization: `Bearer ${TOKEN}` }
@@ -564,6 +560,5 @@ describe("dashboard views: range, budgets, nodes, CSV, daily report (headless Ch
     ).to.deep.equal([])
     expect(perPath.get("/api/usage/stream") ?? 0, "the live stream stays open").to.equal(0)
     await expectNoSidewaysScroll(page, WIDTHS[0].width)
-    await page.evaluate(() => window.scrollTo(0, 0))
   })
 })
