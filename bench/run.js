@@ -20,6 +20,7 @@ const BENCHMARKS = [
   "ingest-budgets",
   "single",
   "queries",
+  "sessions",
   "migrate",
   "export",
   "adapter",
