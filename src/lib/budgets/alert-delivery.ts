@@ -76,6 +76,8 @@ export class AlertDelivery {
   }
 
   private async run(): Promise<void> {
+    // Without a webhook there is nothing to send (rows queued for webhooks since removed wait for none).
+    if (this.options.webhooks().length === 0) return
     const now = this.options.now ?? Date.now
     const timeoutMs = this.options.timeoutMs ?? 5000
     try {

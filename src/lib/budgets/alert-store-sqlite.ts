@@ -25,6 +25,7 @@ CREATE INDEX IF NOT EXISTS usage_budget_outbox_due ON usage_budget_outbox (due_a
 export class SqliteAlertStore implements AlertStore {
   private readonly claimTx: Database.Transaction<(alert: BudgetAlert, urls: readonly string[], now: number) => boolean>
   private readonly takeTx: Database.Transaction<(now: number, leaseMs: number, limit: number) => OutboxRow[]>
+  private readonly anyDue: Database.Statement
 
   static async open(path: string): Promise<SqliteAlertStore> {
     const Driver = (await import("better-sqlite3")).default
@@ -60,6 +61,11 @@ export class SqliteAlertStore implements AlertStore {
        JOIN usage_budget_alerts a ON a.key = o.alert_key
        WHERE o.delivered_at IS NULL AND o.due_at <= ? AND o.lease_until <= ? ORDER BY o.due_at, o.id LIMIT ?`,
     )
+    this.anyDue = db
+      .prepare(
+        "SELECT EXISTS (SELECT 1 FROM usage_budget_outbox WHERE delivered_at IS NULL AND due_at <= ? AND lease_until <= ?)",
+      )
+      .pluck()
     const lease = db.prepare("UPDATE usage_budget_outbox SET lease_until = ? WHERE id = ?")
     this.takeTx = db.transaction((now, leaseMs, limit) => {
       const rows = due.all(now, now, limit) as OutboxRow[]
@@ -73,6 +79,8 @@ export class SqliteAlertStore implements AlertStore {
   }
 
   async take(now: number, leaseMs: number, limit: number): Promise<OutboxRow[]> {
+    // A read first: an empty outbox (the usual case) never takes the write lock the ingest commits need.
+    if (!this.anyDue.get(now, now)) return []
     return this.takeTx.immediate(now, leaseMs, limit)
   }
 

@@ -23,6 +23,8 @@ export interface ServeIo {
   env?: Env
   /** Signals that stop the service (default SIGTERM and SIGINT). */
   signals?: NodeJS.Signals[]
+  /** How often the config file is checked for changes (default 1000 ms). */
+  configPollMs?: number
 }
 
 export interface ServeResult {
@@ -47,10 +49,11 @@ export async function runService(flags: ServeFlags & ConnectionFlags & StreamFla
   // signal at any point after this stops the service cleanly.
   const signals = io.signals ?? ["SIGTERM", "SIGINT"]
   let onSignal: (signal: NodeJS.Signals) => void = () => {}
+  const exitAtOnce = () => process.exit(130)
   const stopped = new Promise<NodeJS.Signals>((resolve) => {
     onSignal = (signal) => {
       for (const s of signals) process.removeListener(s, onSignal)
-      for (const s of signals) process.once(s, () => process.exit(130))
+      for (const s of signals) process.once(s, exitAtOnce)
       resolve(signal)
     }
     for (const s of signals) process.on(s, onSignal)
@@ -78,6 +81,7 @@ export async function runService(flags: ServeFlags & ConnectionFlags & StreamFla
     configWatch = watchServiceConfig(configPath, {
       onConfig: (config) => void budgets.configure(config),
       log: io.warn,
+      intervalMs: io.configPollMs,
     })
   }
   io.log(`usage-hub listening on ${server.url} (${server.storeDescription})`)
@@ -98,5 +102,7 @@ export async function runService(flags: ServeFlags & ConnectionFlags & StreamFla
   configWatch?.close()
   await retention?.close()
   await server.close()
+  // Stopped: a later signal is the host process's business again (runService may run again in one process).
+  for (const s of signals) process.removeListener(s, exitAtOnce)
   return { url: server.url, store: server.storeDescription, stoppedBy }
 }
