@@ -4,9 +4,12 @@
  * keyset exactly as SqliteStore.iterate does, formats them (export-format.ts: the same bytes as the store's
  * path) and posts the text to the main thread as Buffers of about `chunkBytes`, transferred, not copied.
  * Backpressure is a credit protocol: each posted Buffer spends one credit, and the worker waits (its pages
- * unread) until the main thread grants another, which it does when the HTTP response wants more. A failure is
+ * unread) until the main thread grants another, which it does when the HTTP response wants more. The thread
+ * runs at a lower priority (nice), so on a busy machine the export slows down rather than ingestion. A failure is
  * posted as `{ type: "error" }`; the main thread ends the worker (terminate) when the client goes away.
  */
+import { readlinkSync } from "node:fs"
+import { setPriority } from "node:os"
 import { parentPort, workerData } from "node:worker_threads"
 import type Database from "better-sqlite3"
 import { createExportWriter, type ExportFormat } from "../../export-format.js"
@@ -27,6 +30,8 @@ export interface ExportJob {
   /** Buffers the worker may post before it is granted more. */
   credits: number
   busyTimeoutMs: number
+  /** The thread's nice value (Linux; 0 keeps the process's): when the CPU is short, ingestion goes first. */
+  nice: number
 }
 
 /** Worker -> main thread. */
@@ -42,7 +47,22 @@ export interface ExportCredit {
 
 const [TS, NODE, ID] = (["ts", "node", "id"] as const).map((c) => RECORD_COLUMNS.indexOf(c))
 
+/**
+ * Lowers this thread's scheduling priority. On Linux a thread has its own nice value, set through its thread id
+ * (named by /proc/thread-self); elsewhere, or if refused, the export runs at the process's priority.
+ */
+function lowerPriority(nice: number): void {
+  if (nice <= 0) return
+  try {
+    const tid = Number(readlinkSync("/proc/thread-self").split("/").pop())
+    if (Number.isSafeInteger(tid) && tid > 0) setPriority(tid, nice)
+  } catch {
+    // not Linux, or no /proc: the process's priority
+  }
+}
+
 async function run(job: ExportJob, port: NonNullable<typeof parentPort>): Promise<void> {
+  lowerPriority(job.nice)
   let credits = job.credits
   let granted: (() => void) | undefined
   port.on("message", (message: ExportCredit) => {

@@ -25,6 +25,8 @@ export interface WorkerExportOptions {
   /** Buffers the worker may have posted ahead of the stream's reads (default 2). */
   credits?: number
   busyTimeoutMs?: number
+  /** The worker thread's nice value on Linux (default 10; 0: the process's priority). */
+  nice?: number
 }
 
 const live = new Set<Worker>()
@@ -77,6 +79,7 @@ export function exportInWorker(
     chunkBytes: options.chunkBytes ?? 1 << 20,
     credits: options.credits ?? 2,
     busyTimeoutMs: options.busyTimeoutMs ?? 5000,
+    nice: options.nice ?? 10,
   }
   const worker = startWorker(job)
   live.add(worker)

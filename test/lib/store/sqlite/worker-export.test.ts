@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs"
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { expect } from "chai"
@@ -20,6 +20,14 @@ const RECORDS: StoredRecord[] = Array.from({ length: 3000 }, (_, i) => ({
   taskType: "primary",
   node: `node-${i % 2}`,
 }))
+
+/** The nice values of this process's threads (Linux: field 19 of /proc/self/task/<tid>/stat). */
+function threadNiceValues(): number[] {
+  return readdirSync("/proc/self/task").map((tid) => {
+    const stat = readFileSync(`/proc/self/task/${tid}/stat`, "utf8")
+    return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[16])
+  })
+}
 
 async function until(condition: () => boolean, ms: number): Promise<boolean> {
   const end = Date.now() + ms
@@ -63,6 +71,18 @@ describe("exportInWorker (a SQLite export in a worker thread)", () => {
     expect(activeExportWorkers()).to.equal(1)
     stream.destroy()
     expect(await until(() => activeExportWorkers() === 0, 5000), "the worker ended").to.equal(true)
+  })
+
+  it("runs the export thread at a lower priority than the service's (Linux)", async function () {
+    if (!existsSync("/proc/self/task")) this.skip()
+    expect(threadNiceValues().filter((n) => n > 0)).to.deep.equal([])
+    const stream = await exportInWorker(file, {}, "ndjson", { pageRows: 50, chunkBytes: 2048, nice: 7 })
+    try {
+      expect(threadNiceValues().filter((n) => n > 0)).to.deep.equal([7])
+    } finally {
+      stream.destroy()
+    }
+    expect(await until(() => activeExportWorkers() === 0, 5000)).to.equal(true)
   })
 
   it("rejects with STORE_ERROR naming the file when the database cannot be opened", async () => {
