@@ -21,6 +21,7 @@ const BENCHMARKS = [
   "single",
   "queries",
   "sessions",
+  "reports",
   "migrate",
   "export",
   "adapter",

@@ -13,7 +13,7 @@ import { copyFileSync } from "node:fs"
 import Database from "better-sqlite3"
 import { DAY_MS, FIXTURE_END_MS } from "../lib/data.js"
 import { log, removeDb, sqliteFixture, tmpPath } from "../lib/fixtures.js"
-import { FULL_SCAN_SQL, trendScan } from "../lib/full-scan.js"
+import { FULL_SCAN_SQL, timeSql, trendScan } from "../lib/full-scan.js"
 import { cliRows, cliTimes, curveRows, queryRows, serverQueries, sizeLabel } from "../lib/query-run.js"
 import { makeRow } from "../lib/report.js"
 import { summarize } from "../lib/stats.js"
@@ -21,19 +21,6 @@ import { summarize } from "../lib/stats.js"
 export const SIZES = (process.env.BENCH_SIZES ?? "10000,100000,1000000").split(",").map(Number)
 export const TREND_SINCE_MS = FIXTURE_END_MS - (FIXTURE_END_MS % DAY_MS) - 29 * DAY_MS
 const COMMAND = "npm run bench -- queries"
-
-/** Times a SQL statement `reps` times (after one warm-up run); ms samples. */
-function timeSql(db, sql, params, reps) {
-  const statement = db.prepare(sql)
-  statement.all(...params)
-  const samples = []
-  for (let i = 0; i < reps; i++) {
-    const t0 = performance.now()
-    statement.all(...params)
-    samples.push(performance.now() - t0)
-  }
-  return samples
-}
 
 export default {
   title: "Summary and 30-day trends at 10k/100k/1M records: server side vs full scan, CLI vs bare oclif import",

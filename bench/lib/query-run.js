@@ -59,16 +59,19 @@ export const OCLIF_IMPORT = [process.execPath, ["--input-type=module", "-e", 'aw
 
 /**
  * Whole-process times of the oclif import, `usage --version` (oclif's own start: config, manifest, hooks,
- * no command code), `usage summary --db` and `usage trends --db`, interleaved.
+ * no command code), `usage summary --db` and `usage trends --db`, interleaved; `names` picks among these and
+ * `usage daily --db` (all data, the report benchmark's).
  */
-export function cliTimes(db, reps) {
+export function cliTimes(db, reps, names = ["oclif", "version", "summary", "trends"]) {
+  const all = {
+    oclif: OCLIF_IMPORT,
+    version: [process.execPath, [BIN, "--version"]],
+    summary: [process.execPath, [BIN, "summary", "--db", db]],
+    trends: [process.execPath, [BIN, "trends", "--db", db, "--provider", "anthropic", "--days", "30"]],
+    daily: [process.execPath, [BIN, "daily", "--db", db]],
+  }
   return interleavedTimes(
-    {
-      oclif: OCLIF_IMPORT,
-      version: [process.execPath, [BIN, "--version"]],
-      summary: [process.execPath, [BIN, "summary", "--db", db]],
-      trends: [process.execPath, [BIN, "trends", "--db", db, "--provider", "anthropic", "--days", "30"]],
-    },
+    Object.fromEntries(names.map((name) => [name, all[name]])),
     reps,
     childEnv({ USAGE_NOW: FIXTURE_END_ISO }),
   )
