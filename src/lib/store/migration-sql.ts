@@ -74,6 +74,25 @@ export function postgresRollupsWithAgentProjectSql(): string {
 export const UNCOUNT_QUARANTINED =
   "UPDATE usage_counters SET records = records - (SELECT COUNT(*) FROM usage_quarantine) WHERE slot = 0;"
 
+/**
+ * SQLite v5 too: the session increments appended by inserts and folded in bulk with the rollups' (rowid heaps,
+ * like `usage_rollup_pending`): one row per session x (provider, model, agent, project) with its first/last call
+ * and sums, and the sessionless increments as day rows of the rollup shape.
+ */
+export function sqliteSessionPendingSql(): string {
+  const sums = ROLLUP_SUMS.map((c) => `${c} INTEGER NOT NULL`).join(", ")
+  return `
+CREATE TABLE usage_session_pending (
+  node TEXT NOT NULL, session_id TEXT NOT NULL, provider TEXT NOT NULL, model TEXT NOT NULL, agent TEXT NOT NULL,
+  project TEXT NOT NULL, first_ts INTEGER NOT NULL, last_ts INTEGER NOT NULL, ${sums}
+) STRICT;
+CREATE TABLE usage_sessionless_pending (
+  provider TEXT NOT NULL, bucket INTEGER NOT NULL, model TEXT NOT NULL, node TEXT NOT NULL, task_type TEXT NOT NULL,
+  agent TEXT NOT NULL, project TEXT NOT NULL, ${sums}
+) STRICT;
+`
+}
+
 /** How a backend spells the types and expressions of the session tables' migration. */
 export interface SessionTablesDialect {
   /** A key text column's type (byte-wise ordering). */

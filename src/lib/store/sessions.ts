@@ -115,16 +115,88 @@ export interface SessionModelCalls {
 
 const compareText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
 
+/** A session's sums over its calls of one (provider, model, agent, project): a pending increment (SQLite). */
+export interface SessionGroup extends SessionSums {
+  provider: string
+  model: string
+  agent: string
+  project: string
+}
+
+/** The columns of a pending session increment, in table order (SQLite's `usage_session_pending`). */
+export const SESSION_GROUP_COLUMNS = [...SESSION_MODEL_KEY, "first_ts", "last_ts", ...SUM_COLUMNS] as const
+
+/** A group as a driver reads it (sums of pending rows may come as doubles or strings). */
+export type SessionGroupIn = { [K in keyof SessionGroup]: SessionGroup[K] extends number ? number | string : string }
+
+function emptySums(node: string, sessionId: string, ts: number): SessionSums {
+  return {
+    node,
+    session_id: sessionId,
+    first_ts: ts,
+    last_ts: ts,
+    calls: 0,
+    cost_usd: 0,
+    cost_nanos: 0,
+    input_tokens: 0,
+    output_tokens: 0,
+    cache_read_tokens: 0,
+    cache_write_tokens: 0,
+    reasoning_tokens: 0,
+    unpriced_calls: 0,
+  }
+}
+
+/** Adds `from`'s first/last and sums to `to` (cost kept as dollars + nanos in [0, 1e9)); written out, it is hot. */
+function addSums(to: SessionSums, from: { [K in keyof SessionSums]: SessionSums[K] | string }): void {
+  const first = +from.first_ts
+  const last = +from.last_ts
+  if (first < to.first_ts) to.first_ts = first
+  if (last > to.last_ts) to.last_ts = last
+  to.calls += +from.calls
+  to.cost_usd += +from.cost_usd
+  to.cost_nanos += +from.cost_nanos
+  to.input_tokens += +from.input_tokens
+  to.output_tokens += +from.output_tokens
+  to.cache_read_tokens += +from.cache_read_tokens
+  to.cache_write_tokens += +from.cache_write_tokens
+  to.reasoning_tokens += +from.reasoning_tokens
+  to.unpriced_calls += +from.unpriced_calls
+  if (to.cost_nanos >= NANOS_PER_USD || to.cost_nanos < 0) {
+    const carry = Math.floor(to.cost_nanos / NANOS_PER_USD)
+    to.cost_usd += carry
+    to.cost_nanos -= carry * NANOS_PER_USD
+  }
+}
+
+const groupKey = (g: Pick<SessionGroup, "node" | "session_id" | "provider" | "model" | "agent" | "project">) =>
+  `${g.node}\u0000${g.session_id}\u0000${g.provider}\u0000${g.model}\u0000${g.agent}\u0000${g.project}`
+
+const compareSessions = (a: SessionSums, b: SessionSums) =>
+  compareText(a.node, b.node) || compareText(a.session_id, b.session_id)
+
+const compareGroups = (a: SessionGroup, b: SessionGroup) =>
+  compareSessions(a, b) ||
+  compareText(a.provider, b.provider) ||
+  compareText(a.model, b.model) ||
+  compareText(a.agent, b.agent) ||
+  compareText(a.project, b.project)
+
 /**
- * The session increments of the records one transaction inserted (or, with sign -1, a prune deleted): per
- * session, per session x (provider, model, agent, project), the sessionless rollups, and the nodes seen. Rows
- * come out in primary-key order (concurrent PostgreSQL writers lock them in the same order).
+ * The session increments of the records one transaction inserted (or, with sign -1, a prune deleted, or the
+ * pending increments a fold reads): sums per session x (provider, model, agent, project) (`groupRows`, what
+ * SQLite appends as pending), from which come the sums per session (`sessionRows`) and the calls per session
+ * and model (`modelRows`); the sessionless rollups; the nodes seen. Rows come out in primary-key order
+ * (concurrent PostgreSQL writers lock them in the same order).
  */
 export class SessionDeltas {
-  private readonly sessions = new Map<string, SessionSums>()
-  private readonly models = new Map<string, SessionModelCalls>()
+  private readonly groups = new Map<string, SessionGroup>()
   readonly sessionless = new RollupDeltas(SESSIONLESS_LEVELS)
   private readonly nodeSet = new Set<string>()
+
+  get groupCount(): number {
+    return this.groups.size
+  }
 
   add(row: RecordRow, sign: 1 | -1 = 1): void {
     this.nodeSet.add(row.node)
@@ -132,77 +204,98 @@ export class SessionDeltas {
       this.sessionless.add(row, sign)
       return
     }
-    const key = `${row.node}\u0000${row.session_id}`
-    let s = this.sessions.get(key)
-    if (!s) {
-      s = {
-        node: row.node,
-        session_id: row.session_id,
-        first_ts: row.ts,
-        last_ts: row.ts,
-        calls: 0,
-        cost_usd: 0,
-        cost_nanos: 0,
-        input_tokens: 0,
-        output_tokens: 0,
-        cache_read_tokens: 0,
-        cache_write_tokens: 0,
-        reasoning_tokens: 0,
-        unpriced_calls: 0,
-      }
-      this.sessions.set(key, s)
-    }
-    if (row.ts < s.first_ts) s.first_ts = row.ts
-    if (row.ts > s.last_ts) s.last_ts = row.ts
-    const cost = splitNanos(sign * row.cost_nanos)
-    s.calls += sign
-    s.cost_usd += cost.usd
-    s.cost_nanos += cost.rem
-    s.input_tokens += sign * row.input_tokens
-    s.output_tokens += sign * row.output_tokens
-    s.cache_read_tokens += sign * (row.cache_read_tokens ?? 0)
-    s.cache_write_tokens += sign * (row.cache_write_tokens ?? 0)
-    s.reasoning_tokens += sign * (row.reasoning_tokens ?? 0)
-    s.unpriced_calls += row.unpriced === 1 ? sign : 0
-    if (s.cost_nanos >= NANOS_PER_USD) {
-      s.cost_usd += 1
-      s.cost_nanos -= NANOS_PER_USD
-    }
     const agent = row.agent ?? ""
     const project = row.project ?? ""
-    const modelKey = `${key}\u0000${row.provider}\u0000${row.model}\u0000${agent}\u0000${project}`
-    let m = this.models.get(modelKey)
-    if (!m) {
-      m = {
+    const key = `${row.node}\u0000${row.session_id}\u0000${row.provider}\u0000${row.model}\u0000${agent}\u0000${project}`
+    const cost = splitNanos(sign * row.cost_nanos)
+    const g = this.groups.get(key)
+    if (!g) {
+      // The common case (a record of its own group): the group is the record's sums.
+      this.groups.set(key, {
         node: row.node,
         session_id: row.session_id,
         provider: row.provider,
         model: row.model,
         agent,
         project,
-        calls: 0,
-      }
-      this.models.set(modelKey, m)
+        first_ts: row.ts,
+        last_ts: row.ts,
+        calls: sign,
+        cost_usd: cost.usd,
+        cost_nanos: cost.rem,
+        input_tokens: sign * row.input_tokens,
+        output_tokens: sign * row.output_tokens,
+        cache_read_tokens: sign * (row.cache_read_tokens ?? 0),
+        cache_write_tokens: sign * (row.cache_write_tokens ?? 0),
+        reasoning_tokens: sign * (row.reasoning_tokens ?? 0),
+        unpriced_calls: row.unpriced === 1 ? sign : 0,
+      })
+      return
     }
-    m.calls += sign
+    if (row.ts < g.first_ts) g.first_ts = row.ts
+    if (row.ts > g.last_ts) g.last_ts = row.ts
+    g.calls += sign
+    g.cost_usd += cost.usd
+    g.cost_nanos += cost.rem
+    if (g.cost_nanos >= NANOS_PER_USD) {
+      g.cost_usd += 1
+      g.cost_nanos -= NANOS_PER_USD
+    }
+    g.input_tokens += sign * row.input_tokens
+    g.output_tokens += sign * row.output_tokens
+    g.cache_read_tokens += sign * (row.cache_read_tokens ?? 0)
+    g.cache_write_tokens += sign * (row.cache_write_tokens ?? 0)
+    g.reasoning_tokens += sign * (row.reasoning_tokens ?? 0)
+    g.unpriced_calls += row.unpriced === 1 ? sign : 0
   }
 
-  sessionRows(): SessionSums[] {
-    return [...this.sessions.values()].sort(
-      (a, b) => compareText(a.node, b.node) || compareText(a.session_id, b.session_id),
-    )
+  /** Adds a group's sums (a record's, or pending ones read back). */
+  addGroup(group: SessionGroupIn): void {
+    const key = groupKey(group)
+    let g = this.groups.get(key)
+    if (!g) {
+      const sums = emptySums(group.node, group.session_id, +group.first_ts)
+      g = { ...sums, provider: group.provider, model: group.model, agent: group.agent, project: group.project }
+      this.groups.set(key, g)
+    }
+    addSums(g, group)
   }
 
-  modelRows(): SessionModelCalls[] {
-    return [...this.models.values()].sort(
-      (a, b) =>
-        compareText(a.node, b.node) ||
-        compareText(a.session_id, b.session_id) ||
-        compareText(a.provider, b.provider) ||
-        compareText(a.model, b.model) ||
-        compareText(a.agent, b.agent) ||
-        compareText(a.project, b.project),
-    )
+  /** The groups in no particular order (SQLite's pending appends). */
+  unsortedGroups(): IterableIterator<SessionGroup> {
+    return this.groups.values()
+  }
+
+  groupRows(): SessionGroup[] {
+    return [...this.groups.values()].sort(compareGroups)
+  }
+
+  sessionRows(sorted = true): SessionSums[] {
+    const sessions = new Map<string, SessionSums>()
+    for (const g of this.groups.values()) {
+      const key = `${g.node}\u0000${g.session_id}`
+      const s = sessions.get(key)
+      if (s) addSums(s, g)
+      else {
+        const { provider: _p, model: _m, agent: _a, project: _j, ...sums } = g
+        sessions.set(key, sums)
+      }
+    }
+    const rows = [...sessions.values()]
+    return sorted ? rows.sort(compareSessions) : rows
+  }
+
+  /** `sorted` false: in no particular order (SQLite's upserts need none). */
+  modelRows(sorted = true): SessionModelCalls[] {
+    return (sorted ? this.groupRows() : [...this.groups.values()]).map((g) => ({
+      node: g.node,
+      session_id: g.session_id,
+      provider: g.provider,
+      model: g.model,
+      agent: g.agent,
+      project: g.project,
+      calls: g.calls,
+    }))
   }
 
   nodes(): string[] {
@@ -289,6 +382,63 @@ export function sessionRowOf(
   if (agent !== undefined) row.agent = agent
   if (project !== undefined) row.project = project
   return row
+}
+
+/** The calls of a session with one (provider, model, agent, project). */
+export type SessionModelRow = Omit<SessionModelCalls, "node" | "session_id">
+
+/**
+ * The sessions touched by pending increments (SQLite), their stored rows (`stored`: the session's columns and
+ * one of its model rows each, as `storedSessionsQuery` reads them) and pending groups merged, kept when the
+ * merged session matches the filter.
+ */
+export function mergedSessions(
+  stored: readonly ({ [K in keyof SessionSums]: SessionSums[K] | string } & { model: SessionModelRow })[],
+  groups: readonly SessionGroupIn[],
+  filter: SessionsFilter,
+): SessionRow[] {
+  const merged = new Map<string, { sums: SessionSums; models: Map<string, SessionModelRow> }>()
+  const entry = (node: string, sessionId: string, ts: number) => {
+    const key = `${node}\u0000${sessionId}`
+    let e = merged.get(key)
+    if (!e) {
+      e = { sums: emptySums(node, sessionId, ts), models: new Map() }
+      merged.set(key, e)
+    }
+    return e
+  }
+  const addModel = (e: { models: Map<string, SessionModelRow> }, m: SessionModelRow) => {
+    const key = `${m.provider}\u0000${m.model}\u0000${m.agent}\u0000${m.project}`
+    const row = e.models.get(key)
+    if (row) row.calls += m.calls
+    else e.models.set(key, { ...m })
+  }
+  const seen = new Set<string>()
+  for (const r of stored) {
+    const e = entry(r.node, r.session_id, Number(r.first_ts))
+    // One row per model row of the session: its sums once.
+    if (!seen.has(`${r.node}\u0000${r.session_id}`)) {
+      seen.add(`${r.node}\u0000${r.session_id}`)
+      addSums(e.sums, r)
+    }
+    addModel(e, r.model)
+  }
+  for (const g of groups) {
+    const e = entry(g.node, g.session_id, Number(g.first_ts))
+    addSums(e.sums, g)
+    addModel(e, { provider: g.provider, model: g.model, agent: g.agent, project: g.project, calls: Number(g.calls) })
+  }
+  const since = filter.since?.getTime() ?? Number.NEGATIVE_INFINITY
+  const until = filter.until?.getTime() ?? Number.POSITIVE_INFINITY
+  const out: SessionRow[] = []
+  for (const { sums, models } of merged.values()) {
+    const list = [...models.values()]
+    if (sums.calls <= 0 || sums.last_ts < since || sums.last_ts >= until) continue
+    if (filter.node !== undefined && sums.node !== filter.node) continue
+    if (!sessionMatches(list, filter)) continue
+    out.push(sessionRowOf(sums, list))
+  }
+  return out
 }
 
 /** Newest last call first; ties by node, then session id (descending, as the SQL index is read backwards). */

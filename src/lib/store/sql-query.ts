@@ -21,10 +21,13 @@ import {
 } from "./rollup.js"
 import {
   compareSessionsDesc,
+  mergedSessions,
   ordered,
   SESSION_COLUMNS,
   SESSION_MODEL_KEY,
   SESSIONLESS_LEVELS,
+  type SessionGroupIn,
+  type SessionModelRow,
   type SessionsFilter,
   type SessionsResult,
   sessionLimit,
@@ -142,12 +145,21 @@ function pieceQuery(
 export interface AggregateSource {
   levels: readonly RollupLevel[]
   recordCondition?: string
+  /** Its table of pending increments, read where the dialect has pending tables (SQLite). */
+  pendingTable?: string
 }
 
 const ROLLUPS: AggregateSource = { levels: ROLLUP_LEVELS }
 
-/** The records without a session, from their own day and month rollups (src/lib/store/sessions.ts). */
-export const SESSIONLESS: AggregateSource = { levels: SESSIONLESS_LEVELS, recordCondition: "session_id IS NULL" }
+/**
+ * The records without a session, from their own day and month rollups (src/lib/store/sessions.ts); SQLite's
+ * pending sessionless increments are day rows, and every piece boundary of these levels is a day boundary.
+ */
+export const SESSIONLESS: AggregateSource = {
+  levels: SESSIONLESS_LEVELS,
+  recordCondition: "session_id IS NULL",
+  pendingTable: "usage_sessionless_pending",
+}
 
 /**
  * Sums per (group key, node) over the records matching `filter`, added and subtracted from the rollup
@@ -164,7 +176,8 @@ export function aggregateQuery(
   if (pieces.length === 0) return undefined
   const params = new Params(dialect)
   // Pending increments belong to the rollups only.
-  const tables = source === ROLLUPS ? dialect : { ...dialect, pendingTable: undefined }
+  const tables =
+    source === ROLLUPS ? dialect : { ...dialect, pendingTable: dialect.pendingTable ? source.pendingTable : undefined }
   const union = pieces
     .map((piece) => pieceQuery(piece, filter, groupBy, params, tables, source.recordCondition))
     .join(" UNION ALL ")
@@ -176,6 +189,7 @@ export function aggregateQuery(
 export type SessionPageRow = {
   [C in (typeof SESSION_COLUMNS)[number]]: C extends "node" | "session_id" ? string : number | string
 } & {
+  provider: string
   model: string
   agent: string
   project: string
@@ -207,38 +221,69 @@ export function sessionsPageQuery(filter: SessionsFilter, dialect: Dialect): Sql
   return {
     text: `WITH page AS (SELECT ${SESSION_COLUMNS.map((c) => `s.${c}`).join(", ")} FROM usage_sessions s${conditions}
   ORDER BY s.last_ts DESC, s.node DESC, s.session_id DESC LIMIT ${params.add(sessionLimit(filter))})
-SELECT page.*, m.model, m.agent, m.project, m.calls AS model_calls
+SELECT page.*, m.provider, m.model, m.agent, m.project, m.calls AS model_calls
 FROM page JOIN usage_session_models m ON ${key.map((c) => `m.${c} = page.${c}`).join(" AND ")}`,
     params: params.values,
   }
 }
 
-/** The sessions and the sessionless sums as a SessionsResult (the page's order restored, as the filter asks). */
+/**
+ * The sessions and the sessionless sums as a SessionsResult (the page's order restored, as the filter asks).
+ * With `pending` (SQLite increments not folded yet: their groups, and the stored rows of the sessions they
+ * touch), those sessions are merged and judged on their merged sums; `rows` must then be a page of
+ * `limit + (sessions pending)` so that enough untouched sessions remain.
+ */
 export function sessionsFromPage(
   rows: readonly SessionPageRow[],
   withoutSession: readonly AggregateRow[],
   filter: SessionsFilter,
+  pending?: { groups: readonly SessionGroupIn[]; stored: readonly SessionPageRow[] },
 ): SessionsResult {
-  const models = new Map<
-    string,
-    { row: SessionPageRow; models: { model: string; agent: string; project: string; calls: number }[] }
-  >()
+  const pendingKeys = new Set(pending?.groups.map((g) => `${g.node}\u0000${g.session_id}`))
+  const models = new Map<string, { row: SessionPageRow; models: SessionModelRow[] }>()
   for (const row of rows) {
     const key = `${row.node}\u0000${row.session_id}`
+    if (pendingKeys.has(key)) continue
     let entry = models.get(key)
     if (!entry) {
       entry = { row, models: [] }
       models.set(key, entry)
     }
-    entry.models.push({ model: row.model, agent: row.agent, project: row.project, calls: Number(row.model_calls) })
+    entry.models.push(modelRowOf(row))
   }
-  const sessions = [...models.values()].map((e) => sessionRowOf(e.row, e.models)).sort(compareSessionsDesc)
+  const sessions = [...models.values()].map((e) => sessionRowOf(e.row, e.models))
+  if (pending)
+    sessions.push(
+      ...mergedSessions(
+        pending.stored.map((r) => ({ ...r, model: modelRowOf(r) })),
+        pending.groups,
+        filter,
+      ),
+    )
+  sessions.sort(compareSessionsDesc)
   const without = { calls: 0, costNanos: 0n }
   for (const r of withoutSession) {
     without.calls += r.calls
     without.costNanos += r.costNanos
   }
-  return { sessions: ordered(sessions, filter), withoutSession: without }
+  return { sessions: ordered(sessions.slice(0, sessionLimit(filter)), filter), withoutSession: without }
+}
+
+function modelRowOf(row: SessionPageRow): SessionModelRow {
+  return {
+    provider: row.provider,
+    model: row.model,
+    agent: row.agent,
+    project: row.project,
+    calls: Number(row.model_calls),
+  }
+}
+
+/** The stored rows (sums and model rows, as a page gives them) of the sessions with pending increments. */
+export function storedSessionsQuery(keys: string): string {
+  return `SELECT ${SESSION_COLUMNS.map((c) => `s.${c}`).join(", ")}, m.provider, m.model, m.agent, m.project, m.calls AS model_calls
+FROM usage_sessions s JOIN usage_session_models m ON m.node = s.node AND m.session_id = s.session_id
+WHERE (s.node, s.session_id) IN (${keys})`
 }
 
 /** Upserts adding increments (`values`: the VALUES or SELECT giving the rows) to the session tables. */

@@ -17,6 +17,7 @@ import {
   sessionTablesSql,
   splitCostSql,
   sqliteRollupsWithAgentProjectSql,
+  sqliteSessionPendingSql,
   UNCOUNT_QUARANTINED,
 } from "../migration-sql.js"
 
@@ -123,8 +124,8 @@ ALTER TABLE usage_rollup_pending ADD COLUMN project TEXT NOT NULL DEFAULT '';
   {
     version: 5,
     description:
-      "sessions aggregated at insert (sums, first/last call, calls per model); sessionless day/month rollups; nodes' receipt times",
-    sql: sessionTablesSql(SQLITE_SESSION_TABLES),
+      "sessions aggregated at insert (sums, first/last call, calls per model; pending increments); sessionless day/month rollups; nodes' receipt times",
+    sql: sessionTablesSql(SQLITE_SESSION_TABLES) + sqliteSessionPendingSql(),
   },
 ]
 

@@ -49,10 +49,14 @@ import {
   type NodeActivity,
   nodeActivity,
   SESSION_COLUMNS,
+  SESSION_GROUP_COLUMNS,
   SESSIONLESS_LEVELS,
   SessionDeltas,
+  type SessionGroupIn,
+  type SessionSums,
   type SessionsFilter,
   type SessionsResult,
+  sessionLimit,
 } from "../sessions.js"
 import {
   aggregateQuery,
@@ -68,6 +72,7 @@ import {
   sessionBoundsQuery,
   sessionsFromPage,
   sessionsPageQuery,
+  storedSessionsQuery,
   UPDATE_SESSION_BOUNDS,
 } from "../sql-query.js"
 import {
@@ -84,6 +89,17 @@ import { storeError } from "../store-error.js"
 import { sqliteNativeBinding } from "./native-binding.js"
 import { migrate } from "./schema.js"
 
+/** Whether a session row has a token sum a 64-bit integer cannot hold (bound saturated, through sumValues). */
+function saturates(r: SessionSums): boolean {
+  return (
+    r.input_tokens >= 2 ** 63 ||
+    r.output_tokens >= 2 ** 63 ||
+    r.cache_read_tokens >= 2 ** 63 ||
+    r.cache_write_tokens >= 2 ** 63 ||
+    r.reasoning_tokens >= 2 ** 63
+  )
+}
+
 export interface SqliteStoreOptions {
   /** FULL (default): commits survive power loss. NORMAL: commits survive a process crash, not a power loss. */
   synchronous?: "FULL" | "NORMAL"
@@ -99,6 +115,12 @@ export interface SqliteStoreOptions {
 }
 
 const FOLD_AFTER_ROWS = 10_000
+/** A commit with at most this many session rows appends them to the pending tables; a bigger one upserts them. */
+const PENDING_SESSION_ROWS = 2
+/** A node's receipt time is written at most this often per connection. */
+const NODE_RECEIPT_RESOLUTION_MS = 1000
+/** (node, session_id) pairs from a JSON array of pairs (the one parameter). */
+const JSON_KEYS = "SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?)"
 /**
  * An insert whose increments make this many 30-minute rows or more (history spread over many buckets, as
  * `migrate-file` writes) folds them straight into the rollups: few of them would share a row with the next
@@ -134,6 +156,15 @@ export class SqliteStore implements UsageStore {
   private readonly upsertSessionModel: Database.Statement
   private readonly upsertSessionless: Map<string, Database.Statement>
   private readonly upsertNode: Database.Statement
+  private readonly appendSessionPending: Database.Statement
+  private readonly appendSessionlessPending: Database.Statement
+  private readonly sumSessionPending: Database.Statement
+  private readonly allSessionPending: Database.Statement
+  private readonly sumSessionlessPending: Database.Statement
+  private readonly clearSessionPending: Database.Statement
+  private readonly clearSessionlessPending: Database.Statement
+  /** When this connection last wrote each node's receipt time. */
+  private readonly nodeWritten = new Map<string, number>()
   private readonly insertTransaction: Database.Transaction<
     (batches: readonly (readonly StoredRecord[])[]) => InsertResult[]
   >
@@ -209,7 +240,30 @@ export class SqliteStore implements UsageStore {
       `SELECT ${DIMENSION_COLUMNS.join(", ")}, ${SUM_COLUMNS.map((c) => `${c.endsWith("_tokens") ? "TOTAL" : "SUM"}(${c}) AS ${c}`).join(", ")}
        FROM usage_rollup_pending GROUP BY ${DIMENSION_COLUMNS.join(", ")}`,
     )
-    this.anyPending = db.prepare("SELECT EXISTS (SELECT 1 FROM usage_rollup_pending)").pluck()
+    this.anyPending = db
+      .prepare(
+        `SELECT EXISTS (SELECT 1 FROM usage_rollup_pending) OR EXISTS (SELECT 1 FROM usage_session_pending)
+           OR EXISTS (SELECT 1 FROM usage_sessionless_pending)`,
+      )
+      .pluck()
+    const groupKey = SESSION_GROUP_COLUMNS.slice(0, 6).join(", ")
+    this.appendSessionPending = db.prepare(
+      `INSERT INTO usage_session_pending (${SESSION_GROUP_COLUMNS.join(", ")}) VALUES (${places(SESSION_GROUP_COLUMNS.length)})`,
+    )
+    this.appendSessionlessPending = db.prepare(
+      `INSERT INTO usage_sessionless_pending (${ROLLUP_COLUMNS.join(", ")}) VALUES (${places(ROLLUP_COLUMNS.length)})`,
+    )
+    this.sumSessionPending = db.prepare(
+      `SELECT ${groupKey}, MIN(first_ts) AS first_ts, MAX(last_ts) AS last_ts, ${SUM_COLUMNS.map((c) => `${c.endsWith("_tokens") ? "TOTAL" : "SUM"}(${c}) AS ${c}`).join(", ")}
+       FROM usage_session_pending GROUP BY ${groupKey}`,
+    )
+    this.sumSessionlessPending = db.prepare(
+      `SELECT ${DIMENSION_COLUMNS.join(", ")}, ${SUM_COLUMNS.map((c) => `${c.endsWith("_tokens") ? "TOTAL" : "SUM"}(${c}) AS ${c}`).join(", ")}
+       FROM usage_sessionless_pending GROUP BY ${DIMENSION_COLUMNS.join(", ")}`,
+    )
+    this.allSessionPending = db.prepare(`SELECT ${SESSION_GROUP_COLUMNS.join(", ")} FROM usage_session_pending`)
+    this.clearSessionPending = db.prepare("DELETE FROM usage_session_pending")
+    this.clearSessionlessPending = db.prepare("DELETE FROM usage_sessionless_pending")
     this.clearPending = db.prepare("DELETE FROM usage_rollup_pending")
     this.foldTransaction = db.transaction(() => this.foldInTransaction())
     this.addProvider = db.prepare("INSERT INTO usage_providers (provider) VALUES (?) ON CONFLICT DO NOTHING")
@@ -264,51 +318,103 @@ export class SqliteStore implements UsageStore {
     })
     if (deltas.records > 0) {
       const increments = deltas.rows(PENDING_LEVELS[0])
-      if (increments.length >= DIRECT_ROLLUP_ROWS || this.pendingRows + increments.length >= this.foldAfterRows) {
-        this.foldInTransaction(increments)
+      const sessionless = sessions.sessionless.rows(SESSIONLESS_LEVELS[0])
+      // A commit of a record or two appends its session increments (a page, not two or three upserts); a
+      // bigger one (the service's group commits) upserts them: its groups would rarely share a row with the
+      // next commits', so pending rows would only be written, read back and upserted all the same.
+      const sessionRows = sessions.groupCount + sessionless.length
+      const pendingSessions = sessionRows <= PENDING_SESSION_ROWS
+      const rows = increments.length + (pendingSessions ? sessionRows : 0)
+      if (increments.length >= DIRECT_ROLLUP_ROWS || this.pendingRows + rows >= this.foldAfterRows) {
+        this.foldInTransaction(increments, sessions)
       } else {
         for (const d of increments) this.appendPending.run(...rollupValues(d))
-        this.pendingRows += increments.length
+        if (pendingSessions) {
+          for (const g of sessions.unsortedGroups())
+            this.appendSessionPending.run(...sumValues(g, SESSION_GROUP_COLUMNS))
+          for (const d of sessionless) this.appendSessionlessPending.run(...rollupValues(d))
+        } else this.applySessions(sessions)
+        this.pendingRows += rows
       }
       for (const provider of deltas.providers()) this.addProvider.run(provider)
       this.addCount.run(deltas.records)
-      this.applySessions(sessions, Date.now())
+      this.touchNodes(sessions.nodes(), Date.now())
     }
     return results
   }
 
   /**
-   * Adds session increments to the session tables, straight (one upsert per session, per session x model and
-   * per sessionless bucket: a single-record insert adds two or three small upserts), and the receipt time
-   * `receivedAt` to each node seen (none for a prune). Runs inside a transaction.
+   * Writes each node's receipt time, at most once a second per node from this connection (a commit of
+   * single-record POSTs then dirties no page for it): a receipt time is exact to within a second.
    */
-  private applySessions(sessions: SessionDeltas, receivedAt?: number): void {
-    for (const row of sessions.sessionRows()) this.upsertSession.run(...sumValues(row, SESSION_COLUMNS))
-    for (const m of sessions.modelRows())
-      this.upsertSessionModel.run(m.node, m.session_id, m.provider, m.model, m.agent, m.project, m.calls)
+  private touchNodes(nodes: readonly string[], now: number): void {
+    for (const node of nodes) {
+      if (now - (this.nodeWritten.get(node) ?? Number.NEGATIVE_INFINITY) < NODE_RECEIPT_RESOLUTION_MS) continue
+      this.upsertNode.run(node, now)
+      this.nodeWritten.set(node, now)
+    }
+  }
+
+  /**
+   * Adds session increments to the session tables (one upsert per session, per session x model and per
+   * sessionless bucket). Runs inside a transaction (a fold's).
+   */
+  private applySessions(sessions: SessionDeltas): void {
+    for (const r of sessions.sessionRows(false)) {
+      // SESSION_COLUMNS order; token sums past 2^63 - 1 (hostile counts only) are bound saturated.
+      if (saturates(r)) this.upsertSession.run(...sumValues(r, SESSION_COLUMNS))
+      else
+        this.upsertSession.run(
+          r.node,
+          r.session_id,
+          r.first_ts,
+          r.last_ts,
+          r.calls,
+          r.cost_usd,
+          r.cost_nanos,
+          r.input_tokens,
+          r.output_tokens,
+          r.cache_read_tokens,
+          r.cache_write_tokens,
+          r.reasoning_tokens,
+          r.unpriced_calls,
+        )
+    }
+    for (const g of sessions.unsortedGroups())
+      this.upsertSessionModel.run(g.node, g.session_id, g.provider, g.model, g.agent, g.project, g.calls)
     for (const level of SESSIONLESS_LEVELS) {
       const upsert = this.upsertSessionless.get(level.table)!
       for (const d of sessions.sessionless.rows(level)) upsert.run(...rollupValues(d))
     }
-    if (receivedAt !== undefined) for (const node of sessions.nodes()) this.upsertNode.run(node, receivedAt)
   }
 
   /** After a prune: the first and last call of each touched session, from its remaining records. */
   private recomputeSessionBounds(sessions: SessionDeltas): void {
     const keys = sessions.sessionRows().map((s) => [s.node, s.session_id])
     if (keys.length === 0) return
-    const bounds = this.statement(
-      sessionBoundsQuery("SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?)"),
-    ).all(JSON.stringify(keys)) as { node: string; session_id: string; first_ts: number; last_ts: number }[]
+    const bounds = this.statement(sessionBoundsQuery(JSON_KEYS)).all(JSON.stringify(keys)) as {
+      node: string
+      session_id: string
+      first_ts: number
+      last_ts: number
+    }[]
     const update = this.statement(UPDATE_SESSION_BOUNDS(SQLITE_DIALECT))
     for (const b of bounds) update.run(b.first_ts, b.last_ts, b.node, b.session_id)
   }
 
   /**
-   * Adds every pending increment, and `increments` (30-minute rows of the running insert), to every rollup
-   * level and empties the pending table. Runs inside a transaction.
+   * Adds every pending increment, and `increments` (30-minute rows of the running insert) and `sessions` (its
+   * session increments), to every rollup level and the session tables, and empties the pending tables. Runs
+   * inside a transaction.
    */
-  private foldInTransaction(increments: readonly RollupRow[] = []): void {
+  private foldInTransaction(increments: readonly RollupRow[] = [], sessions = new SessionDeltas()): void {
+    // The raw rows, grouped by addGroup (cheaper than a GROUP BY's sort).
+    for (const group of this.allSessionPending.iterate() as IterableIterator<SessionGroupIn>) sessions.addGroup(group)
+    for (const row of this.sumSessionlessPending.iterate() as IterableIterator<RollupRow>)
+      sessions.sessionless.addRollup(row)
+    this.applySessions(sessions)
+    this.clearSessionPending.run()
+    this.clearSessionlessPending.run()
     const deltas = new RollupDeltas()
     for (const row of this.sumPending.iterate() as IterableIterator<RollupRow>) deltas.addRollup(row)
     for (const row of increments) deltas.addRollup(row)
@@ -452,8 +558,7 @@ export class SqliteStore implements UsageStore {
           if (rows.length < PRUNE_PAGE) break
         }
         if (removed.length > 0) {
-          this.foldInTransaction(deltas.rows(PENDING_LEVELS[0]))
-          this.applySessions(sessions)
+          this.foldInTransaction(deltas.rows(PENDING_LEVELS[0]), sessions)
           this.recomputeSessionBounds(sessions)
           for (const text of PRUNE_CLEANUP) this.statement(text).run()
           this.addCount.run(-removed.length)
@@ -466,13 +571,19 @@ export class SqliteStore implements UsageStore {
 
   async sessions(filter: SessionsFilter): Promise<SessionsResult> {
     return this.guard("sessions", () => {
-      const page = sessionsPageQuery(filter, SQLITE_DIALECT)
+      // Pending increments are folded when the write lock is free; else the sessions they touch are merged here.
+      this.foldPendingIfFree()
+      const groups = this.sumSessionPending.all() as SessionGroupIn[]
+      const keys = [...new Set(groups.map((g) => JSON.stringify([g.node, g.session_id])))]
+      const page = sessionsPageQuery({ ...filter, limit: sessionLimit(filter) + keys.length }, SQLITE_DIALECT)
       const rows = this.statement(page.text).all(...page.params) as SessionPageRow[]
       const sessionless = aggregateQuery(filter, "node", SQLITE_DIALECT, SESSIONLESS)
       const without = sessionless
         ? foldKeyNodeSums(this.statement(sessionless.text).all(...sessionless.params) as KeyNodeSums[])
         : []
-      return sessionsFromPage(rows, without, filter)
+      if (groups.length === 0) return sessionsFromPage(rows, without, filter)
+      const stored = this.statement(storedSessionsQuery(JSON_KEYS)).all(`[${keys.join(",")}]`) as SessionPageRow[]
+      return sessionsFromPage(rows, without, filter, { groups, stored })
     })
   }
 

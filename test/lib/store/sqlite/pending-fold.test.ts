@@ -3,11 +3,14 @@
  * increments wait in usage_rollup_pending), batch inserts spread over many buckets (folded straight into the
  * rollups), redeliveries, a fold threshold crossed, reads on this connection and on a second one (which sees the
  * first one's pending rows), and reopening (close folds). After every step the aggregates equal the oracle's.
+ * Pending session increments, read while another connection holds the write lock, give the oracle's sessions.
  */
 import { join } from "node:path"
+import Database from "better-sqlite3"
 import { expect } from "chai"
 import type { StoredRecord } from "../../../../src/lib/record.js"
 import { MemoryStore } from "../../../../src/lib/store/memory/store.js"
+import type { SessionsFilter } from "../../../../src/lib/store/sessions.js"
 import { SqliteStore } from "../../../../src/lib/store/sqlite/store.js"
 import type { AggregateRow, RecordFilter } from "../../../../src/lib/store/store.js"
 import { GROUP_BY_VALUES } from "../../../../src/lib/summary-types.js"
@@ -94,4 +97,45 @@ describe("SQLite pending-fold path against the oracle (seeded random interleavin
       }
     })
   }
+})
+
+describe("SQLite pending session increments", () => {
+  it("answers sessions exactly while another connection holds the write lock (pending increments merged, not folded)", async () => {
+    const path = join(tempDir(), "sessions-pending.db")
+    const store = await SqliteStore.open(path, { foldAfterRows: 100_000, synchronous: "NORMAL" })
+    const records = generateRecords(600, 31, FROM, TO)
+    const oracle = new MemoryStore()
+    // A batch folded straight in, then single inserts whose increments stay pending.
+    await store.insert(records.slice(0, 400))
+    await oracle.insert(records.slice(0, 400))
+    await store.sessions({}) // folds what is pending now
+    for (const r of records.slice(400)) {
+      await store.insert([r])
+      await oracle.insert([r])
+    }
+    const locker = new Database(path)
+    locker.exec("BEGIN IMMEDIATE")
+    try {
+      const pending = locker.prepare("SELECT COUNT(*) FROM usage_session_pending").pluck().get() as number
+      expect(pending, "increments are pending").to.be.greaterThan(0)
+      const filters: SessionsFilter[] = [
+        {},
+        { limit: 5 },
+        { limit: 5, order: "asc" },
+        { limit: 1000 },
+        { since: new Date("2026-11-01T00:00:00Z"), until: new Date("2026-11-20T00:00:00Z") },
+        { provider: "openai" },
+        { node: "laptop", agent: "codex" },
+      ]
+      for (const filter of filters) {
+        expect(await store.sessions(filter), JSON.stringify(filter)).to.deep.equal(await oracle.sessions(filter))
+      }
+      expect(locker.prepare("SELECT COUNT(*) FROM usage_session_pending").pluck().get()).to.equal(pending)
+    } finally {
+      locker.exec("ROLLBACK")
+      locker.close()
+    }
+    expect(await store.sessions({ limit: 1000 })).to.deep.equal(await oracle.sessions({ limit: 1000 }))
+    await store.close()
+  })
 })

@@ -26,7 +26,7 @@ describeSessionsContract("SqliteStore file", () => SqliteStore.open(newPath()), 
     const path = pathOf(store)
     const db = new Database(path)
     db.exec(
-      `${SESSION_TABLES.map((t) => `DROP TABLE ${t};`).join("\n")} DELETE FROM usage_schema_version WHERE version = 5;`,
+      `${[...SESSION_TABLES, "usage_session_pending", "usage_sessionless_pending"].map((t) => `DROP TABLE ${t};`).join("\n")} DELETE FROM usage_schema_version WHERE version = 5;`,
     )
     db.close()
     return SqliteStore.open(path)
