@@ -6,6 +6,7 @@
 import { z } from "zod"
 import { isCalendarDate, isClockTime, utcInstant } from "./calendar.js"
 import { type ErrorCode, UsageHubError } from "./errors.js"
+import { isText } from "./record-text.js"
 
 const ISO_INSTANT = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(?:Z|[+-]\d{2}(?::?\d{2})?)$/i
 
@@ -198,18 +199,6 @@ export function describeIssues(error: z.ZodError, prefix = ""): string {
 }
 
 export type ParsedRecord = { ok: true; record: UsageRecord } | { ok: false; error: string }
-
-/** `text(min, max, ...)`'s rule without zod. */
-function isText(value: unknown, min: number, max: number, blank: "blank allowed" | "not blank"): value is string {
-  return (
-    typeof value === "string" &&
-    value.length >= min &&
-    value.length <= max &&
-    value.isWellFormed() &&
-    !value.includes("\u0000") &&
-    (blank === "blank allowed" || value.trim() !== "")
-  )
-}
 
 function isCount(value: unknown): value is number {
   return typeof value === "number" && Number.isInteger(value) && value >= 0 && value <= MAX_TOKENS_PER_RECORD

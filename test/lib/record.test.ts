@@ -16,6 +16,7 @@ import {
   usageRecordSchema,
   uuidv7,
 } from "../../src/lib/record.js"
+import { isNodeName } from "../../src/lib/record-text.js"
 import { seededRandom } from "../helpers/records.js"
 
 const base = {
@@ -189,9 +190,10 @@ describe("usage record", () => {
   })
 
   describe("node names (records, the ingest body, X-Usage-Node, --node, the adapter)", () => {
-    it("accepts 1 to 128 characters of any Unicode", () => {
+    it("accepts 1 to 128 characters of any Unicode (isNodeName, without zod, alike)", () => {
       for (const node of ["a", "build-07", "bücher", "nœud 🚀", "n".repeat(128), " padded "]) {
         expect(nodeSchema.safeParse(node).success, node).to.equal(true)
+        expect(isNodeName(node), node).to.equal(true)
         expect(checkNode(node, "--node")).to.equal(node)
       }
     })
@@ -199,6 +201,7 @@ describe("usage record", () => {
     it("refuses blank, too long, NUL, lone surrogates and non-strings, naming where the node came from", () => {
       for (const node of ["", " ", "\t\n", "n".repeat(129), "a\u0000b", "n\ud800", 7, null]) {
         expect(nodeSchema.safeParse(node).success, String(node)).to.equal(false)
+        expect(isNodeName(node), String(node)).to.equal(false)
         expect(() => checkNode(node, "--node"), String(node))
           .to.throw(UsageHubError, /^--node: /)
           .with.property("code", "BAD_USAGE")

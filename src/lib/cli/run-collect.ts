@@ -12,10 +12,11 @@ import { type AgentReport, type AgentSource, collectRound, findSources } from ".
 import { AGENT_NAMES, type AgentName, type AgentReader } from "../collect/reader.js"
 import { busy, CollectState, defaultStateDir, stateFileFor } from "../collect/state.js"
 import { UsageHubError } from "../errors.js"
-import { type Env, expandHome, xdgConfigHome, xdgDataHome } from "../paths.js"
-import { describeSource } from "../source/resolve-source.js"
+import { defaultSettings, type Env, expandHome, hasConfigToResolve, xdgConfigHome, xdgDataHome } from "../paths.js"
+import { isNodeName } from "../record-text.js"
+import { describeSource, resolveWriteTarget } from "../source/resolve-source.js"
 import { openCollectSink } from "./collect-sink.js"
-import { resolveWriteRun, type WriteFlags } from "./write-run.js"
+import type { WriteFlags, WriteRun } from "./write-run.js"
 
 export interface CollectFlags extends WriteFlags {
   agents: string[]
@@ -159,6 +160,21 @@ class Stopper {
 }
 
 /**
+ * `resolveWriteRun` (write-run.ts), loading zod only when it has something to check: the config schema when a
+ * config file or a USAGE_* setting exists, the node rule's messages when the node name is refused. A cron run with
+ * nothing new then starts without it (issue 14: a second collect at most 0.1 of the first).
+ */
+async function resolveCollectRun(flags: CollectFlags, env: Env): Promise<WriteRun> {
+  const settings = hasConfigToResolve({ configPath: flags.config, env })
+    ? (await import("../config-resolution.js")).resolveSettings({ configPath: flags.config, env })
+    : defaultSettings(env)
+  const target = resolveWriteTarget(flags, settings, { env })
+  const name = flags.node ?? settings.nodeId
+  const node = isNodeName(name) ? name : (await import("../import/import-node.js")).importNode(flags.node, settings)
+  return { settings, target, node }
+}
+
+/**
  * Runs `usage collect`: one round (its report returned), or with --watch rounds until a signal (the last
  * round's report returned).
  */
@@ -172,7 +188,7 @@ export async function runCollect(
   const watch = Boolean(flags.watch)
   const dryRun = Boolean(flags.dryRun)
   if (watch && dryRun) throw new UsageHubError("BAD_USAGE", "--watch and --dry-run do not go together")
-  const { settings, target, node } = resolveWriteRun(flags, env)
+  const { settings, target, node } = await resolveCollectRun(flags, env)
 
   // Which agents: those named, else every one whose folders hold sources.
   const agents: AgentSource[] = []
@@ -197,7 +213,7 @@ export async function runCollect(
   const http = settings.usage.http
   const stopper = new Stopper()
   if (watch) stopper.listen()
-  const state = CollectState.load(statePath, target.kind === "endpoint" ? target.url : target.location)
+  const state = await CollectState.load(statePath, target.kind === "endpoint" ? target.url : target.location)
   try {
     if (!dryRun) {
       // One collector per target and node: the second one stops (or, watching, waits its turn).

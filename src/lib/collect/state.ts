@@ -25,42 +25,49 @@ import {
 } from "node:fs"
 import { join } from "node:path"
 import lockfile from "proper-lockfile"
-import { z } from "zod"
 import { UsageHubError } from "../errors.js"
 import { type Env, xdgStateHome } from "../paths.js"
 import type { SourceCursor } from "./reader.js"
+import type { CollectStateHeader } from "./state-schema.js"
+
+export type { CollectStateHeader }
 
 /** `$XDG_STATE_HOME/usage-hub/collect` (or `~/.local/state/usage-hub/collect`). */
 export function defaultStateDir(env: Env = process.env): string {
   return join(xdgStateHome(env), "usage-hub", "collect")
 }
 
-const cursorSchema = z.object({
-  size: z.number(),
-  mtimeMs: z.number(),
-  offset: z.number().optional(),
-  updatedAt: z.number().optional(),
-})
+/** An object, the only check of the ids line (`idsSchema` of state-schema.ts is this); each value when it is read. */
+export function isIdsObject(value: unknown): value is Record<string, number> {
+  return typeof value === "object" && value !== null && !Array.isArray(value)
+}
 
-/** The first timestamp (epoch ms) seen of each call id. Checked as an object only; each value when it is read. */
-const idsSchema = z.custom<Record<string, number>>(
-  (v) => typeof v === "object" && v !== null && !Array.isArray(v),
-  "must be an object of call ids",
-)
+const isFiniteNumber = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v)
 
-/** The first line: what a round needs to see whether anything is new. */
-const headerSchema = z.object({
-  version: z.literal(2),
-  /** The target, for people reading the folder (no secrets). */
-  target: z.string(),
-  /** Cursor per source path. */
-  sources: z.record(z.string(), cursorSchema),
-})
-
-/** The older shape: one object, the ids inside it. */
-const versionOneSchema = headerSchema.extend({ version: z.literal(1), firstSeen: idsSchema })
-
-export type CollectStateHeader = z.output<typeof headerSchema>
+/**
+ * The header `headerSchema` (state-schema.ts) gives for `value` when it is a well-formed version 2 header, built
+ * without zod (every round reads it, and a round with nothing new loads no schema); `undefined` for anything else,
+ * which then goes through the schema. Same output (unknown keys left out); tested against the schema.
+ */
+export function readHeaderFast(value: unknown): CollectStateHeader | undefined {
+  if (!isIdsObject(value)) return undefined
+  const { version, target, sources } = value as Record<string, unknown>
+  if (version !== 2 || typeof target !== "string" || !isIdsObject(sources)) return undefined
+  const out: Record<string, SourceCursor> = {}
+  for (const [path, c] of Object.entries(sources)) {
+    if (path === "__proto__" || !isIdsObject(c)) return undefined
+    const { size, mtimeMs, offset, updatedAt } = c as Record<string, unknown>
+    if (!isFiniteNumber(size) || !isFiniteNumber(mtimeMs)) return undefined
+    if ((offset !== undefined && !isFiniteNumber(offset)) || (updatedAt !== undefined && !isFiniteNumber(updatedAt))) {
+      return undefined
+    }
+    const cursor: SourceCursor = { size, mtimeMs }
+    if (offset !== undefined) cursor.offset = offset
+    if (updatedAt !== undefined) cursor.updatedAt = updatedAt
+    out[path] = cursor
+  }
+  return { version: 2, target, sources: out }
+}
 
 /**
  * The ids: parsed; or the bytes of their line (with its newline); or where that line is in the file as read (kept
@@ -119,8 +126,8 @@ export class CollectState {
    * add nothing). Does not lock: `lock()` takes the lock and reads the state again (another collector may have
    * moved it on meanwhile).
    */
-  static load(path: string, target: string): CollectState {
-    const read = readState(path)
+  static async load(path: string, target: string): Promise<CollectState> {
+    const read = await readState(path)
     const state = new CollectState(path, target, read)
     state.stamp = read?.stamp ?? fileStamp(path)
     return state
@@ -224,7 +231,7 @@ export class CollectState {
     // Another collector may have moved the state on since it was read: read it again, unless the file is unchanged.
     const stamp = fileStamp(this.path)
     if (stamp !== this.stamp) {
-      const read = readState(this.path)
+      const read = await readState(this.path)
       if (read) {
         this.dropIds()
         this.header = read.header
@@ -277,9 +284,9 @@ function readAt(fd: number, start: number, end: number): Buffer {
 
 /**
  * The state file's header, its ids line left in the file (kept open) until needed; a version 1 file whole.
- * Undefined when missing or unreadable.
+ * Undefined when missing or unreadable. The schemas (zod) are loaded only for a header the fast check does not take.
  */
-function readState(path: string): StateFile | undefined {
+async function readState(path: string): Promise<StateFile | undefined> {
   let fd: number
   try {
     fd = openSync(path, "r")
@@ -305,15 +312,20 @@ function readState(path: string): StateFile | undefined {
     const bytes = Buffer.concat(chunks)
     const first: unknown = JSON.parse(bytes.toString("utf8", 0, end === -1 ? bytes.length : end))
     if ((first as { version?: unknown } | null)?.version === 1) {
+      const { versionOneSchema } = await import("./state-schema.js")
       const parsed = versionOneSchema.safeParse(first)
       if (!parsed.success) return undefined
       const { firstSeen, ...header } = parsed.data
       return { header: { ...header, version: 2 }, ids: { parsed: firstSeen }, stamp, versionOne: true }
     }
-    const header = headerSchema.safeParse(first)
-    if (!header.success || end === -1) return undefined
+    let header = readHeaderFast(first)
+    if (!header) {
+      const parsed = (await import("./state-schema.js")).headerSchema.safeParse(first)
+      header = parsed.success ? parsed.data : undefined
+    }
+    if (!header || end === -1) return undefined
     keepOpen = true
-    return { header: header.data, ids: { fd, start: end + 1, end: stat.size }, stamp }
+    return { header, ids: { fd, start: end + 1, end: stat.size }, stamp }
   } catch {
     return undefined
   } finally {
@@ -323,8 +335,8 @@ function readState(path: string): StateFile | undefined {
 
 function parseIds(text: string): Record<string, number> | undefined {
   try {
-    const parsed = idsSchema.safeParse(JSON.parse(text))
-    return parsed.success ? parsed.data : undefined
+    const parsed: unknown = JSON.parse(text)
+    return isIdsObject(parsed) ? parsed : undefined
   } catch {
     return undefined
   }

@@ -73,7 +73,7 @@ async function collectFixture(fixture: Fixture): Promise<StoredRecord[]> {
   const work = tempDir()
   const dbPath = join(work, "usage.db")
   const target = { kind: "store" as const, location: dbPath, isDefault: false, from: "--db" }
-  const state = CollectState.load(stateFileFor(join(work, "state"), target), dbPath)
+  const state = await CollectState.load(stateFileFor(join(work, "state"), target), dbPath)
   await state.lock()
   const sink = await openCollectSink(target, {
     dryRun: false,

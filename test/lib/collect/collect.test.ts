@@ -9,6 +9,7 @@ import type { CallPrices } from "../../../src/lib/pricing/call-cost.js"
 import type { StoredRecord } from "../../../src/lib/record.js"
 import { openStoreAt } from "../../../src/lib/store/open.js"
 import { caught } from "../../helpers/errors.js"
+import { eagerClosure, importGraph } from "../../helpers/imports.js"
 import { tempDir } from "../../helpers/tmp.js"
 
 /**
@@ -79,7 +80,7 @@ function setup(): Setup {
     dbPath,
     statePath,
     async round(extra = {}) {
-      const state = CollectState.load(statePath, dbPath)
+      const state = await CollectState.load(statePath, dbPath)
       await state.lock()
       const dryRun = extra.dryRun ?? false
       const sink =
@@ -114,7 +115,7 @@ describe("collect (the collector)", () => {
     expect(existsSync(`${s.dbPath}-wal`)).to.equal(false)
     expect(await sink.settle()).to.deep.equal({ accepted: 0, duplicates: 0, pending: 0 })
     expect(existsSync(`${s.dbPath}-wal`)).to.equal(false)
-    const state = CollectState.load(s.statePath, s.dbPath)
+    const state = await CollectState.load(s.statePath, s.dbPath)
     expect(existsSync(`${s.dbPath}-wal`)).to.equal(false)
     const [again] = await collectRound({
       agents: [{ agent: "claude", reader: fakeReader, dirs: [s.logs] }],
@@ -214,16 +215,16 @@ describe("collect (the collector)", () => {
 
   it("refuses a second collector while the first holds the state's lock, naming its pid", async () => {
     const s = setup()
-    const first = CollectState.load(s.statePath, s.dbPath)
+    const first = await CollectState.load(s.statePath, s.dbPath)
     await first.lock()
     try {
-      const second = CollectState.load(s.statePath, s.dbPath)
+      const second = await CollectState.load(s.statePath, s.dbPath)
       const error = await caught(second.lock())
       expect(error.message).to.equal(`another usage collect is running (pid ${process.pid})`)
     } finally {
       await first.unlock()
     }
-    const third = CollectState.load(s.statePath, s.dbPath)
+    const third = await CollectState.load(s.statePath, s.dbPath)
     await third.lock()
     await third.unlock()
   })
@@ -261,5 +262,20 @@ describe("collect (the collector)", () => {
       expect(r.unpriced).to.equal(true)
       expect(r.estimatedCost).to.be.closeTo(5, 1e-9)
     })
+  })
+})
+
+describe("a collect with nothing new (issue 14: at most 0.1 of the first collect)", () => {
+  it("loads no zod: the command, the state, the sink and the Claude Code, OpenCode and Codex readers import it only when they have something to check", () => {
+    const graph = importGraph()
+    for (const from of [
+      "src/commands/collect.ts",
+      "src/lib/collect/readers/claude.ts",
+      "src/lib/collect/readers/opencode.ts",
+      "src/lib/collect/readers/codex.ts",
+    ]) {
+      const zod = eagerClosure(graph, from).get("zod")
+      expect(zod, `${from} loads zod through ${zod?.join(" -> ")}`).to.equal(undefined)
+    }
   })
 })

@@ -12,79 +12,58 @@ import { open, readdir, stat } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { basename, dirname, isAbsolute, join } from "node:path"
 import type BetterSqlite3 from "better-sqlite3"
-import { z } from "zod"
 import type { AgentReader, CollectedCall, ReadResult, SkipCounts, SourceCursor, SourceRef } from "../reader.js"
+import type { OpenCodeMessage } from "./opencode-schema.js"
 
 /** Rows updated this long before the newest `time_updated` seen are read again (a late commit is not lost). */
 export const REREAD_MS = 1000
-
-const count = z.number().transform((n) => (Number.isFinite(n) && n > 0 ? Math.trunc(n) : 0))
-
-/** One message as OpenCode stores it (MessageV2.Info; in the database without `id` and `sessionID`). */
-export const OpenCodeMessage = z.object({
-  id: z.string().optional(),
-  sessionID: z.string().optional(),
-  role: z.string(),
-  time: z.object({ created: z.number().optional(), completed: z.number().nullish() }).optional(),
-  providerID: z.string().optional(),
-  modelID: z.string().optional(),
-  mode: z.string().optional(),
-  agent: z.string().optional(),
-  path: z.object({ cwd: z.string().optional(), root: z.string().optional() }).optional(),
-  cost: z.number().optional(),
-  tokens: z
-    .object({
-      input: count.optional(),
-      output: count.optional(),
-      reasoning: count.optional(),
-      cache: z.object({ read: count.optional(), write: count.optional() }).optional(),
-    })
-    .optional(),
-})
-export type OpenCodeMessage = z.infer<typeof OpenCodeMessage>
 
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v)
 /** Absent, or of the type (a number as zod's: finite). */
 const optional = (v: unknown, type: "string" | "number") =>
   v === undefined || (typeof v === type && (type === "string" || Number.isFinite(v)))
-const counted = (v: unknown): number | undefined =>
-  v === undefined ? undefined : Number.isFinite(v as number) && (v as number) > 0 ? Math.trunc(v as number) : 0
+/** `count` of the schema (opencode-schema.ts), idempotent: a count the schema gave stays as it is. */
+const counted = (v: number | undefined): number =>
+  v === undefined ? 0 : Number.isFinite(v) && v > 0 ? Math.trunc(v) : 0
 
 /**
- * The message `OpenCodeMessage` would give for `raw` when every field it reads has the expected type, built
- * without zod (100,000 messages per collect); `undefined` for anything else, which then goes through the schema
- * (the one source of its rules). Same output for the fields the reader uses; tested against the schema.
+ * True when `OpenCodeMessage` (opencode-schema.ts) takes `raw` and every field the reader uses has the expected
+ * type: the reader then reads `raw` itself, without zod and without a copy (100,000 messages per collect); anything
+ * else goes through the schema (the one source of its rules). `messageCall` gives the same call for `raw` as for
+ * the schema's output; tested against the schema.
  */
-export function readMessageFast(raw: unknown): OpenCodeMessage | undefined {
-  if (!isObject(raw) || typeof raw.role !== "string") return undefined
+export function isMessageFast(raw: unknown): raw is OpenCodeMessage {
+  if (!isObject(raw) || typeof raw.role !== "string") return false
   const { id, sessionID, providerID, modelID, mode, agent, cost, time, path, tokens } = raw
-  for (const v of [id, sessionID, providerID, modelID, mode, agent]) if (!optional(v, "string")) return undefined
-  if (!optional(cost, "number")) return undefined
-  const message: OpenCodeMessage = { role: raw.role }
-  if (time !== undefined) {
-    if (!isObject(time) || !optional(time.created, "number")) return undefined
-    if (time.completed !== null && !optional(time.completed, "number")) return undefined
-    message.time = {
-      created: time.created as number | undefined,
-      completed: time.completed as number | null | undefined,
-    }
+  if (
+    !optional(id, "string") ||
+    !optional(sessionID, "string") ||
+    !optional(providerID, "string") ||
+    !optional(modelID, "string") ||
+    !optional(mode, "string") ||
+    !optional(agent, "string") ||
+    !optional(cost, "number")
+  ) {
+    return false
   }
-  if (path !== undefined) {
-    if (!isObject(path) || !optional(path.cwd, "string") || !optional(path.root, "string")) return undefined
-    message.path = { cwd: path.cwd as string | undefined, root: path.root as string | undefined }
+  if (time !== undefined) {
+    if (!isObject(time) || !optional(time.created, "number")) return false
+    if (time.completed !== null && !optional(time.completed, "number")) return false
+  }
+  if (path !== undefined && (!isObject(path) || !optional(path.cwd, "string") || !optional(path.root, "string"))) {
+    return false
   }
   if (tokens !== undefined) {
-    if (!isObject(tokens)) return undefined
+    if (!isObject(tokens)) return false
     const { input, output, reasoning, cache } = tokens
-    for (const v of [input, output, reasoning]) if (!optional(v, "number")) return undefined
-    message.tokens = { input: counted(input), output: counted(output), reasoning: counted(reasoning) }
-    if (cache !== undefined) {
-      if (!isObject(cache) || !optional(cache.read, "number") || !optional(cache.write, "number")) return undefined
-      message.tokens.cache = { read: counted(cache.read), write: counted(cache.write) }
-    }
+    if (!optional(input, "number") || !optional(output, "number") || !optional(reasoning, "number")) return false
+    if (
+      cache !== undefined &&
+      (!isObject(cache) || !optional(cache.read, "number") || !optional(cache.write, "number"))
+    )
+      return false
   }
-  Object.assign(message, { id, sessionID, providerID, modelID, mode, agent, cost })
-  return message
+  return true
 }
 
 /** A database file name OpenCode writes: `opencode.db` or `opencode-<channel>.db`. */
@@ -102,35 +81,29 @@ function projectOf(message: OpenCodeMessage): string | undefined {
   return undefined
 }
 
+type Outcome = { call: CollectedCall } | { skip: string } | undefined
+
 /**
- * The call one message stands for, or the reason it is none. `undefined` for what is not a call at all (a user
- * message), which is not counted as skipped.
+ * The call a message (the schema's output, or a raw message `isMessageFast` takes) stands for, or the reason it is
+ * none. `undefined` for what is not a call at all (a user message), which is not counted as skipped.
  */
-function toCall(
-  raw: unknown,
-  ids: { id?: string; sessionID?: string },
-): { call: CollectedCall } | { skip: string } | undefined {
-  let message = readMessageFast(raw)
-  if (!message) {
-    const parsed = OpenCodeMessage.safeParse(raw)
-    if (!parsed.success) return { skip: "not a message" }
-    message = parsed.data
-  }
+export function messageCall(message: OpenCodeMessage, ids: { id?: string; sessionID?: string }): Outcome {
   if (message.role !== "assistant") return undefined
   const id = ids.id ?? message.id
   if (!id) return { skip: "no message id" }
-  if (message.time?.completed == null) return { skip: "not complete yet" }
+  const time = message.time
+  if (time?.completed == null) return { skip: "not complete yet" }
   const tokens = message.tokens
-  const inputTokens = tokens?.input ?? 0
-  const outputTokens = tokens?.output ?? 0
-  const reasoningTokens = tokens?.reasoning ?? 0
-  const cacheReadTokens = tokens?.cache?.read ?? 0
-  const cacheWriteTokens = tokens?.cache?.write ?? 0
+  const inputTokens = counted(tokens?.input)
+  const outputTokens = counted(tokens?.output)
+  const reasoningTokens = counted(tokens?.reasoning)
+  const cacheReadTokens = counted(tokens?.cache?.read)
+  const cacheWriteTokens = counted(tokens?.cache?.write)
   if (inputTokens + outputTokens + reasoningTokens + cacheReadTokens + cacheWriteTokens === 0) {
     return { skip: "no tokens" }
   }
   if (!message.modelID?.trim() || !message.providerID?.trim()) return { skip: "no model" }
-  const created = message.time?.created
+  const created = time.created
   if (created === undefined || !Number.isFinite(created)) return { skip: "no timestamp" }
   const call: CollectedCall = {
     id: `opencode:${id}`,
@@ -150,6 +123,18 @@ function toCall(
   const project = projectOf(message)
   if (project) call.project = project
   return { call }
+}
+
+/** The call of a message the fast check does not take: through the schema (loaded when first needed). */
+async function schemaCall(raw: unknown, ids: { id?: string; sessionID?: string }): Promise<Outcome> {
+  const { OpenCodeMessage } = await import("./opencode-schema.js")
+  const parsed = OpenCodeMessage.safeParse(raw)
+  return parsed.success ? messageCall(parsed.data, ids) : { skip: "not a message" }
+}
+
+/** `messageCall` of any message: raw when the fast check takes it, else through the schema. */
+function toCall(raw: unknown, ids: { id?: string; sessionID?: string }): Outcome | Promise<Outcome> {
+  return isMessageFast(raw) ? messageCall(raw, ids) : schemaCall(raw, ids)
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -254,22 +239,73 @@ async function withDatabase<T>(path: string, use: (db: BetterSqlite3.Database) =
   }
 }
 
-interface MessageRow {
-  id: string
-  session_id: string | null
-  time_updated: number | null
-  data: string
+/** What the rows of the message table came to. */
+interface RowsRead {
+  calls: CollectedCall[]
+  skipped: SkipCounts
+  badRows: number
+  updatedAt?: number
+  /** Messages the fast check did not take, left to the schema, with where their call goes among `calls`. */
+  slow: Array<{ at: number; raw: unknown; ids: { id: string; sessionID?: string } }>
 }
 
-function readRows(db: BetterSqlite3.Database, since: number | undefined): MessageRow[] | "no message table" {
+function addOutcome(into: { calls: CollectedCall[]; skipped: SkipCounts }, outcome: Outcome): void {
+  if (outcome === undefined) return
+  if ("skip" in outcome) bump(into.skipped, outcome.skip)
+  else into.calls.push(outcome.call)
+}
+
+/**
+ * The message rows (all, or those updated since `since`), each parsed and turned into its call as it is stepped
+ * through (no array of rows: 100,000 rows of JSON text would live on until the last one is read).
+ */
+function readRows(
+  db: BetterSqlite3.Database,
+  since: number | undefined,
+  updatedAt: number | undefined,
+): RowsRead | "no message table" {
   const columns = db.prepare("SELECT name FROM pragma_table_info('message')").all() as { name: string }[]
   if (columns.length === 0) return "no message table"
   const names = new Set(columns.map((c) => c.name))
   const updated = names.has("time_updated") ? "time_updated" : "NULL"
   const session = names.has("session_id") ? "session_id" : "NULL"
   const sql = `SELECT id, ${session} AS session_id, ${updated} AS time_updated, data FROM message`
-  if (since === undefined || updated === "NULL") return db.prepare(`${sql} ORDER BY rowid`).all() as MessageRow[]
-  return db.prepare(`${sql} WHERE time_updated >= ? ORDER BY time_updated, id`).all(since) as MessageRow[]
+  const rows = (
+    since === undefined || updated === "NULL"
+      ? db.prepare(`${sql} ORDER BY rowid`).raw().iterate()
+      : db.prepare(`${sql} WHERE time_updated >= ? ORDER BY time_updated, id`).raw().iterate(since)
+  ) as IterableIterator<[string, string | null, number | null, string]>
+  const out: RowsRead = { calls: [], skipped: {}, badRows: 0, updatedAt, slow: [] }
+  for (const [id, sessionID, timeUpdated, data] of rows) {
+    if (typeof timeUpdated === "number" && (out.updatedAt === undefined || timeUpdated > out.updatedAt)) {
+      out.updatedAt = timeUpdated
+    }
+    let raw: unknown
+    try {
+      raw = JSON.parse(data)
+    } catch {
+      bump(out.skipped, "not JSON")
+      out.badRows++
+      continue
+    }
+    const ids = { id, sessionID: sessionID ?? undefined }
+    if (isMessageFast(raw)) addOutcome(out, messageCall(raw, ids))
+    else out.slow.push({ at: out.calls.length, raw, ids })
+  }
+  return out
+}
+
+/** The calls of `read` with those of its slow messages (through the schema) in their places. */
+async function withSlowCalls(read: RowsRead): Promise<CollectedCall[]> {
+  if (read.slow.length === 0) return read.calls
+  const merged = { calls: [] as CollectedCall[], skipped: read.skipped }
+  let next = 0
+  for (const { at, raw, ids } of read.slow) {
+    while (next < at) merged.calls.push(read.calls[next++])
+    addOutcome(merged, await schemaCall(raw, ids))
+  }
+  while (next < read.calls.length) merged.calls.push(read.calls[next++])
+  return merged.calls
 }
 
 async function readDatabase(source: SourceRef, cursor: SourceCursor | undefined): Promise<ReadResult> {
@@ -285,43 +321,24 @@ async function readDatabase(source: SourceRef, cursor: SourceCursor | undefined)
     return { calls: [], cursor, skipped, warnings }
   }
   const since = cursor?.updatedAt === undefined ? undefined : cursor.updatedAt - REREAD_MS
-  let rows: MessageRow[] | "no message table"
+  let read: RowsRead | "no message table"
   try {
-    rows = await withDatabase(source.path, (db) => readRows(db, since))
+    read = await withDatabase(source.path, (db) => readRows(db, since, cursor?.updatedAt))
   } catch (error) {
     bump(skipped, "unreadable database")
     warnings.push(`${source.path}: ${(error as Error).message}`)
     return { calls: [], cursor: cursor ?? { size: 0, mtimeMs: 0 }, skipped, warnings }
   }
-  if (rows === "no message table") {
+  if (read === "no message table") {
     bump(skipped, "no message table")
     warnings.push(`${source.path}: no message table (not an OpenCode database?)`)
     return { calls: [], cursor: { ...stamp, updatedAt: cursor?.updatedAt }, skipped, warnings }
   }
-  const calls: CollectedCall[] = []
-  let updatedAt = cursor?.updatedAt
-  let badRows = 0
-  for (const row of rows) {
-    if (typeof row.time_updated === "number" && (updatedAt === undefined || row.time_updated > updatedAt)) {
-      updatedAt = row.time_updated
-    }
-    let data: unknown
-    try {
-      data = JSON.parse(row.data)
-    } catch {
-      bump(skipped, "not JSON")
-      badRows++
-      continue
-    }
-    const result = toCall(data, { id: row.id, sessionID: row.session_id ?? undefined })
-    if (result === undefined) continue
-    if ("skip" in result) bump(skipped, result.skip)
-    else calls.push(result.call)
-  }
-  if (badRows > 0) warnings.push(`${source.path}: ${badRows} message row(s) whose data is not JSON`)
+  const calls = await withSlowCalls(read)
+  if (read.badRows > 0) warnings.push(`${source.path}: ${read.badRows} message row(s) whose data is not JSON`)
   const next: SourceCursor = { size: stamp.size, mtimeMs: stamp.mtimeMs }
-  if (updatedAt !== undefined) next.updatedAt = updatedAt
-  return { calls, cursor: next, skipped, warnings }
+  if (read.updatedAt !== undefined) next.updatedAt = read.updatedAt
+  return { calls, cursor: next, skipped: read.skipped, warnings }
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -391,7 +408,10 @@ async function readMessageFile(source: SourceRef, cursor: SourceCursor | undefin
   const sessionDir = dirname(source.path)
   const fallback = { id: basename(source.path, ".json"), sessionID: basename(sessionDir) }
   const id = typeof (data as { id?: unknown })?.id === "string" ? (data as { id: string }).id : fallback.id
-  const result = toCall(data, { id, sessionID: (data as { sessionID?: string })?.sessionID ?? fallback.sessionID })
+  const result = await toCall(data, {
+    id,
+    sessionID: (data as { sessionID?: string })?.sessionID ?? fallback.sessionID,
+  })
   if (result === undefined) return { calls: [], cursor: next, skipped, warnings }
   if ("skip" in result) {
     bump(skipped, result.skip)

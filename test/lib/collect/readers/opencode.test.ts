@@ -5,12 +5,8 @@ import { fileURLToPath } from "node:url"
 import Database from "better-sqlite3"
 import { expect } from "chai"
 import type { CollectedCall, ReadResult, SourceCursor, SourceRef } from "../../../../src/lib/collect/reader.js"
-import {
-  OpenCodeMessage,
-  opencodeReader,
-  REREAD_MS,
-  readMessageFast,
-} from "../../../../src/lib/collect/readers/opencode.js"
+import { isMessageFast, messageCall, opencodeReader, REREAD_MS } from "../../../../src/lib/collect/readers/opencode.js"
+import { OpenCodeMessage } from "../../../../src/lib/collect/readers/opencode-schema.js"
 import { parseImports } from "../../../helpers/imports.js"
 import { seededRandom } from "../../../helpers/records.js"
 import { tempDir } from "../../../helpers/tmp.js"
@@ -158,6 +154,30 @@ describe("OpenCode reader", () => {
     assert.deepEqual(listing(DATA), before)
   })
 
+  it("keeps the row order of the calls when messages the fast check leaves to the schema are among them", async () => {
+    const dir = tempDir()
+    const path = join(dir, "opencode.db")
+    cpSync(join(DATA, "opencode.db"), path)
+    const writer = new Database(path)
+    const rows = writer.prepare("SELECT id, data FROM message ORDER BY rowid").all() as { id: string; data: string }[]
+    try {
+      // Two rows that are JSON but no message (the schema refuses them), one first and one in the middle.
+      writer.prepare("UPDATE message SET data = ? WHERE id = ?").run('{"role": 7}', rows[0].id)
+      writer.prepare("UPDATE message SET data = ? WHERE id = ?").run('{"role": "user", "tokens": "x"}', rows[5].id)
+    } finally {
+      writer.close()
+    }
+    const want = (await opencodeReader.read(dbSource(join(DATA, "opencode.db")), undefined)).calls
+      .map((c) => c.id)
+      .filter((id) => id !== `opencode:${rows[0].id}` && id !== `opencode:${rows[5].id}`)
+    const got = await opencodeReader.read(dbSource(path), undefined)
+    assert.deepEqual(
+      got.calls.map((c) => c.id),
+      want,
+    )
+    assert.equal(got.skipped["not a message"], 2)
+  })
+
   it("reads beside a running OpenCode without creating files or locking it out", async () => {
     const dir = tempDir()
     cpSync(join(DATA, "opencode.db"), join(dir, "opencode.db"))
@@ -264,12 +284,12 @@ describe("OpenCode reader", () => {
 })
 
 describe("OpenCode message fast path", () => {
-  it("gives what the schema gives for every message it accepts, and leaves the others to the schema (seeded)", () => {
+  it("gives the call the schema gives for every message it takes, and leaves the others to the schema (seeded)", () => {
     const rand = seededRandom(21)
     const pick = <T>(values: readonly T[]): T => values[Math.floor(rand() * values.length)]
     const odd = [undefined, null, "x", 1.5, -3, 0, Number.NaN, {}, [], true]
     const maybe = (value: unknown) => (rand() < 0.85 ? value : pick(odd))
-    const normal = (m: unknown) => JSON.parse(JSON.stringify(m))
+    const normal = (m: unknown) => (m === undefined ? m : JSON.parse(JSON.stringify(m)))
     let fast = 0
     for (let i = 0; i < 3000; i++) {
       const raw: Record<string, unknown> = {
@@ -289,12 +309,14 @@ describe("OpenCode message fast path", () => {
           cache: maybe({ read: maybe(5), write: maybe(0) }),
         }),
       }
-      const got = readMessageFast(raw)
       const schema = OpenCodeMessage.safeParse(raw)
-      if (got === undefined) continue
+      if (!isMessageFast(raw)) continue
       fast += 1
       expect(schema.success, JSON.stringify(raw)).to.equal(true)
-      expect(normal(got)).to.deep.equal(normal(schema.success ? schema.data : undefined))
+      if (!schema.success) continue
+      for (const ids of [{}, { id: "m_row", sessionID: "s_row" }]) {
+        expect(normal(messageCall(raw, ids)), JSON.stringify(raw)).to.deep.equal(normal(messageCall(schema.data, ids)))
+      }
     }
     expect(fast, "messages the fast path took").to.be.above(200)
   })
