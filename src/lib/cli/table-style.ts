@@ -46,7 +46,7 @@ export function tableStyle(
 
 const SGR = { bold: [1, 22], dim: [2, 22], cyan: [36, 39], yellow: [33, 39] } as const
 
-/** `text` in an ANSI style when `on` (cli-table3 measures cells without the escapes). */
+/** `text` in an ANSI style when `on` (a table measures its cells without the escapes). */
 export function paint(text: string, style: keyof typeof SGR, on: boolean): string {
   if (!on || text === "") return text
   const [open, close] = SGR[style]

@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process"
 import { expect } from "chai"
 import Table from "cli-table3"
 import { type Align, renderTable, type TableOptions } from "../../../src/lib/cli/format.js"
@@ -38,6 +39,8 @@ function random(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296
   }
 }
+
+const FORMAT = new URL("../../../src/lib/cli/format.ts", import.meta.url).pathname
 
 const WORDS = [
   "",
@@ -90,5 +93,20 @@ describe("renderTable (src/lib/cli/format.ts)", () => {
     const table = renderTable(head, rows, options)
     expect(table).to.equal(cliTable3(head, rows, options))
     expect(table).to.include("│ ウェブ    │")
+  })
+
+  it("loads cli-table3 only for a table it cannot draw itself (a cell that is not printable ASCII)", () => {
+    const script = `
+      const { createRequire } = await import("node:module")
+      const loaded = () => Object.keys(createRequire(import.meta.url).cache).some((p) => /[\\\\/]cli-table3[\\\\/]/.test(p))
+      const { renderTable } = await import(${JSON.stringify(FORMAT)})
+      renderTable(["Day", "Models"], [["2026-10-05", "gpt-5.2, claude-sonnet-4-5"]], { wrap: { 1: 12 }, colour: true })
+      const ascii = loaded()
+      renderTable(["Project"], [["ウェブ"]])
+      console.log(JSON.stringify({ ascii, wide: loaded() }))`
+    const out = JSON.parse(
+      execFileSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { encoding: "utf8" }),
+    )
+    expect(out).to.deep.equal({ ascii: false, wide: true })
   })
 })
