@@ -15,7 +15,7 @@ export interface AlertDeliveryOptions {
   /** The webhooks configured now (a reload changes them; a row whose URL is gone is dropped). */
   webhooks: () => readonly WebhookConfig[]
   log: (message: string, error?: unknown) => void
-  /** Retry delays (default 1 s doubling to 5 min). */
+  /** Retry delays (default 1 s doubling to 30 s: ALERT_RETRY). */
   backoff?: { baseMs: number; maxMs: number }
   /** Per request (default 5 s). */
   timeoutMs?: number
@@ -34,6 +34,14 @@ export function signature(body: string, secret: string): string {
 
 const BATCH = 20
 
+/**
+ * Retry delays of an alert: 1 s doubling, capped at 30 s (each delay a random point in the upper half). The cap
+ * is what a receiver back from an outage waits at most for its alerts (plus the 1-s poll): half a minute, not
+ * the 5 minutes of a bulk sender's backoff. Alerts are few (one per budget, period and threshold), so even a
+ * hundred waiting for a dead receiver cost a few refused connections a second.
+ */
+export const ALERT_RETRY = { baseMs: 1000, maxMs: 30_000 } as const
+
 export class AlertDelivery {
   private readonly backoff: Backoff
   private readonly timer: NodeJS.Timeout
@@ -42,7 +50,7 @@ export class AlertDelivery {
   private closed = false
 
   constructor(private readonly options: AlertDeliveryOptions) {
-    const { baseMs, maxMs } = options.backoff ?? { baseMs: 1000, maxMs: 300_000 }
+    const { baseMs, maxMs } = options.backoff ?? ALERT_RETRY
     this.backoff = new Backoff({ baseMs, maxMs, now: options.now })
     this.timer = setInterval(() => this.wake(), options.pollMs ?? 1000)
     this.timer.unref()
