@@ -134,20 +134,21 @@ async function collectAgent(agent: AgentSource, options: RoundOptions): Promise<
     const known = firstSeen.get(call.id)
     if (known === undefined || t < known) firstSeen.set(call.id, t)
   }
-  // The records (pricing, the record schema) are built only when a round read calls: a round with nothing new loads
-  // neither the catalogue nor the schemas.
-  let records: StoredRecord[] = []
+  // The records (pricing, the record schema) are built only when a round read calls (a round with nothing new loads
+  // neither the catalogue nor the schemas), one batch at a time as they are delivered (100,000 records need not all
+  // live at once).
   if (calls.length > 0) {
     const { toRecords } = await import("./records.js")
     const firstOf = (call: CollectedCall) =>
       state.firstSeen(call.id) ?? firstSeen.get(call.id) ?? call.timestamp.getTime()
-    records = toRecords(calls, { agent: agent.agent, node, prices, firstOf }, report)
-  }
-
-  for (let i = 0; i < records.length; i += COLLECT_BATCH) {
-    const done = await sink.write(records.slice(i, i + COLLECT_BATCH))
-    report.new += done.accepted
-    report.duplicates += done.duplicates
+    const context = { agent: agent.agent, node, prices, firstOf }
+    for (let i = 0; i < calls.length; i += COLLECT_BATCH) {
+      const records = toRecords(calls.slice(i, i + COLLECT_BATCH), context, report)
+      if (records.length === 0) continue
+      const done = await sink.write(records)
+      report.new += done.accepted
+      report.duplicates += done.duplicates
+    }
   }
   const settled = await sink.settle()
   report.new += settled.accepted

@@ -14,7 +14,8 @@ export function callRecord(
   call: CollectedCall,
   agent: AgentName,
   node: string,
-  timestamp: Date,
+  /** The identity timestamp: a Date, or epoch ms. */
+  timestamp: Date | number,
   prices: Readonly<Record<string, CallPrices>> = {},
 ): Record<string, unknown> {
   let cost = call.costUSD
@@ -61,9 +62,8 @@ export function toRecords(
 ): StoredRecord[] {
   const records: StoredRecord[] = []
   for (const call of calls) {
-    const parsed = parseRecord(
-      callRecord(call, context.agent, context.node, new Date(context.firstOf(call)), context.prices),
-    )
+    // The timestamp as epoch ms: the schema makes the record's Date of it (one Date per record, not two).
+    const parsed = parseRecord(callRecord(call, context.agent, context.node, context.firstOf(call), context.prices))
     if (!parsed.ok) {
       report.skipped["invalid record"] = (report.skipped["invalid record"] ?? 0) + 1
       if (!report.warnings.some((w) => w.startsWith("invalid record"))) {
