@@ -102,21 +102,23 @@ export async function openStreams(url) {
 
 const mean = (values) => values.reduce((a, b) => a + b, 0) / values.length
 
-/** CPU time (user + system) process `pid` has used, in clock ticks (Linux /proc), or NaN. */
-function cpuTicks(pid) {
+/** CPU time (user + system) process `pid` has used in ms (Linux /proc, clock ticks of 10 ms), or NaN. */
+function cpuMs(pid) {
   try {
     const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ")
-    return Number(fields[11]) + Number(fields[12])
+    return (Number(fields[11]) + Number(fields[12])) * 10
   } catch {
     return Number.NaN
   }
 }
 
 /**
- * Preloads the service at `url`, then measures ingestion in the phases of `plan(rounds)`: { ratio, controlRatio, with,
- * control, errors, events, distinct, line }. `with` and `control` list, per phase of that kind, its rate and the
- * mean rate of the "none" phases around it ({ perSecond, around, ratio }); `ratio` and `controlRatio` are the
- * means of their phases' ratios. Also used by the benchmark suite (bench/benchmarks/availability.js).
+ * Preloads the service at `url`, then measures ingestion in the phases of `plan(rounds)`: { ratio, controlRatio,
+ * cpuRatio, controlCpuRatio, with, control, errors, events, distinct, line }. `with` and `control` list, per
+ * phase of that kind, its rate and the mean rate of the "none" phases around it ({ perSecond, around, ratio }),
+ * and, given the service's `pid`, its CPU ms per batch and theirs ({ cpuPerBatch, cpuAround, cpuRatio: around /
+ * phase, so that it reads like the rate ratio }). The ratios are the means of their phases' ratios. Also used by
+ * the benchmark suite (bench/benchmarks/availability.js).
  */
 export async function measureSseStreams(
   url,
@@ -142,7 +144,7 @@ export async function measureSseStreams(
     const streams = kind === "with" ? await openStreams(url) : undefined
     await sleep(SETTLE_MS)
     const before = streams?.events() ?? 0
-    const ticks = cpuTicks(pid)
+    const cpu0 = cpuMs(pid)
     let result
     try {
       result = await ingestFor(url, { durationMs: phaseMs, providers: PROVIDERS })
@@ -153,7 +155,7 @@ export async function measureSseStreams(
       }
     }
     errors += result.errors
-    phases.push({ kind, perSecond: result.perSecond, cpuPerBatch: (cpuTicks(pid) - ticks) / result.batches })
+    phases.push({ kind, perSecond: result.perSecond, cpuPerBatch: (cpuMs(pid) - cpu0) / result.batches })
     onPhase?.(kind, result.perSecond)
     await sleep(SETTLE_MS)
   }
@@ -162,7 +164,8 @@ export async function measureSseStreams(
       if (p.kind !== kind) return []
       const around = mean([phases[i - 1].perSecond, phases[i + 1].perSecond])
       const cpuAround = mean([phases[i - 1].cpuPerBatch, phases[i + 1].cpuPerBatch])
-      return [{ perSecond: p.perSecond, around, ratio: p.perSecond / around, cpuRatio: cpuAround / p.cpuPerBatch }]
+      const ratio = p.perSecond / around
+      return [{ perSecond: p.perSecond, around, ratio, cpuPerBatch: p.cpuPerBatch, cpuAround, cpuRatio: cpuAround / p.cpuPerBatch }]
     })
   const withPhases = bracketed("with")
   const controlPhases = bracketed("control")

@@ -72,7 +72,8 @@ async function sseRows(quick) {
   try {
     sse = await measureSseStreams(service.url, {
       preload: quick ? 200_000 : 1_000_000,
-      rounds: quick ? 1 : 3,
+      rounds: quick ? 1 : 4,
+      pid: service.pid,
       onPhase: (kind, perSecond) => log(`sse ${kind}: ${perSecond.toFixed(0)} batches/s`),
     })
   } finally {
@@ -90,7 +91,23 @@ async function sseRows(quick) {
       ref: { name: "ingestion with no stream (around)", samples: sse.with.map((p) => p.around) },
       compare: "ratio",
       goals: [{ on: "compare", op: ">=", limit: 0.8 }],
-      extra: { summaryEvents: sse.events, distinctQueries: sse.distinct, controlRatio: sse.controlRatio },
+      extra: {
+        summaryEvents: sse.events,
+        distinctQueries: sse.distinct,
+        controlRatio: sse.controlRatio,
+        cpuPerBatchRatio: sse.cpuRatio,
+        controlCpuPerBatchRatio: sse.controlCpuRatio,
+      },
+      command,
+    }),
+    makeRow({
+      id: "ingest.sqlite.sse-200.cpu",
+      target:
+        "The service's CPU time per batch with the streams open, against the phases with none around it (× reads like the ratio above)",
+      unit: "ms",
+      samples: sse.with.map((p) => p.cpuPerBatch),
+      ref: { name: "CPU per batch with no stream (around)", samples: sse.with.map((p) => p.cpuAround) },
+      compare: "speedup",
       command,
     }),
     makeRow({
