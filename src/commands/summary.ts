@@ -46,7 +46,7 @@ export default class Summary extends UsageCommand {
 
   async run(): Promise<UsageSummaryResult> {
     const { flags } = await this.parse(Summary)
-    // The table code (cli-table3) loads while the source answers: it overlaps a server's round trips.
+    // The view module loads while the source answers: it overlaps a server's round trips.
     const view = this.jsonEnabled() ? undefined : import("../lib/cli/summary-view.js")
     view?.catch(() => {})
     const by = flags.by as (typeof GROUP_BY_VALUES)[number] | undefined

@@ -43,7 +43,7 @@ export default class Trends extends UsageCommand {
 
   async run(): Promise<TrendData | TrendData[]> {
     const { args, flags } = await this.parse(Trends)
-    // The table code (cli-table3) loads while the source answers: it overlaps a server's round trips.
+    // The view module loads while the source answers: it overlaps a server's round trips.
     const view = this.jsonEnabled() ? undefined : import("../lib/cli/trends-view.js")
     view?.catch(() => {})
     const result = await runTrends({ ...flags, argument: args.provider })
