@@ -266,13 +266,14 @@ describe("collect (the collector)", () => {
 })
 
 describe("a collect with nothing new (issue 14: at most 0.1 of the first collect)", () => {
-  it("loads no zod: the command, the state, the sink and the Claude Code, OpenCode and Codex readers import it only when they have something to check", () => {
+  it("loads no zod: the command, the state, the sink and every reader import it only when they have something to check", () => {
     const graph = importGraph()
     for (const from of [
       "src/commands/collect.ts",
       "src/lib/collect/readers/claude.ts",
       "src/lib/collect/readers/opencode.ts",
       "src/lib/collect/readers/codex.ts",
+      "src/lib/collect/readers/gemini.ts",
     ]) {
       const zod = eagerClosure(graph, from).get("zod")
       expect(zod, `${from} loads zod through ${zod?.join(" -> ")}`).to.equal(undefined)

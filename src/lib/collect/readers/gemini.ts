@@ -10,40 +10,15 @@
 import { createHash } from "node:crypto"
 import { open, readdir, readFile, stat } from "node:fs/promises"
 import { basename, dirname, join, sep } from "node:path"
-import { z } from "zod"
 import type { AgentReader, CollectedCall, ReadResult, SkipCounts, SourceCursor, SourceRef } from "../reader.js"
+import type * as GeminiSchemas from "./gemini-schema.js"
+import type { GeminiMessage, SessionInfo } from "./gemini-schema.js"
 
-const count = z.unknown().transform((n) => (typeof n === "number" && Number.isFinite(n) && n > 0 ? Math.trunc(n) : 0))
-
-/** A message record (MessageRecord; a `gemini` one carries `tokens` and `model`). */
-const GeminiMessage = z.object({
-  id: z.string().min(1),
-  timestamp: z.string().optional(),
-  type: z.string().optional(),
-  model: z.string().nullish(),
-  tokens: z
-    .object({
-      input: count,
-      output: count,
-      cached: count,
-      thoughts: count,
-      tool: count,
-      total: count,
-    })
-    .nullish(),
-})
-type GeminiMessage = z.infer<typeof GeminiMessage>
-
-/** The session metadata: a `.jsonl` file's first line, a `$set` update, or the top of a `.json` record. */
-const SessionInfo = z.object({
-  sessionId: z.string().optional(),
-  projectHash: z.string().optional(),
-  kind: z.string().optional(),
-})
-type SessionInfo = z.infer<typeof SessionInfo>
-
-/** A whole `.json` conversation record (the older format). */
-const Conversation = SessionInfo.extend({ messages: z.array(z.unknown()) })
+/** The schemas (zod), loaded by the first read with something to read: a round with nothing new loads none. */
+type Schemas = typeof GeminiSchemas
+function loadSchemas(): Promise<Schemas> {
+  return import("./gemini-schema.js")
+}
 
 function bump(skipped: SkipCounts, reason: string): void {
   skipped[reason] = (skipped[reason] ?? 0) + 1
@@ -110,7 +85,10 @@ class Calls {
   /** "subagent" for a subagent's session (`kind`), else "primary". */
   taskType = "primary"
 
-  constructor(fallbackSession: string) {
+  constructor(
+    fallbackSession: string,
+    private readonly schemas: Schemas,
+  ) {
     this.sessionID = fallbackSession
   }
 
@@ -121,7 +99,7 @@ class Calls {
   }
 
   message(raw: unknown): void {
-    const parsed = GeminiMessage.safeParse(raw)
+    const parsed = this.schemas.GeminiMessage.safeParse(raw)
     if (!parsed.success) return
     this.messages.delete(parsed.data.id)
     this.messages.set(parsed.data.id, { message: parsed.data, sessionID: this.sessionID, taskType: this.taskType })
@@ -207,14 +185,15 @@ async function readJson(source: SourceRef, cursor: SourceCursor | undefined): Pr
     return { calls: [], cursor: cursor ?? { size: 0, mtimeMs: 0 }, skipped: {}, warnings: [`${source.path}: missing`] }
   }
   const next: SourceCursor = { size: info.size, mtimeMs: info.mtimeMs }
-  const calls = new Calls(sessionFallback(source.path))
+  const schemas = await loadSchemas()
+  const calls = new Calls(sessionFallback(source.path), schemas)
   let data: unknown
   try {
     data = JSON.parse(text)
   } catch {
     return { calls: [], cursor: next, skipped: { "not JSON": 1 }, warnings: [`${source.path}: not JSON`] }
   }
-  const record = Conversation.safeParse(data)
+  const record = schemas.Conversation.safeParse(data)
   if (!record.success) {
     return { calls: [], cursor: next, skipped: { "not a chat": 1 }, warnings: [`${source.path}: not a Gemini chat`] }
   }
@@ -272,10 +251,11 @@ async function readJsonl(source: SourceRef, cursor: SourceCursor | undefined): P
   }
   // only complete lines: a last line still being written is read next time
   const complete = bytes.lastIndexOf(0x0a) + 1
-  const calls = new Calls(sessionFallback(source.path))
+  const schemas = await loadSchemas()
+  const calls = new Calls(sessionFallback(source.path), schemas)
   if (start > 0) {
     try {
-      calls.session(SessionInfo.parse(JSON.parse(await firstLine(source.path))))
+      calls.session(schemas.SessionInfo.parse(JSON.parse(await firstLine(source.path))))
     } catch {
       // a first line that does not parse was counted when it was read
     }
@@ -297,10 +277,10 @@ async function readJsonl(source: SourceRef, cursor: SourceCursor | undefined): P
     const fields = record as Record<string, unknown>
     if (typeof fields.id === "string") calls.message(record)
     else if (fields.$set !== null && typeof fields.$set === "object") {
-      const update = SessionInfo.safeParse(fields.$set)
+      const update = schemas.SessionInfo.safeParse(fields.$set)
       if (update.success) calls.session(update.data)
     } else if (typeof fields.sessionId === "string") {
-      const header = SessionInfo.safeParse(record)
+      const header = schemas.SessionInfo.safeParse(record)
       if (header.success) calls.session(header.data)
     }
     // `$rewindTo` hides messages from the conversation, but their calls were made: they stay counted
