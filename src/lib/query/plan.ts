@@ -4,13 +4,9 @@
  * (the tracker's synchronous API). One piece of query code, every backend.
  */
 
-import type { AggregateRow, RecordFilter, SyncAggregator, UsageStore } from "../store/store.js"
-import type { GroupBy } from "../summary-types.js"
+import type { AggregateRequest, AggregateRow, SyncAggregator, UsageStore } from "../store/store.js"
 
-export interface AggregateRequest {
-  filter: RecordFilter
-  groupBy: GroupBy
-}
+export type { AggregateRequest }
 
 /** Yields batches of requests (answered together, in order), returns the result. */
 export type QueryPlan<T> = Generator<AggregateRequest[], T, AggregateRow[][]>

@@ -2,9 +2,12 @@
  * Period reports (`usage daily|weekly|monthly`, `GET /api/usage/report`): every provider together, one row
  * per calendar day, week (Monday first unless `startOfWeek` says otherwise) or month in the query's zone,
  * with the models used and an optional breakdown; only periods with usage are rows. The range defaults to
- * all data, found from the rollups without a scan: aggregates per century, then per year and per month only
- * where the level above had records, then the periods inside the months that have data.
+ * all data, found from the month rollup without a scan: aggregates per UTC decade of the accepted record
+ * range (2000-2100), then per year and per month only where the step above had records (32 aggregates for a
+ * year of data), then the periods overlapping the months that have data. Every request says it needs no
+ * distinct nodes, so the SQL stores answer from their (provider, bucket, model) rollups.
  */
+import { utcInstant } from "../calendar.js"
 import { fromNanos } from "../money.js"
 import { addDays, dayKey, resolveTimeZone } from "../periods.js"
 import type { AggregateRow, DimensionFilter, RecordFilter } from "../store/store.js"
@@ -64,7 +67,7 @@ export interface ReportResult {
   until?: Date
 }
 
-type Unit = "century" | "year" | "month" | "week" | "day"
+type Unit = "month" | "week" | "day"
 
 interface Span {
   start: Date
@@ -79,10 +82,6 @@ export function unitStart(at: Date, unit: Unit, tz: string, startOfWeek = 1): Da
   const d = zonedDate(at.getTime(), tz)
   const y = d.getFullYear()
   switch (unit) {
-    case "century":
-      return fromWallClock(tz, Math.floor(y / 100) * 100, 0, 1)
-    case "year":
-      return fromWallClock(tz, y, 0, 1)
     case "month":
       return fromWallClock(tz, y, d.getMonth(), 1)
     case "day":
@@ -99,10 +98,6 @@ export function nextUnit(start: Date, unit: Unit, tz: string): Date {
   const d = zonedDate(start.getTime(), tz)
   const y = d.getFullYear()
   switch (unit) {
-    case "century":
-      return fromWallClock(tz, y + 100, 0, 1)
-    case "year":
-      return fromWallClock(tz, y + 1, 0, 1)
     case "month":
       return d.getMonth() === 11 ? fromWallClock(tz, y + 1, 0, 1) : fromWallClock(tz, y, d.getMonth() + 1, 1)
     case "week":
@@ -126,6 +121,25 @@ function split(span: Span, unit: Unit, tz: string, startOfWeek?: number): (Span 
     key = next
   }
   return out
+}
+
+/**
+ * The UTC spans of `years` years (10: decades, 1: years, 0: months) overlapping `span`, clipped to it: whole
+ * month-rollup buckets, whatever the report's zone.
+ */
+function splitUtc(span: Span, years: 10 | 1 | 0): Span[] {
+  const out: Span[] = []
+  const at = span.start
+  let y = at.getUTCFullYear()
+  let m = years === 0 ? at.getUTCMonth() : 0
+  if (years === 10) y -= y % 10
+  for (;;) {
+    const key = utcInstant(y, m, 1)
+    if (key >= span.until.getTime()) return out
+    if (years === 0) m += 1
+    else y += years
+    out.push({ start: later(new Date(key), span.start), until: earlier(new Date(utcInstant(y, m, 1)), span.until) })
+  }
 }
 
 function totalsOf(rows: readonly AggregateRow[]): ReportTotals & { costNanos: bigint } {
@@ -159,9 +173,13 @@ function withoutNanos<T extends { costNanos: bigint }>(t: T): Omit<T, "costNanos
   return rest
 }
 
-/** Instants covering every storable record (years 1-9999 UTC) in any zone. */
-const FAR_PAST = (tz: string) => fromWallClock(tz, 0, 0, 1)
-const FAR_FUTURE = (tz: string) => fromWallClock(tz, 10001, 0, 1)
+/** The accepted record range, [2000-01-01Z, 2100-01-01Z) (record.ts's bounds; that module loads zod). */
+const MIN_RECORD_TIME_MS = utcInstant(2000, 0, 1)
+const MAX_RECORD_TIME_MS = utcInstant(2100, 0, 1)
+
+/** Instants before and after every storable record, in any zone (the periods' bounds when unbounded). */
+const FAR_PAST = (tz: string) => fromWallClock(tz, 1999, 0, 1)
+const FAR_FUTURE = (tz: string) => fromWallClock(tz, 2101, 0, 1)
 
 export function* reportPlan(query: ReportQuery): QueryPlan<ReportResult> {
   const tz = resolveTimeZone(query.tz)
@@ -185,23 +203,31 @@ export function* reportPlan(query: ReportQuery): QueryPlan<ReportResult> {
   })
   if (range.start >= range.until) return empty()
 
-  // Narrow down to the months with records: each level asks only inside the spans the level above found.
-  let spans: Span[] = [range]
-  for (const unit of ["century", "year", "month"] as const) {
-    const pieces = spans.flatMap((s) => split(s, unit, tz))
+  // The UTC months with matching records, within the accepted record range (each probe a few month-rollup
+  // rows): decades, then years and months only inside those the step above found.
+  let spans: Span[] = [
+    {
+      start: later(range.start, new Date(MIN_RECORD_TIME_MS)),
+      until: earlier(range.until, new Date(MAX_RECORD_TIME_MS)),
+    },
+  ]
+  if (!(spans[0].start < spans[0].until)) return empty()
+  for (const years of [10, 1, 0] as const) {
+    const pieces = spans.flatMap((s) => splitUtc(s, years))
     const answers = yield pieces.map((p) => ({
       filter: { ...base, since: p.start, until: p.until },
       groupBy: "provider" as const,
+      nodes: false,
     }))
     spans = pieces.filter((_, i) => answers[i].length > 0)
     if (spans.length === 0) return empty()
   }
 
-  // The report's periods: those overlapping a month with records (a week across two months once).
+  // The report's periods: those overlapping a UTC month with records (a period across two months once).
   const unit: Unit = query.period
   const periods = new Map<number, Span & { key: Date }>()
   for (const span of spans) {
-    for (const p of unit === "month" ? split(span, "month", tz) : split(span, unit, tz, startOfWeek)) {
+    for (const p of split(span, unit, tz, startOfWeek)) {
       const key = p.key.getTime()
       if (!periods.has(key)) {
         const end = nextUnit(p.key, unit, tz)
@@ -216,12 +242,13 @@ export function* reportPlan(query: ReportQuery): QueryPlan<ReportResult> {
   const list = [...periods.values()].sort((a, b) => a.key.getTime() - b.key.getTime())
   const requests = list.flatMap((p) => {
     const filter = { ...base, since: p.start, until: p.until }
+    // No request reads the distinct nodes: a store may answer from its (provider, bucket, model) rollups.
     return query.by
       ? [
-          { filter, groupBy: "model" as GroupBy },
-          { filter, groupBy: query.by },
+          { filter, groupBy: "model" as GroupBy, nodes: false },
+          { filter, groupBy: query.by, nodes: false },
         ]
-      : [{ filter, groupBy: "model" as GroupBy }]
+      : [{ filter, groupBy: "model" as GroupBy, nodes: false }]
   })
   const answers = yield requests
   const step = query.by ? 2 : 1

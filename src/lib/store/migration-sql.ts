@@ -191,3 +191,31 @@ INSERT INTO usage_sessionless_month (provider, bucket, model, node, task_type, a
 INSERT INTO usage_nodes (node, last_received_at) SELECT node, MAX(ts) FROM usage_records GROUP BY node;
 `
 }
+
+/**
+ * Schema v6 (SQLite) / v5 (PostgreSQL): the narrow rollups (src/lib/store/rollup.ts NARROW_LEVELS), keyed by
+ * (provider, bucket, model), created and filled from the wide rollups of the same level with the other key
+ * columns summed away (cost carried into dollars, token sums saturating as the rollups' do). SQLite's pending
+ * increments stay pending: its next fold adds them to both.
+ */
+export function narrowRollupsSql(d: SessionTablesDialect): string {
+  const sums = ROLLUP_SUMS.map((c) => `${c} ${d.integer} NOT NULL`).join(", ")
+  const summed = [
+    "SUM(calls)",
+    `SUM(cost_usd) + ${d.quotient("SUM(cost_nanos)")}`,
+    d.remainder("SUM(cost_nanos)"),
+    ...["input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "reasoning_tokens"].map((c) =>
+      d.tokenSum(c),
+    ),
+    "SUM(unpriced_calls)",
+  ].join(", ")
+  return ROLLUP_TABLES.map((wide) => {
+    const table = wide.replace("usage_rollup_", "usage_rollup_model_")
+    return `CREATE TABLE ${table} (
+  provider ${d.text} NOT NULL, bucket ${d.integer} NOT NULL, model ${d.text} NOT NULL, ${sums},
+  PRIMARY KEY (provider, bucket, model)
+)${d.keyedTable};
+INSERT INTO ${table} (provider, bucket, model, ${ROLLUP_SUMS.join(", ")})
+  SELECT provider, bucket, model, ${summed} FROM ${wide} GROUP BY provider, bucket, model;`
+  }).join("\n")
+}

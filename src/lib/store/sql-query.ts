@@ -10,7 +10,10 @@ import type { GroupBy } from "../summary-types.js"
 import { RECORD_COLUMNS } from "./record-row.js"
 import {
   DIMENSION_COLUMNS,
+  foldKeyNodeSums,
   GROUP_COLUMN,
+  type KeyNodeSums,
+  NARROW_LEVELS,
   planRange,
   type RangePiece,
   ROLLUP_COLUMNS,
@@ -33,7 +36,7 @@ import {
   sessionLimit,
   sessionRowOf,
 } from "./sessions.js"
-import type { AggregateRow, PruneFilter, PruneResult, RecordFilter } from "./store.js"
+import type { AggregateRequest, AggregateRow, PruneFilter, PruneResult, RecordFilter } from "./store.js"
 
 export interface Dialect {
   /** The placeholder of the n-th parameter (1-based). */
@@ -107,6 +110,7 @@ function tableQuery(
   params: Params,
   seekProviders: boolean,
   recordCondition?: string,
+  withNodes = true,
 ): string {
   const onRecords = table === "usage_records"
   const timeColumn = onRecords ? "ts" : "bucket"
@@ -122,7 +126,7 @@ function tableQuery(
   // A record's agent and project may be NULL (none); rollups keep none as "".
   const column = GROUP_COLUMN[groupBy]
   const group = onRecords && NULLABLE_DIMENSIONS.has(column) ? `COALESCE(${column}, '')` : column
-  return `SELECT ${group} AS k, node, ${pieceSums(onRecords, piece.sign)} FROM ${table}${conditions}`
+  return `SELECT ${group} AS k, ${withNodes ? "node" : "'' AS node"}, ${pieceSums(onRecords, piece.sign)} FROM ${table}${conditions}`
 }
 
 function pieceQuery(
@@ -132,13 +136,14 @@ function pieceQuery(
   params: Params,
   dialect: Dialect,
   recordCondition?: string,
+  withNodes = true,
 ): string {
   if (piece.level === "records")
-    return tableQuery("usage_records", piece, filter, groupBy, params, false, recordCondition)
-  const rollup = tableQuery(piece.level.table, piece, filter, groupBy, params, true)
+    return tableQuery("usage_records", piece, filter, groupBy, params, false, recordCondition, withNodes)
+  const rollup = tableQuery(piece.level.table, piece, filter, groupBy, params, true, undefined, withNodes)
   if (!dialect.pendingTable) return rollup
   // The pending table is a small heap, emptied by folds: scanned, not sought.
-  return `${rollup} UNION ALL ${tableQuery(dialect.pendingTable, piece, filter, groupBy, params, false)}`
+  return `${rollup} UNION ALL ${tableQuery(dialect.pendingTable, piece, filter, groupBy, params, false, undefined, withNodes)}`
 }
 
 /** The rollup levels an aggregate reads, and which records they hold (all, or those meeting a condition). */
@@ -147,9 +152,43 @@ export interface AggregateSource {
   recordCondition?: string
   /** Its table of pending increments, read where the dialect has pending tables (SQLite). */
   pendingTable?: string
+  /** False when the levels have no node column: every row then counts under node "" (no distinct nodes). */
+  nodes?: boolean
 }
 
-const ROLLUPS: AggregateSource = { levels: ROLLUP_LEVELS }
+const ROLLUPS: AggregateSource = { levels: ROLLUP_LEVELS, pendingTable: SQLITE_DIALECT.pendingTable }
+
+/**
+ * The narrow rollups (rollup.ts NARROW_LEVELS), keyed by (provider, bucket, model): their pending increments
+ * are the wide rollups' 30-minute rows (SQLite folds them into both), read with the other columns ignored.
+ */
+export const NARROW: AggregateSource = {
+  levels: NARROW_LEVELS,
+  pendingTable: SQLITE_DIALECT.pendingTable,
+  nodes: false,
+}
+
+/**
+ * The rollups that answer a request: the narrow ones when the caller needs no distinct nodes and neither the
+ * filter nor the grouping involves a column they lack (node, task type, agent, project); else the wide ones.
+ */
+export function sourceOf(request: AggregateRequest): AggregateSource {
+  const { filter, groupBy } = request
+  return request.nodes === false &&
+    (groupBy === "provider" || groupBy === "model") &&
+    filter.node === undefined &&
+    filter.agent === undefined &&
+    filter.project === undefined
+    ? NARROW
+    : ROLLUPS
+}
+
+/** The AggregateRows of an aggregate query's rows read from `source` (no nodes from the narrow rollups). */
+export function foldSourceRows(rows: Iterable<KeyNodeSums>, source: AggregateSource): AggregateRow[] {
+  const folded = foldKeyNodeSums(rows)
+  if (source.nodes === false) for (const row of folded) row.nodes = []
+  return folded
+}
 
 /**
  * The records without a session, from their own day and month rollups (src/lib/store/sessions.ts); SQLite's
@@ -175,11 +214,10 @@ export function aggregateQuery(
   const pieces = planRange(filter, source.levels)
   if (pieces.length === 0) return undefined
   const params = new Params(dialect)
-  // Pending increments belong to the rollups only.
-  const tables =
-    source === ROLLUPS ? dialect : { ...dialect, pendingTable: dialect.pendingTable ? source.pendingTable : undefined }
+  // Each source has its own pending increments (where the dialect has pending tables).
+  const tables = { ...dialect, pendingTable: dialect.pendingTable ? source.pendingTable : undefined }
   const union = pieces
-    .map((piece) => pieceQuery(piece, filter, groupBy, params, tables, source.recordCondition))
+    .map((piece) => pieceQuery(piece, filter, groupBy, params, tables, source.recordCondition, source.nodes !== false))
     .join(" UNION ALL ")
   const sums = SUM_COLUMNS.map((c) => `${c.endsWith("_tokens") ? dialect.tokenSum : "SUM"}(${c}) AS ${c}`).join(", ")
   return { text: `SELECT k, node, ${sums} FROM (${union}) AS pieces GROUP BY k, node`, params: params.values }
@@ -397,7 +435,9 @@ export function pruneCountResult(row: {
 
 /** After a prune: rollup, session and sessionless rows left with no call, and providers with no rollup row. */
 export const PRUNE_CLEANUP = [
-  ...[...ROLLUP_LEVELS, ...SESSIONLESS_LEVELS].map((level) => `DELETE FROM ${level.table} WHERE calls = 0`),
+  ...[...ROLLUP_LEVELS, ...NARROW_LEVELS, ...SESSIONLESS_LEVELS].map(
+    (level) => `DELETE FROM ${level.table} WHERE calls = 0`,
+  ),
   "DELETE FROM usage_sessions WHERE calls = 0",
   "DELETE FROM usage_session_models WHERE calls = 0",
   "DELETE FROM usage_providers WHERE provider NOT IN (SELECT provider FROM usage_rollup_month)",
@@ -419,6 +459,7 @@ export const STORE_TABLES = [
   "usage_rollup_3h",
   "usage_rollup_day",
   "usage_rollup_month",
+  ...NARROW_LEVELS.map((level) => level.table),
   "usage_quarantine",
   "usage_providers",
   "usage_counters",

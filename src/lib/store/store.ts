@@ -42,6 +42,18 @@ export interface AggregateRow {
   nodes: string[]
 }
 
+/** One aggregate of a batch (`aggregateMany`, the steps of a query plan). */
+export interface AggregateRequest {
+  filter: RecordFilter
+  groupBy: GroupBy
+  /**
+   * false: the caller does not read the distinct nodes, so `nodes` of the answer may be empty; a store may then
+   * answer from narrower rollups (the SQL stores' (provider, bucket, model) rollups, when the filter and the
+   * grouping need no other dimension). Default: the nodes are given.
+   */
+  nodes?: boolean
+}
+
 export interface InsertResult {
   /** New records stored. */
   accepted: number
@@ -91,9 +103,9 @@ export interface UsageStore {
   aggregate(filter: RecordFilter, groupBy: GroupBy): Promise<AggregateRow[]>
   /**
    * Optional: answers several aggregates at once (e.g. in one statement); answer i equals
-   * `aggregate(requests[i].filter, requests[i].groupBy)`. `runPlan` uses it for each plan step when present.
+   * `aggregate(requests[i].filter, requests[i].groupBy)` (its `nodes` empty where the request says `nodes: false`). `runPlan` uses it for each plan step when present.
    */
-  aggregateMany?(requests: readonly { filter: RecordFilter; groupBy: GroupBy }[]): Promise<AggregateRow[][]>
+  aggregateMany?(requests: readonly AggregateRequest[]): Promise<AggregateRow[][]>
   /** The matching records in (timestamp, node, id) order, in chunks of about `chunkSize`. */
   iterate(filter: RecordFilter, chunkSize?: number): AsyncIterable<UsageRecord[]>
   /**

@@ -27,6 +27,8 @@ export { record, seededRandom }
 export interface StoreContractOptions {
   /** Closes the store and opens the same data again (stores that persist). */
   reopen?: (store: UsageStore) => Promise<UsageStore>
+  /** Closes the store, takes it back to the schema before the narrow rollups and opens it (migrating it). */
+  reopenWithoutNarrowRollups?: (store: UsageStore) => Promise<UsageStore>
 }
 
 const PROVIDERS = ["anthropic", "openai", "google", "zai-coding-plan"]
@@ -94,6 +96,50 @@ const RANGES: RecordFilter[] = [
   { since: at("2026-11-12T00:00:00Z"), until: at("2026-11-10T00:00:00Z") }, // inverted
   { since: at("2027-01-01T00:00:00Z") }, // after all data
 ]
+
+/** Zone days and weeks (UTC, +05:30, +05:45, -02:30 and -03:30 across the DST end), RANGES, random ranges. */
+const NARROW_RANGES: RecordFilter[] = (() => {
+  const rand = seededRandom(22)
+  const ranges: RecordFilter[] = [...RANGES]
+  for (const offsetMinutes of [0, 330, 345, -150, -210]) {
+    for (let day = Date.parse("2026-10-22T00:00:00Z"); day < SPAN_TO; day += 3 * 86_400_000) {
+      const since = day - offsetMinutes * 60_000
+      ranges.push({ since: new Date(since), until: new Date(since + 86_400_000) })
+      ranges.push({ since: new Date(since), until: new Date(since + 7 * 86_400_000) })
+    }
+  }
+  for (let k = 0; k < 20; k++) {
+    const a = SPAN_FROM + Math.floor(rand() * (SPAN_TO - SPAN_FROM))
+    const b = SPAN_FROM + Math.floor(rand() * (SPAN_TO - SPAN_FROM))
+    ranges.push({ since: new Date(Math.min(a, b)), until: new Date(Math.max(a, b)) })
+  }
+  return ranges
+})()
+
+/**
+ * Aggregates by provider and by model that need no nodes (`nodes: false`: the SQL stores' narrow rollups),
+ * with and without a provider or model filter, over NARROW_RANGES, equal the memory store's over `records`
+ * (nodes aside); the SQL stores give no nodes, which shows they read the narrow rollups.
+ */
+async function expectNarrowAnswers(store: UsageStore, records: StoredRecord[], when: string): Promise<void> {
+  const oracle = new MemoryStore(records)
+  const requests = NARROW_RANGES.flatMap((range) =>
+    [{}, { provider: "openai" }, { model: "model-b" }].flatMap((dims) =>
+      (["provider", "model"] as const).map((groupBy) => ({ filter: { ...range, ...dims }, groupBy, nodes: false })),
+    ),
+  )
+  const answers = store.aggregateMany
+    ? await store.aggregateMany(requests)
+    : await Promise.all(requests.map((r) => store.aggregate(r.filter, r.groupBy)))
+  const withoutNodes = (rows: AggregateRow[]) => byKey(rows).map((r) => ({ ...r, nodes: [] }))
+  requests.forEach((request, i) => {
+    const label = `${when} ${JSON.stringify(request)}`
+    expect(withoutNodes(answers[i]), label).to.deep.equal(
+      withoutNodes(oracle.aggregateSync(request.filter, request.groupBy)),
+    )
+    if (store.kind !== "memory") for (const row of answers[i]) expect(row.nodes, label).to.deep.equal([])
+  })
+}
 
 export function describeStoreContract(
   name: string,
@@ -519,6 +565,45 @@ export function describeStoreContract(
         expect(byKey(await store.aggregate({}, "provider"))).to.deep.equal(byKey(oracle.aggregateSync({}, "provider")))
       }
     })
+
+    it("answers aggregates that need no nodes (the narrow rollups) like the memory store, in any zone, before and after folds and prunes", async () => {
+      const records = generateRecords(700, 21, SPAN_FROM, SPAN_TO)
+      // Single inserts (SQLite's pending path), small batches, one big batch (the direct fold).
+      for (const r of records.slice(0, 40)) await store.insert([r])
+      for (let i = 40; i < 200; i += 7) await store.insert(records.slice(i, Math.min(i + 7, 200)))
+      await store.insert(records.slice(200))
+      let remaining = records
+      await expectNarrowAnswers(store, remaining, "before a fold")
+      if (options.reopen) {
+        store = await options.reopen(store)
+        await expectNarrowAnswers(store, remaining, "after a fold")
+      }
+      const cut = at("2026-11-07T13:17:00Z")
+      await store.prune({ before: cut, node: "laptop" })
+      remaining = remaining.filter((r) => !(r.timestamp < cut && r.node === "laptop"))
+      const cut2 = at("2026-11-15T00:00:00Z")
+      await store.prune({ before: cut2, provider: "openai" })
+      remaining = remaining.filter((r) => !(r.timestamp < cut2 && r.provider === "openai"))
+      await expectNarrowAnswers(store, remaining, "after prunes")
+      await store.insert([records[0]])
+      if (!remaining.includes(records[0])) remaining = [...remaining, records[0]]
+      await expectNarrowAnswers(store, remaining, "after a pruned record came back")
+    })
+
+    if (options.reopenWithoutNarrowRollups) {
+      const reopen = options.reopenWithoutNarrowRollups
+      it("fills the narrow rollups of a store written before them from its rollups", async () => {
+        const records = generateRecords(500, 23, SPAN_FROM, SPAN_TO)
+        for (const r of records.slice(0, 30)) await store.insert([r])
+        await store.insert(records.slice(30))
+        store = await reopen(store)
+        await expectNarrowAnswers(store, records, "after the migration")
+        const more = generateRecords(50, 24, SPAN_FROM, SPAN_TO)
+        for (const r of more.slice(0, 10)) await store.insert([r])
+        await store.insert(more.slice(10))
+        await expectNarrowAnswers(store, [...records, ...more], "after more inserts")
+      })
+    }
 
     it("prunes records before a date (of a node, of a provider) with every rollup equal to a recomputation", async () => {
       const records = generateRecords(600, 5, SPAN_FROM, SPAN_TO)

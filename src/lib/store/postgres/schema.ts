@@ -10,6 +10,7 @@ import type { PoolClient } from "pg"
 import { UsageHubError } from "../../errors.js"
 import {
   dropOutOfBoundsRollupsSql,
+  narrowRollupsSql,
   OUT_OF_BOUNDS,
   POSTGRES_SESSION_TABLES,
   postgresRollupsWithAgentProjectSql,
@@ -106,6 +107,11 @@ ${postgresRollupsWithAgentProjectSql()}
     description:
       "sessions aggregated at insert (sums, first/last call, calls per model); sessionless day/month rollups; nodes' receipt times",
     sql: sessionTablesSql(POSTGRES_SESSION_TABLES),
+  },
+  {
+    version: 5,
+    description: "narrow rollups keyed by (provider, bucket, model) at every level, for reports",
+    sql: narrowRollupsSql(POSTGRES_SESSION_TABLES),
   },
 ]
 

@@ -30,6 +30,10 @@ import {
   DIMENSION_COLUMNS,
   foldKeyNodeSums,
   type KeyNodeSums,
+  NARROW_COLUMNS,
+  NARROW_DIMENSIONS,
+  NARROW_LEVELS,
+  narrowValues,
   ROLLUP_COLUMNS,
   ROLLUP_LEVELS,
   RollupDeltas,
@@ -50,6 +54,7 @@ import {
 } from "../sessions.js"
 import {
   aggregateQuery,
+  foldSourceRows,
   iteratePageQuery,
   POSTGRES_DIALECT,
   PRUNE_CLEANUP,
@@ -63,8 +68,10 @@ import {
   sessionBoundsQuery,
   sessionsFromPage,
   sessionsPageQuery,
+  sourceOf,
 } from "../sql-query.js"
 import {
+  type AggregateRequest,
   type AggregateRow,
   type InsertResult,
   type PruneFilter,
@@ -167,6 +174,16 @@ const UPDATE_ROLLUPS = (() => {
     return `r${i} AS (INSERT INTO ${level.table} (${ROLLUP_COLUMNS.join(", ")}) SELECT * FROM ${source}
   ON CONFLICT (${DIMENSION_COLUMNS.join(", ")}) DO UPDATE SET ${rollupIncrementSet(level.table)})`
   })
+  // The narrow rollups after the wide ones (every writer locks rows in this table order, each in key order).
+  for (const [i, level] of NARROW_LEVELS.entries()) {
+    const source = unnestOf(
+      NARROW_COLUMNS.map((c) => ROLLUP_TYPES[c]),
+      next,
+    )
+    next += NARROW_COLUMNS.length
+    levels.push(`n${i} AS (INSERT INTO ${level.table} (${NARROW_COLUMNS.join(", ")}) SELECT * FROM ${source}
+  ON CONFLICT (${NARROW_DIMENSIONS.join(", ")}) DO UPDATE SET ${rollupIncrementSet(level.table)})`)
+  }
   const providers = `p AS (INSERT INTO usage_providers (provider) SELECT unnest($${next}::text[]) ON CONFLICT DO NOTHING)`
   return `WITH ${[...levels, providers].join(",\n")}
 UPDATE usage_counters SET records = records + $${next + 1} WHERE slot = $${next + 2}`
@@ -262,6 +279,11 @@ async function updateRollups(client: PoolClient, deltas: RollupDeltas): Promise<
     // rollupValues caps token sums at the largest bigint; one array per column for unnest.
     const rows = deltas.rows(level).map(rollupValues)
     values.push(...ROLLUP_COLUMNS.map((_, c) => rows.map((row) => exactParam(row[c]))))
+  }
+  const narrow = deltas.narrowed()
+  for (const level of NARROW_LEVELS) {
+    const rows = narrow.rows(level).map(narrowValues)
+    values.push(...NARROW_COLUMNS.map((_, c) => rows.map((row) => exactParam(row[c]))))
   }
   values.push(deltas.providers(), deltas.records, Math.floor(Math.random() * COUNTER_SLOTS))
   await client.query({ text: UPDATE_ROLLUPS, values })
@@ -476,27 +498,32 @@ export class PostgresStore implements UsageStore {
   }
 
   async aggregate(filter: RecordFilter, groupBy: GroupBy): Promise<AggregateRow[]> {
-    return this.guard("aggregate", async () => {
-      const query = aggregateQuery(filter, groupBy, POSTGRES_DIALECT)
-      if (!query) return []
-      return foldKeyNodeSums(await this.query<KeyNodeSums & QueryResultRow>(query.text, query.params))
-    })
+    return (await this.aggregateMany([{ filter, groupBy }]))[0]
   }
 
   /**
    * Several aggregates in ONE statement (one round trip): each request's aggregate query, tagged with its
    * index, `UNION ALL`ed; the rows are then folded per request exactly as `aggregate` folds them.
    */
-  async aggregateMany(requests: readonly { filter: RecordFilter; groupBy: GroupBy }[]): Promise<AggregateRow[][]> {
+  async aggregateMany(requests: readonly AggregateRequest[]): Promise<AggregateRow[][]> {
     return this.guard("aggregate", async () => {
+      if (requests.length === 1) {
+        const source = sourceOf(requests[0])
+        const query = aggregateQuery(requests[0].filter, requests[0].groupBy, POSTGRES_DIALECT, source)
+        if (!query) return [[]]
+        return [foldSourceRows(await this.query<KeyNodeSums & QueryResultRow>(query.text, query.params), source)]
+      }
       const parts: string[] = []
       const params: (string | number)[] = []
+      const sources = requests.map(sourceOf)
       requests.forEach((request, i) => {
         const offset = params.length
-        const query = aggregateQuery(request.filter, request.groupBy, {
-          ...POSTGRES_DIALECT,
-          param: (n) => `$${offset + n}`,
-        })
+        const query = aggregateQuery(
+          request.filter,
+          request.groupBy,
+          { ...POSTGRES_DIALECT, param: (n) => `$${offset + n}` },
+          sources[i],
+        )
         if (!query) return
         parts.push(`SELECT ${i} AS r, q.* FROM (${query.text}) AS q`)
         params.push(...query.params)
@@ -506,7 +533,7 @@ export class PostgresStore implements UsageStore {
         const rows = await this.query<KeyNodeSums & { r: number } & QueryResultRow>(parts.join(" UNION ALL "), params)
         for (const row of rows) perRequest[row.r].push(row)
       }
-      return perRequest.map((rows) => foldKeyNodeSums(rows))
+      return perRequest.map((rows, i) => foldSourceRows(rows, sources[i]))
     })
   }
 

@@ -10,6 +10,7 @@ import type Database from "better-sqlite3"
 import { UsageHubError } from "../../errors.js"
 import {
   dropOutOfBoundsRollupsSql,
+  narrowRollupsSql,
   OUT_OF_BOUNDS,
   QUARANTINE_REASON,
   ROLLUP_TABLES,
@@ -126,6 +127,11 @@ ALTER TABLE usage_rollup_pending ADD COLUMN project TEXT NOT NULL DEFAULT '';
     description:
       "sessions aggregated at insert (sums, first/last call, calls per model; pending increments); sessionless day/month rollups; nodes' receipt times",
     sql: sessionTablesSql(SQLITE_SESSION_TABLES) + sqliteSessionPendingSql(),
+  },
+  {
+    version: 6,
+    description: "narrow rollups keyed by (provider, bucket, model) at every level, for reports",
+    sql: narrowRollupsSql(SQLITE_SESSION_TABLES),
   },
 ]
 

@@ -35,6 +35,10 @@ import {
   DIMENSION_COLUMNS,
   foldKeyNodeSums,
   type KeyNodeSums,
+  NARROW_COLUMNS,
+  NARROW_DIMENSIONS,
+  NARROW_LEVELS,
+  narrowValues,
   ROLLUP_COLUMNS,
   ROLLUP_LEVELS,
   RollupDeltas,
@@ -60,6 +64,7 @@ import {
 } from "../sessions.js"
 import {
   aggregateQuery,
+  foldSourceRows,
   iteratePageQuery,
   PRUNE_CLEANUP,
   pruneCountQuery,
@@ -72,10 +77,12 @@ import {
   sessionBoundsQuery,
   sessionsFromPage,
   sessionsPageQuery,
+  sourceOf,
   storedSessionsQuery,
   UPDATE_SESSION_BOUNDS,
 } from "../sql-query.js"
 import {
+  type AggregateRequest,
   type AggregateRow,
   type InsertResult,
   type PruneFilter,
@@ -230,6 +237,14 @@ export class SqliteStore implements UsageStore {
         ),
       ]),
     )
+    for (const level of NARROW_LEVELS)
+      this.upsertRollup.set(
+        level.table,
+        db.prepare(
+          `INSERT INTO ${level.table} (${NARROW_COLUMNS.join(", ")}) VALUES (${places(NARROW_COLUMNS.length)})
+           ON CONFLICT (${NARROW_DIMENSIONS.join(", ")}) DO UPDATE SET ${rollupIncrementSet(level.table)}`,
+        ),
+      )
     this.appendPending = db.prepare(
       `INSERT INTO usage_rollup_pending (${ROLLUP_COLUMNS.join(", ")}) VALUES (${places(ROLLUP_COLUMNS.length)})`,
     )
@@ -422,6 +437,11 @@ export class SqliteStore implements UsageStore {
       const upsert = this.upsertRollup.get(level.table)!
       for (const d of deltas.rows(level)) upsert.run(...rollupValues(d))
     }
+    const narrow = deltas.narrowed()
+    for (const level of NARROW_LEVELS) {
+      const upsert = this.upsertRollup.get(level.table)!
+      for (const d of narrow.rows(level)) upsert.run(...narrowValues(d))
+    }
     this.clearPending.run()
     this.pendingRows = 0
   }
@@ -491,13 +511,14 @@ export class SqliteStore implements UsageStore {
    * increments are folded (when the write lock is free) once for all of them: a plan step of 30 requests
    * checks once, not 30 times.
    */
-  aggregateManySync(requests: readonly { filter: RecordFilter; groupBy: GroupBy }[]): AggregateRow[][] {
+  aggregateManySync(requests: readonly AggregateRequest[]): AggregateRow[][] {
     return this.guard("aggregate", () => {
       this.foldPendingIfFree()
-      return requests.map(({ filter, groupBy }) => {
-        const query = aggregateQuery(filter, groupBy, SQLITE_DIALECT)
+      return requests.map((request) => {
+        const source = sourceOf(request)
+        const query = aggregateQuery(request.filter, request.groupBy, SQLITE_DIALECT, source)
         if (!query) return []
-        return foldKeyNodeSums(this.statement(query.text).all(...query.params) as KeyNodeSums[])
+        return foldSourceRows(this.statement(query.text).all(...query.params) as KeyNodeSums[], source)
       })
     })
   }
@@ -510,7 +531,7 @@ export class SqliteStore implements UsageStore {
     return this.aggregateSync(filter, groupBy)
   }
 
-  async aggregateMany(requests: readonly { filter: RecordFilter; groupBy: GroupBy }[]): Promise<AggregateRow[][]> {
+  async aggregateMany(requests: readonly AggregateRequest[]): Promise<AggregateRow[][]> {
     return this.aggregateManySync(requests)
   }
 

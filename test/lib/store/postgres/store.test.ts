@@ -8,12 +8,15 @@ import { summaryPlan } from "../../../../src/lib/query/summary.js"
 import { trendsPlan } from "../../../../src/lib/query/trends.js"
 import { SCHEMA_VERSION } from "../../../../src/lib/store/postgres/schema.js"
 import { PostgresStore } from "../../../../src/lib/store/postgres/store.js"
+import { NARROW_LEVELS } from "../../../../src/lib/store/rollup.js"
 import { SESSION_TABLES } from "../../../../src/lib/store/sql-query.js"
 import { PG_TEST_URL, skipWithoutPostgres, testSchemas, withPgClient } from "../../../helpers/postgres.js"
 import { describeStorageAdapterContract } from "../../adapters/storage-adapter-contract.js"
 import { describeSessionsContract } from "../sessions-contract.js"
 import { collect, describeStoreContract, generateRecords, record } from "../store-contract.js"
 import { describeUpgradeFromPreviousRelease, storeFixture } from "../upgrade-contract.js"
+
+const NARROW_TABLES = NARROW_LEVELS.map((level) => level.table)
 
 const URL = PG_TEST_URL
 /** Every store of this run lives in its own schema, dropped at the end. */
@@ -47,6 +50,18 @@ describe("PostgreSQL store", function () {
         schemaOf.set(reopened, schema)
         return reopened
       },
+      reopenWithoutNarrowRollups: async (store) => {
+        await store.close()
+        const schema = schemaOf.get(store)!
+        await withPgClient((client) =>
+          client.query(
+            `SET search_path = ${schema}; DROP TABLE ${NARROW_TABLES.join(", ")}; DELETE FROM usage_schema_version WHERE version = 5;`,
+          ),
+        )
+        const reopened = await openIn(schema)
+        schemaOf.set(reopened, schema)
+        return reopened
+      },
     },
   )
 
@@ -64,7 +79,7 @@ describe("PostgreSQL store", function () {
         const schema = schemaOf.get(store)!
         await withPgClient((client) =>
           client.query(
-            `SET search_path = ${schema}; DROP TABLE ${SESSION_TABLES.join(", ")}; DELETE FROM usage_schema_version WHERE version = 4;`,
+            `SET search_path = ${schema}; DROP TABLE ${[...SESSION_TABLES, ...NARROW_TABLES].join(", ")}; DELETE FROM usage_schema_version WHERE version >= 4;`,
           ),
         )
         return openIn(schema)

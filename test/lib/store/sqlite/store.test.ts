@@ -5,6 +5,7 @@ import Database from "better-sqlite3"
 import { expect } from "chai"
 import { StoreAdapter } from "../../../../src/lib/adapters/store-adapter.js"
 import { UsageHubError } from "../../../../src/lib/errors.js"
+import { NARROW_LEVELS } from "../../../../src/lib/store/rollup.js"
 import { SESSION_TABLES } from "../../../../src/lib/store/sql-query.js"
 import { MIGRATIONS, SCHEMA_VERSION } from "../../../../src/lib/store/sqlite/schema.js"
 import { SqliteStore } from "../../../../src/lib/store/sqlite/store.js"
@@ -16,6 +17,7 @@ import { collect, describeStoreContract, generateRecords, record } from "../stor
 import { describeUpgradeFromPreviousRelease, storeFixture } from "../upgrade-contract.js"
 
 let n = 0
+const NARROW_TABLES = NARROW_LEVELS.map((level) => level.table)
 const newPath = () => join(tempDir(), `usage-${n++}.db`)
 const pathOf = (store: UsageStore) => (store as SqliteStore).label.replace(/^SQLite database /, "")
 
@@ -26,7 +28,7 @@ describeSessionsContract("SqliteStore file", () => SqliteStore.open(newPath()), 
     const path = pathOf(store)
     const db = new Database(path)
     db.exec(
-      `${[...SESSION_TABLES, "usage_session_pending", "usage_sessionless_pending"].map((t) => `DROP TABLE ${t};`).join("\n")} DELETE FROM usage_schema_version WHERE version = 5;`,
+      `${[...SESSION_TABLES, "usage_session_pending", "usage_sessionless_pending", ...NARROW_TABLES].map((t) => `DROP TABLE ${t};`).join("\n")} DELETE FROM usage_schema_version WHERE version >= 5;`,
     )
     db.close()
     return SqliteStore.open(path)
@@ -36,6 +38,15 @@ describeSessionsContract("SqliteStore file", () => SqliteStore.open(newPath()), 
 describeStoreContract("SqliteStore file", () => SqliteStore.open(newPath()), {
   reopen: async (store) => {
     await store.close()
+    return SqliteStore.open(pathOf(store))
+  },
+  reopenWithoutNarrowRollups: async (store) => {
+    await store.close()
+    const db = new Database(pathOf(store))
+    db.exec(
+      `${NARROW_TABLES.map((t) => `DROP TABLE ${t};`).join("\n")} DELETE FROM usage_schema_version WHERE version = 6;`,
+    )
+    db.close()
     return SqliteStore.open(pathOf(store))
   },
 })
