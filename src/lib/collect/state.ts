@@ -37,9 +37,12 @@ export function defaultStateDir(env: Env = process.env): string {
   return join(xdgStateHome(env), "usage-hub", "collect")
 }
 
-/** An object, the only check of the ids line (`idsSchema` of state-schema.ts is this); each value when it is read. */
+/** A JSON object: not null, not an array. */
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v)
+
+/** The only check of the ids line, an object (`idsSchema` of state-schema.ts is this); each value when it is read. */
 export function isIdsObject(value: unknown): value is Record<string, number> {
-  return typeof value === "object" && value !== null && !Array.isArray(value)
+  return isObject(value)
 }
 
 const isFiniteNumber = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v)
@@ -50,13 +53,14 @@ const isFiniteNumber = (v: unknown): v is number => typeof v === "number" && Num
  * which then goes through the schema. Same output (unknown keys left out); tested against the schema.
  */
 export function readHeaderFast(value: unknown): CollectStateHeader | undefined {
-  if (!isIdsObject(value)) return undefined
-  const { version, target, sources } = value as Record<string, unknown>
-  if (version !== 2 || typeof target !== "string" || !isIdsObject(sources)) return undefined
+  if (!isObject(value)) return undefined
+  const { version, target, sources } = value
+  if (version !== 2 || typeof target !== "string" || !isObject(sources)) return undefined
   const out: Record<string, SourceCursor> = {}
   for (const [path, c] of Object.entries(sources)) {
-    if (path === "__proto__" || !isIdsObject(c)) return undefined
-    const { size, mtimeMs, offset, updatedAt } = c as Record<string, unknown>
+    // "__proto__" (an own key of JSON.parse's object) is left to the schema.
+    if (path === "__proto__" || !isObject(c)) return undefined
+    const { size, mtimeMs, offset, updatedAt } = c
     if (!isFiniteNumber(size) || !isFiniteNumber(mtimeMs)) return undefined
     if ((offset !== undefined && !isFiniteNumber(offset)) || (updatedAt !== undefined && !isFiniteNumber(updatedAt))) {
       return undefined
