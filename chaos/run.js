@@ -21,6 +21,7 @@ import { pgRestart } from "./scenarios/pg-restart.js"
 import { pgTerminate } from "./scenarios/pg-terminate.js"
 import { probe } from "./scenarios/probes.js"
 import { proxy } from "./scenarios/proxy.js"
+import { webhookDown } from "./scenarios/webhook-down.js"
 
 const SCENARIOS = [
   { name: "kill-restart", short: true, run: killRestart },
@@ -29,6 +30,7 @@ const SCENARIOS = [
   { name: "pg-restart", short: false, run: pgRestart },
   { name: "disk-full", short: true, run: diskFull },
   { name: "fuzz", short: true, run: fuzz },
+  { name: "webhook-down", short: true, run: webhookDown },
   // Long suite only: each loads the machine for 15-60 s.
   { name: "slow-clients", short: false, run: probe("slow-clients", "slow-clients.js") },
   { name: "export-during-ingest", short: false, run: probe("export-during-ingest", "export-during-ingest.js") },

@@ -7,7 +7,8 @@
  * (its own spool and the spools of killed processes it takes over), prints `drained <stats json>` and exits.
  * A saveRecord that rejects prints `save-failed <id> <message>`; an init that fails prints `init-failed …`.
  * Env: ENDPOINT, SPOOL_DIR, NODE_ID, PREFIX (id prefix, unique per incarnation), COUNT (most records to
- * save), INTERVAL_MS, BATCH, FLUSH_MS, TIMEOUT_MS, STALE_MS.
+ * save), INTERVAL_MS, BATCH, FLUSH_MS, TIMEOUT_MS, STALE_MS, TIMESTAMP_MS (the first record's time, epoch ms;
+ * default a day of January 2026 per prefix; records follow 10 ms apart when it is set, else 1 s).
  */
 import { createInterface } from "node:readline"
 import { HttpIngestAdapter } from "../../dist/lib/index.js"
@@ -48,7 +49,10 @@ try {
 }
 
 let draining = false
-const base = Date.UTC(2026, 0, 1) + (Number.parseInt(prefix.replace(/\D/g, "").slice(-6) || "0", 10) % 1000) * 86_400
+const base = env.TIMESTAMP_MS
+  ? Number(env.TIMESTAMP_MS)
+  : Date.UTC(2026, 0, 1) + (Number.parseInt(prefix.replace(/\D/g, "").slice(-6) || "0", 10) % 1000) * 86_400
+const step = env.TIMESTAMP_MS ? 10 : 1000
 const saves = []
 
 async function generate() {
@@ -58,7 +62,7 @@ async function generate() {
       adapter
         .saveRecord({
           id,
-          timestamp: new Date(base + i * 1000),
+          timestamp: new Date(base + i * step),
           provider: i % 3 === 0 ? "openai" : "anthropic",
           model: "claude-sonnet-4-5",
           inputTokens: 100 + (i % 900),

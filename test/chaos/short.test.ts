@@ -9,7 +9,7 @@ import { fileURLToPath } from "node:url"
 import { expect } from "chai"
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url))
-const SCENARIOS = ["kill-restart", "proxy", "pg-terminate", "disk-full", "fuzz"]
+const SCENARIOS = ["kill-restart", "proxy", "pg-terminate", "disk-full", "fuzz", "webhook-down"]
 const MAY_SKIP = new Set(["pg-terminate"])
 
 function runShortSuite(): Promise<{ code: number | null; out: string }> {
