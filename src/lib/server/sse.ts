@@ -3,10 +3,11 @@
  * committed ingest batches, and a heartbeat comment every `heartbeatMs` so proxies keep the connection open.
  * Summaries are computed once per distinct query (not once per client), one computation at a time, and only
  * for the queries a commit can have changed (a stream of provider X skips a commit of provider Y). Each query
- * is updated at most once per `minIntervalMs` (commits meanwhile are folded into the next update), and the
- * updates take at most `maxShare` of the service's time: with many distinct queries under heavy ingest the
- * updates come less often, ingestion does not slow down. A token (or, without one, an address) holds at most
- * `maxStreamsPerOwner` streams. Clients are removed when they close.
+ * is updated at least `minIntervalMs` after its last computation, a first summary for new clients included
+ * (commits meanwhile are folded into the next update), and the updates take at most `maxShare` of the service's
+ * time: with many distinct queries under heavy ingest the updates come less often, ingestion does not slow
+ * down. A token (or, without one, an address) holds at most `maxStreamsPerOwner` streams. Clients are removed
+ * when they close.
  */
 import type { ServerResponse } from "node:http"
 import { setImmediate as nextTurn } from "node:timers/promises"
@@ -151,6 +152,9 @@ export class SseHub<Q, C = unknown> {
   private firstSummary(group: Group<Q>): Promise<string> {
     if (group.initial) return group.initial
     const version = group.version
+    // A first summary is a computation of the question like an update: the next update waits for the interval
+    // (many dashboards opening at once are not all recomputed at the next commit).
+    group.lastRunAt = this.timers.now()
     const initial = this.options.summarize(group.query).then((summary) => {
       const data = JSON.stringify(summary)
       if (group.version === version) group.lastData = { data, version }

@@ -101,6 +101,7 @@ describe("SseHub (live summaries)", () => {
     hubs.push(hub)
     const client = await add()
     expect(computed).to.deep.equal(["*"])
+    timers.advance(1000)
     hub.notify(touched(["a"]))
     await hub.settled()
     expect(client.events).to.have.length(2)
@@ -117,6 +118,24 @@ describe("SseHub (live summaries)", () => {
     expect(client.events).to.have.length(3)
   })
 
+  it("counts a new client's first summary in the interval: a commit right after it is answered once the interval is over", async () => {
+    const timers = new FakeTimers()
+    const { hub, computed, add } = makeHub(timers)
+    hubs.push(hub)
+    const client = await add("a")
+    timers.advance(10)
+    hub.notify(touched(["a"]))
+    await hub.settled()
+    expect(computed, "not recomputed 10 ms after its first summary").to.deep.equal(["a"])
+    timers.advance(989)
+    await hub.settled()
+    expect(computed).to.deep.equal(["a"])
+    timers.advance(1)
+    await hub.settled()
+    expect(computed, "the commit's update, at the end of the interval").to.deep.equal(["a", "a"])
+    expect(client.events).to.have.length(2)
+  })
+
   it("skips the queries a commit cannot have changed", async () => {
     const timers = new FakeTimers()
     const { hub, computed, add } = makeHub(timers)
@@ -125,6 +144,7 @@ describe("SseHub (live summaries)", () => {
     const b = await add("b")
     const all = await add()
     computed.length = 0
+    timers.advance(1000)
     hub.notify(touched(["b"]))
     await hub.settled()
     expect(computed.sort()).to.deep.equal(["*", "b"])
@@ -139,6 +159,7 @@ describe("SseHub (live summaries)", () => {
     const second = await add("a")
     expect(computed).to.deep.equal(["a"])
     expect(second.events).to.have.length(1)
+    timers.advance(1000)
     hub.notify(touched(["a"]))
     await hub.settled()
     expect(computed).to.deep.equal(["a", "a"])
@@ -212,6 +233,7 @@ describe("SseHub (live summaries)", () => {
       return { response, added }
     }
     await (await add()).added
+    timers.advance(1000)
     hub.notify(touched(["a"]))
     await hub.settled()
     expect(computed).to.have.length(2)
