@@ -222,6 +222,7 @@ export async function webhookDown({ short }) {
     })
     // The receiver stays down `downMs` past the last record stored (the alerts wait in the outbox).
     await sleep(Math.max(0, storedAt + downMs - Date.now()))
+    const beforeKill = failedKeys(outputs)
     const before = failedKeys([...outputs, service.output()])
     await hook.up()
     const upAt = Date.now()
@@ -247,7 +248,8 @@ export async function webhookDown({ short }) {
       detail:
         `${plan.length} budgets (day/week/month/billing; provider, model, node filters; warnAt 0.5/0.8/1.0), ` +
         `${nodes} nodes, service SIGKILLed once at ${killedAt}/${total} records; receiver down ${downS.toFixed(0)} s ` +
-        `(${(downMs / 1000).toFixed(0)} s after the last record stored), ${before.attempts} refused attempts of ${before.keys.size} alerts meanwhile; ` +
+        `(${(downMs / 1000).toFixed(0)} s after the last record stored), ${before.attempts} refused attempts of ${before.keys.size} alerts meanwhile ` +
+        `(${beforeKill.keys.size} of them queued before the SIGKILL); ` +
         `alerts expected=${expectedPairs.size} delivered=${t.delivered} distinct=${t.distinct} redelivered=${t.redelivered} ` +
         `missing=${t.missing.length} extra=${t.extra} bad-signatures=${t.badSignatures}; ` +
         `last alert ${recoveryMs === undefined ? "-" : (recoveryMs / 1000).toFixed(1)} s after the receiver came up` +
