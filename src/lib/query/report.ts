@@ -12,6 +12,7 @@ import { fromNanos } from "../money.js"
 import { addDays, dayKey, resolveTimeZone } from "../periods.js"
 import type { AggregateRow, DimensionFilter, RecordFilter } from "../store/store.js"
 import type { GroupBy } from "../summary-types.js"
+import { wallClock } from "../wall-clock.js"
 import { fromWallClock, zonedDate } from "../zoned-date.js"
 import type { QueryPlan } from "./plan.js"
 
@@ -74,6 +75,8 @@ interface Span {
   until: Date
 }
 
+const DAY_MS = 86_400_000
+
 const later = (a: Date, b: Date): Date => (a.getTime() >= b.getTime() ? a : b)
 const earlier = (a: Date, b: Date): Date => (a.getTime() <= b.getTime() ? a : b)
 
@@ -95,30 +98,32 @@ export function unitStart(at: Date, unit: Unit, tz: string, startOfWeek = 1): Da
 
 /** Start of the `unit` after the one starting at `start`. */
 export function nextUnit(start: Date, unit: Unit, tz: string): Date {
+  if (unit !== "month")
+    return sameWallClockLater(start, unit === "week" ? 7 : 1, tz) ?? addDays(start, unit === "week" ? 7 : 1, tz)
   const d = zonedDate(start.getTime(), tz)
   const y = d.getFullYear()
-  switch (unit) {
-    case "month":
-      return d.getMonth() === 11 ? fromWallClock(tz, y + 1, 0, 1) : fromWallClock(tz, y, d.getMonth() + 1, 1)
-    case "week":
-      return addDays(start, 7, tz)
-    case "day":
-      return addDays(start, 1, tz)
-  }
+  return d.getMonth() === 11 ? fromWallClock(tz, y + 1, 0, 1) : fromWallClock(tz, y, d.getMonth() + 1, 1)
 }
 
-/** The units overlapping [span.start, span.until), each clipped to the span; `key` is the unit's own start. */
-function split(span: Span, unit: Unit, tz: string, startOfWeek?: number): (Span & { key: Date })[] {
-  const out: (Span & { key: Date })[] = []
+/**
+ * `days` x 24 hours after the midnight `start`, when the wall clock reads 00:00:00 there (no offset change in
+ * between: one zone conversion instead of addDays' several); else undefined (addDays decides).
+ */
+function sameWallClockLater(start: Date, days: number, tz: string): Date | undefined {
+  const at = new Date(start.getTime() + days * DAY_MS)
+  if (at.getTime() % 1000 !== 0) return undefined
+  const w = wallClock(at, tz)
+  return w.hour === 0 && w.minute === 0 && w.second === 0 ? at : undefined
+}
+
+/** The units overlapping [span.start, span.until) as [key, end): each unit's own start and the next one's. */
+function split(span: Span, unit: Unit, tz: string, startOfWeek?: number): { key: Date; end: Date }[] {
+  const out: { key: Date; end: Date }[] = []
   let key = unitStart(span.start, unit, tz, startOfWeek)
   while (key < span.until) {
-    const next = nextUnit(key, unit, tz)
-    out.push({
-      key,
-      start: later(key, span.start),
-      until: earlier(next, span.until),
-    })
-    key = next
+    const end = nextUnit(key, unit, tz)
+    out.push({ key, end })
+    key = end
   }
   return out
 }
@@ -226,17 +231,13 @@ export function* reportPlan(query: ReportQuery): QueryPlan<ReportResult> {
   // The report's periods: those overlapping a UTC month with records (a period across two months once).
   const unit: Unit = query.period
   const periods = new Map<number, Span & { key: Date }>()
+  let last: { key: Date; end: Date } | undefined
   for (const span of spans) {
-    for (const p of split(span, unit, tz, startOfWeek)) {
-      const key = p.key.getTime()
-      if (!periods.has(key)) {
-        const end = nextUnit(p.key, unit, tz)
-        periods.set(key, {
-          key: p.key,
-          start: later(p.key, range.start),
-          until: earlier(end, range.until),
-        })
-      }
+    // Consecutive months share their edge period: split from the end of the last one listed.
+    const from = last && last.end > span.start ? { start: last.end, until: span.until } : span
+    for (const p of from.start < from.until ? split(from, unit, tz, startOfWeek) : []) {
+      periods.set(p.key.getTime(), { key: p.key, start: later(p.key, range.start), until: earlier(p.end, range.until) })
+      last = p
     }
   }
   const list = [...periods.values()].sort((a, b) => a.key.getTime() - b.key.getTime())

@@ -6,6 +6,9 @@
  */
 
 import { joinNanos, NANOS_PER_USD } from "../money.js"
+
+const NANOS_PER_USD_BIG = BigInt(NANOS_PER_USD)
+
 import type { GroupBy } from "../summary-types.js"
 import { RECORD_COLUMNS } from "./record-row.js"
 import {
@@ -53,10 +56,26 @@ export interface Dialect {
    * exact numeric.
    */
   tokenSum: "SUM" | "TOTAL"
+
+  /** The condition "`column` is one of the buckets in the list parameter `param`" (see `bucketList`). */
+  inBucketList(column: string, param: string): string
+  /** The value of a bucket-list parameter. */
+  bucketList(buckets: readonly number[]): string
 }
 
-export const SQLITE_DIALECT: Dialect = { param: () => "?", pendingTable: "usage_rollup_pending", tokenSum: "TOTAL" }
-export const POSTGRES_DIALECT: Dialect = { param: (n) => `$${n}`, tokenSum: "SUM" }
+export const SQLITE_DIALECT: Dialect = {
+  param: () => "?",
+  pendingTable: "usage_rollup_pending",
+  tokenSum: "TOTAL",
+  inBucketList: (column, param) => `${column} IN (SELECT value FROM json_each(${param}))`,
+  bucketList: (buckets) => JSON.stringify(buckets),
+}
+export const POSTGRES_DIALECT: Dialect = {
+  param: (n) => `$${n}`,
+  tokenSum: "SUM",
+  inBucketList: (column, param) => `${column} = ANY(${param}::bigint[])`,
+  bucketList: (buckets) => `{${buckets.join(",")}}`,
+}
 
 export interface SqlQuery {
   text: string
@@ -221,6 +240,245 @@ export function aggregateQuery(
     .join(" UNION ALL ")
   const sums = SUM_COLUMNS.map((c) => `${c.endsWith("_tokens") ? dialect.tokenSum : "SUM"}(${c}) AS ${c}`).join(", ")
   return { text: `SELECT k, node, ${sums} FROM (${union}) AS pieces GROUP BY k, node`, params: params.values }
+}
+
+/** A row of `bucketsQuery`: one row's sums (`l`: the level's index, else PENDING or RECORDS; `b`: bucket or instant). */
+export type BucketSums = Omit<KeyNodeSums, "node"> & { l: number | string; b: number | string }
+
+const PENDING = NARROW_LEVELS.length
+const RECORDS = PENDING + 1
+
+/** The batched answer of several narrow aggregates: one statement, then each request's sums from its rows. */
+export interface BucketsQuery extends SqlQuery {
+  answers(rows: readonly BucketSums[]): AggregateRow[][]
+}
+
+/**
+ * Several aggregates that the narrow rollups answer (`sourceOf` says NARROW) with the same grouping and the
+ * same provider and model filter, e.g. the periods of a report, in ONE statement that reads each bucket
+ * once: every request's range is planned as `aggregateQuery` plans it, the buckets of all the pieces are
+ * read per level (sums per bucket and key), with the pending increments (SQLite) and the records of the
+ * edge pieces, and each request adds and subtracts its pieces' rows here. Adjacent periods share the
+ * buckets at their common edge (a zone's midnight), which are read once, and no statement runs per period.
+ * Exact as `aggregateQuery` is: the same pieces and sums.
+ */
+export function bucketsQuery(requests: readonly AggregateRequest[], dialect: Dialect): BucketsQuery | undefined {
+  if (requests.length === 0) return undefined
+  const { groupBy, filter: first } = requests[0]
+  const dims: RecordFilter = { provider: first.provider, model: first.model }
+  const plans = requests.map((r) => planRange(r.filter))
+  const spans = NARROW_LEVELS.map((): [number, number][] => [])
+  const edges: [number, number][] = []
+  for (const pieces of plans) {
+    for (const piece of pieces) {
+      // Bounded filters give bounded pieces (bucketBatches sends no other).
+      if (!Number.isFinite(piece.from) || !Number.isFinite(piece.to)) return undefined
+      if (piece.level === "records") edges.push([piece.from, piece.to])
+      else spans[ROLLUP_LEVELS.indexOf(piece.level)].push([piece.from, piece.to])
+    }
+  }
+  if (plans.every((p) => p.length === 0)) return undefined
+  const params = new Params(dialect)
+  const parts: string[] = []
+  const select = (l: number, time: string, onRecords: boolean, table: string, where: string[]) => {
+    dimensionFilters(dims, where, params)
+    parts.push(
+      `SELECT ${l} AS l, ${time} AS b, ${GROUP_COLUMN[groupBy]} AS k, ${pieceSums(onRecords, 1)} FROM ${table}${where.length > 0 ? ` WHERE ${where.join(" AND ")}` : ""}`,
+    )
+  }
+  NARROW_LEVELS.forEach((level, i) => {
+    const merged = mergeSpans(spans[i])
+    const provider = () =>
+      dims.provider !== undefined
+        ? `provider = ${params.add(dims.provider)}`
+        : "provider IN (SELECT provider FROM usage_providers)"
+    // A few runs of buckets: a range seek each; many (a zone's edges): one list of buckets.
+    if (merged.length <= MAX_BUCKET_RANGES) {
+      for (const [from, to] of merged)
+        select(i, "bucket", false, level.table, [
+          provider(),
+          `bucket >= ${params.add(from)}`,
+          `bucket < ${params.add(to)}`,
+        ])
+    } else {
+      const buckets: number[] = []
+      for (const [from, to] of merged) for (let b = from; b < to; b = level.ceil(b + 1)) buckets.push(b)
+      select(i, "bucket", false, level.table, [
+        provider(),
+        dialect.inBucketList("bucket", params.add(dialect.bucketList(buckets))),
+      ])
+    }
+  })
+  if (dialect.pendingTable) {
+    const where: string[] = []
+    if (dims.provider !== undefined) where.push(`provider = ${params.add(dims.provider)}`)
+    select(PENDING, "bucket", false, dialect.pendingTable, where)
+  }
+  for (const [from, to] of mergeSpans(edges)) {
+    const where = [`ts >= ${params.add(from)}`, `ts < ${params.add(to)}`]
+    if (dims.provider !== undefined) where.push(`provider = ${params.add(dims.provider)}`)
+    select(RECORDS, "ts", true, "usage_records", where)
+  }
+  // No GROUP BY: a narrow row is one (provider, bucket, model), and the rows of a key are summed here.
+  return {
+    text: parts.join(" UNION ALL "),
+    params: params.values,
+    answers(rows) {
+      // Rollup rows by level and bucket; pending increments and edge records sorted by bucket / instant.
+      const byBucket = NARROW_LEVELS.map(() => new Map<number, BucketSums[]>())
+      const sorted: BucketSums[][] = [[], []]
+      for (const row of rows) {
+        const l = Number(row.l)
+        const b = Number(row.b)
+        if (l >= PENDING) sorted[l - PENDING].push(row)
+        else {
+          const list = byBucket[l].get(b)
+          if (list) list.push(row)
+          else byBucket[l].set(b, [row])
+        }
+      }
+      for (const list of sorted) list.sort((x, y) => Number(x.b) - Number(y.b))
+      return plans.map((pieces) => {
+        const sums = new Map<string, SignedSums>()
+        const addRange = (list: BucketSums[], from: number, to: number, sign: 1 | -1) => {
+          for (let i = firstAtOrAfter(list, from); i < list.length && Number(list[i].b) < to; i++)
+            addSigned(sums, list[i], sign)
+        }
+        for (const piece of pieces) {
+          if (piece.level === "records") {
+            addRange(sorted[1], piece.from, piece.to, piece.sign)
+            continue
+          }
+          const level = piece.level
+          const index = ROLLUP_LEVELS.indexOf(level)
+          for (let b = piece.from; b < piece.to; b = level.ceil(b + 1))
+            for (const row of byBucket[index].get(b) ?? []) addSigned(sums, row, piece.sign)
+          addRange(sorted[0], piece.from, piece.to, piece.sign)
+        }
+        return aggregateRowsOf(sums)
+      })
+    },
+  }
+}
+
+/**
+ * Signed sums of one key, in numbers while they stay exact: whole dollars move to a bigint past 2^53 (or
+ * when a driver gives them as text); nano-dollars (each row's below 1e9) cannot come near 2^53.
+ */
+interface SignedSums {
+  calls: number
+  usd: number
+  usdBig: bigint
+  nanos: number
+  input: number
+  output: number
+  cacheRead: number
+  cacheWrite: number
+  reasoning: number
+  unpriced: number
+}
+
+function addSigned(sums: Map<string, SignedSums>, row: BucketSums, sign: 1 | -1): void {
+  let s = sums.get(row.k)
+  if (!s) {
+    s = {
+      calls: 0,
+      usd: 0,
+      usdBig: 0n,
+      nanos: 0,
+      input: 0,
+      output: 0,
+      cacheRead: 0,
+      cacheWrite: 0,
+      reasoning: 0,
+      unpriced: 0,
+    }
+    sums.set(row.k, s)
+  }
+  s.calls += sign * Number(row.calls)
+  const usd = typeof row.cost_usd === "number" ? sign * row.cost_usd : Number.NaN
+  if (Number.isSafeInteger(usd) && Number.isSafeInteger(s.usd + usd)) s.usd += usd
+  else s.usdBig += BigInt(sign) * BigInt(row.cost_usd)
+  s.nanos += sign * Number(row.cost_nanos)
+  s.input += sign * Number(row.input_tokens)
+  s.output += sign * Number(row.output_tokens)
+  s.cacheRead += sign * Number(row.cache_read_tokens)
+  s.cacheWrite += sign * Number(row.cache_write_tokens)
+  s.reasoning += sign * Number(row.reasoning_tokens)
+  s.unpriced += sign * Number(row.unpriced_calls)
+}
+
+/** The AggregateRows of signed sums (no nodes: the narrow rollups have none); keys with no call are absent. */
+function aggregateRowsOf(sums: ReadonlyMap<string, SignedSums>): AggregateRow[] {
+  const out: AggregateRow[] = []
+  for (const [key, s] of sums) {
+    if (s.calls === 0) continue
+    out.push({
+      key,
+      calls: s.calls,
+      costNanos: (BigInt(s.usd) + s.usdBig) * NANOS_PER_USD_BIG + BigInt(s.nanos),
+      inputTokens: s.input,
+      outputTokens: s.output,
+      cacheReadTokens: s.cacheRead,
+      cacheWriteTokens: s.cacheWrite,
+      reasoningTokens: s.reasoning,
+      unpricedCalls: s.unpriced,
+      nodes: [],
+    })
+  }
+  return out
+}
+
+/** Runs of buckets of one level read by range seeks in `bucketsQuery`; more are read as a list of buckets. */
+const MAX_BUCKET_RANGES = 4
+
+/** Disjoint sorted spans covering the union of `spans` (touching spans joined). */
+function mergeSpans(spans: [number, number][]): [number, number][] {
+  const sorted = [...spans].sort((a, b) => a[0] - b[0])
+  const out: [number, number][] = []
+  for (const [from, to] of sorted) {
+    const last = out[out.length - 1]
+    if (last && from <= last[1]) last[1] = Math.max(last[1], to)
+    else out.push([from, to])
+  }
+  return out
+}
+
+/** The index of the first row of `list` (sorted by `b`) with b >= `from`. */
+function firstAtOrAfter(list: readonly BucketSums[], from: number): number {
+  let lo = 0
+  let hi = list.length
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1
+    if (Number(list[mid].b) < from) lo = mid + 1
+    else hi = mid
+  }
+  return lo
+}
+
+/**
+ * The requests of a batch that `bucketsQuery` can answer together (narrow, same grouping and provider/model
+ * filter, bounded ranges, two or more), as lists of request indexes; the others are left to `aggregateQuery`.
+ */
+export function bucketBatches(requests: readonly AggregateRequest[]): { batches: number[][]; single: number[] } {
+  const groups = new Map<string, number[]>()
+  const single: number[] = []
+  requests.forEach((request, i) => {
+    if (sourceOf(request) !== NARROW || !request.filter.since || !request.filter.until) {
+      single.push(i)
+      return
+    }
+    const key = JSON.stringify([request.groupBy, request.filter.provider, request.filter.model])
+    const group = groups.get(key)
+    if (group) group.push(i)
+    else groups.set(key, [i])
+  })
+  const batches: number[][] = []
+  for (const group of groups.values()) {
+    if (group.length >= 2) batches.push(group)
+    else single.push(...group)
+  }
+  return { batches, single }
 }
 
 /** A row of `sessionsPageQuery`: a session's columns and one of its (model, agent, project) rows. */

@@ -54,6 +54,9 @@ import {
 } from "../sessions.js"
 import {
   aggregateQuery,
+  type BucketSums,
+  bucketBatches,
+  bucketsQuery,
   foldSourceRows,
   iteratePageQuery,
   POSTGRES_DIALECT,
@@ -513,27 +516,44 @@ export class PostgresStore implements UsageStore {
         if (!query) return [[]]
         return [foldSourceRows(await this.query<KeyNodeSums & QueryResultRow>(query.text, query.params), source)]
       }
+      const answers: AggregateRow[][] = requests.map(() => [])
+      const { batches, single } = bucketBatches(requests)
+      // Narrow requests sharing a grouping: one statement per batch reading each bucket once.
+      for (const batch of batches) {
+        const query = bucketsQuery(
+          batch.map((i) => requests[i]),
+          POSTGRES_DIALECT,
+        )
+        if (!query) single.push(...batch)
+        else {
+          const rows = query.answers(await this.query<BucketSums & QueryResultRow>(query.text, query.params))
+          batch.forEach((i, j) => {
+            answers[i] = rows[j]
+          })
+        }
+      }
       const parts: string[] = []
       const params: (string | number)[] = []
       const sources = requests.map(sourceOf)
-      requests.forEach((request, i) => {
+      for (const i of single) {
         const offset = params.length
         const query = aggregateQuery(
-          request.filter,
-          request.groupBy,
+          requests[i].filter,
+          requests[i].groupBy,
           { ...POSTGRES_DIALECT, param: (n) => `$${offset + n}` },
           sources[i],
         )
-        if (!query) return
+        if (!query) continue
         parts.push(`SELECT ${i} AS r, q.* FROM (${query.text}) AS q`)
         params.push(...query.params)
-      })
-      const perRequest: (KeyNodeSums & { r: number })[][] = requests.map(() => [])
-      if (parts.length > 0) {
-        const rows = await this.query<KeyNodeSums & { r: number } & QueryResultRow>(parts.join(" UNION ALL "), params)
-        for (const row of rows) perRequest[row.r].push(row)
       }
-      return perRequest.map((rows, i) => foldSourceRows(rows, sources[i]))
+      if (parts.length > 0) {
+        const perRequest = new Map<number, KeyNodeSums[]>(single.map((i) => [i, []]))
+        const rows = await this.query<KeyNodeSums & { r: number } & QueryResultRow>(parts.join(" UNION ALL "), params)
+        for (const row of rows) perRequest.get(Number(row.r))!.push(row)
+        for (const [i, list] of perRequest) answers[i] = foldSourceRows(list, sources[i])
+      }
+      return answers
     })
   }
 

@@ -64,6 +64,9 @@ import {
 } from "../sessions.js"
 import {
   aggregateQuery,
+  type BucketSums,
+  bucketBatches,
+  bucketsQuery,
   foldSourceRows,
   iteratePageQuery,
   PRUNE_CLEANUP,
@@ -514,12 +517,29 @@ export class SqliteStore implements UsageStore {
   aggregateManySync(requests: readonly AggregateRequest[]): AggregateRow[][] {
     return this.guard("aggregate", () => {
       this.foldPendingIfFree()
-      return requests.map((request) => {
-        const source = sourceOf(request)
-        const query = aggregateQuery(request.filter, request.groupBy, SQLITE_DIALECT, source)
-        if (!query) return []
-        return foldSourceRows(this.statement(query.text).all(...query.params) as KeyNodeSums[], source)
-      })
+      const answers: AggregateRow[][] = []
+      const { batches, single } = bucketBatches(requests)
+      for (const batch of batches) {
+        const query = bucketsQuery(
+          batch.map((i) => requests[i]),
+          SQLITE_DIALECT,
+        )
+        if (!query) single.push(...batch)
+        else {
+          const rows = query.answers(this.statement(query.text).all(...query.params) as BucketSums[])
+          batch.forEach((i, j) => {
+            answers[i] = rows[j]
+          })
+        }
+      }
+      for (const i of single) {
+        const source = sourceOf(requests[i])
+        const query = aggregateQuery(requests[i].filter, requests[i].groupBy, SQLITE_DIALECT, source)
+        answers[i] = query
+          ? foldSourceRows(this.statement(query.text).all(...query.params) as KeyNodeSums[], source)
+          : []
+      }
+      return answers
     })
   }
 
