@@ -242,8 +242,11 @@ export function aggregateQuery(
   return { text: `SELECT k, node, ${sums} FROM (${union}) AS pieces GROUP BY k, node`, params: params.values }
 }
 
-/** A row of `bucketsQuery`: one row's sums (`l`: the level's index, else PENDING or RECORDS; `b`: bucket or instant). */
-export type BucketSums = Omit<KeyNodeSums, "node"> & { l: number | string; b: number | string }
+/**
+ * A row of `bucketsQuery` as an array (SQLite's raw rows: half the cost of row objects): the level's index
+ * (else PENDING or RECORDS), the bucket (or a record's instant), the group key, then SUM_COLUMNS.
+ */
+export type BucketSums = readonly [number | string, number | string, string, ...(number | string)[]]
 
 const PENDING = NARROW_LEVELS.length
 const RECORDS = PENDING + 1
@@ -328,8 +331,8 @@ export function bucketsQuery(requests: readonly AggregateRequest[], dialect: Dia
       const byBucket = NARROW_LEVELS.map(() => new Map<number, BucketSums[]>())
       const sorted: BucketSums[][] = [[], []]
       for (const row of rows) {
-        const l = Number(row.l)
-        const b = Number(row.b)
+        const l = Number(row[0])
+        const b = Number(row[1])
         if (l >= PENDING) sorted[l - PENDING].push(row)
         else {
           const list = byBucket[l].get(b)
@@ -337,11 +340,11 @@ export function bucketsQuery(requests: readonly AggregateRequest[], dialect: Dia
           else byBucket[l].set(b, [row])
         }
       }
-      for (const list of sorted) list.sort((x, y) => Number(x.b) - Number(y.b))
+      for (const list of sorted) list.sort((x, y) => Number(x[1]) - Number(y[1]))
       return plans.map((pieces) => {
         const sums = new Map<string, SignedSums>()
         const addRange = (list: BucketSums[], from: number, to: number, sign: 1 | -1) => {
-          for (let i = firstAtOrAfter(list, from); i < list.length && Number(list[i].b) < to; i++)
+          for (let i = firstAtOrAfter(list, from); i < list.length && Number(list[i][1]) < to; i++)
             addSigned(sums, list[i], sign)
         }
         for (const piece of pieces) {
@@ -378,8 +381,14 @@ interface SignedSums {
   unpriced: number
 }
 
+/** Positions of the sums in a BucketSums row (after level, bucket and key), in SUM_COLUMNS order. */
+const [CALLS, USD, NANOS, INPUT, OUTPUT, CACHE_READ, CACHE_WRITE, REASONING, UNPRICED] = SUM_COLUMNS.map(
+  (_, i) => i + 3,
+)
+
 function addSigned(sums: Map<string, SignedSums>, row: BucketSums, sign: 1 | -1): void {
-  let s = sums.get(row.k)
+  const key = row[2]
+  let s = sums.get(key)
   if (!s) {
     s = {
       calls: 0,
@@ -393,19 +402,20 @@ function addSigned(sums: Map<string, SignedSums>, row: BucketSums, sign: 1 | -1)
       reasoning: 0,
       unpriced: 0,
     }
-    sums.set(row.k, s)
+    sums.set(key, s)
   }
-  s.calls += sign * Number(row.calls)
-  const usd = typeof row.cost_usd === "number" ? sign * row.cost_usd : Number.NaN
+  s.calls += sign * Number(row[CALLS])
+  const rowUsd = row[USD]
+  const usd = typeof rowUsd === "number" ? sign * rowUsd : Number.NaN
   if (Number.isSafeInteger(usd) && Number.isSafeInteger(s.usd + usd)) s.usd += usd
-  else s.usdBig += BigInt(sign) * BigInt(row.cost_usd)
-  s.nanos += sign * Number(row.cost_nanos)
-  s.input += sign * Number(row.input_tokens)
-  s.output += sign * Number(row.output_tokens)
-  s.cacheRead += sign * Number(row.cache_read_tokens)
-  s.cacheWrite += sign * Number(row.cache_write_tokens)
-  s.reasoning += sign * Number(row.reasoning_tokens)
-  s.unpriced += sign * Number(row.unpriced_calls)
+  else s.usdBig += BigInt(sign) * BigInt(rowUsd)
+  s.nanos += sign * Number(row[NANOS])
+  s.input += sign * Number(row[INPUT])
+  s.output += sign * Number(row[OUTPUT])
+  s.cacheRead += sign * Number(row[CACHE_READ])
+  s.cacheWrite += sign * Number(row[CACHE_WRITE])
+  s.reasoning += sign * Number(row[REASONING])
+  s.unpriced += sign * Number(row[UNPRICED])
 }
 
 /** The AggregateRows of signed sums (no nodes: the narrow rollups have none); keys with no call are absent. */
@@ -450,7 +460,7 @@ function firstAtOrAfter(list: readonly BucketSums[], from: number): number {
   let hi = list.length
   while (lo < hi) {
     const mid = (lo + hi) >> 1
-    if (Number(list[mid].b) < from) lo = mid + 1
+    if (Number(list[mid][1]) < from) lo = mid + 1
     else hi = mid
   }
   return lo

@@ -526,7 +526,15 @@ export class PostgresStore implements UsageStore {
         )
         if (!query) single.push(...batch)
         else {
-          const rows = query.answers(await this.query<BucketSums & QueryResultRow>(query.text, query.params))
+          const name = `uh_${createHash("sha1").update(query.text).digest("hex").slice(0, 20)}`
+          // Rows as arrays, as SQLite gives them (BucketSums).
+          const result = await this.pool.query<unknown[]>({
+            name,
+            text: query.text,
+            values: query.params,
+            rowMode: "array",
+          })
+          const rows = query.answers(result.rows as unknown as BucketSums[])
           batch.forEach((i, j) => {
             answers[i] = rows[j]
           })

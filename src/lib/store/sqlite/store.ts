@@ -526,7 +526,7 @@ export class SqliteStore implements UsageStore {
         )
         if (!query) single.push(...batch)
         else {
-          const rows = query.answers(this.statement(query.text).all(...query.params) as BucketSums[])
+          const rows = query.answers(this.rawStatement(query.text).all(...query.params) as BucketSums[])
           batch.forEach((i, j) => {
             answers[i] = rows[j]
           })
