@@ -16,7 +16,7 @@ import {
   usageRecordSchema,
   uuidv7,
 } from "../../src/lib/record.js"
-import { isNodeName } from "../../src/lib/record-text.js"
+import { isNodeName } from "../../src/lib/record-rules.js"
 import { seededRandom } from "../helpers/records.js"
 
 const base = {

@@ -1,12 +1,13 @@
 /**
  * Where `usage collect` delivers, chosen like `migrate-file`'s target: a store (`--db`, USAGE_DB, the default
- * store: migrate-file's store sink, identity counting what is there already as duplicates), the central service
+ * store: written through the store's insert, identity counting what is there already as duplicates), the central service
  * (`--endpoint`: the HttpIngestAdapter's spool and delivery loop, in a spool folder of its own under the state
  * folder, so records handed to it survive a crash or an outage and a later run delivers them), or, for
  * `--dry-run`, migrate-file's counting sink. `write` resolves once the records are stored or safe in the spool;
  * `settle` waits for the service's acknowledgements (within a deadline) and says what is still pending.
  * An existing SQLite store is opened (and migrated) only when the first records come: a round with nothing new
- * neither opens it nor loads the store's code. The adapter and the store sinks are loaded only when used.
+ * neither opens it nor loads the store's code. The adapter, the store and migrate-file's counting sink (with the
+ * HTTP client it loads) are loaded only when used.
  */
 import { existsSync } from "node:fs"
 import type { HttpIngestAdapter } from "../adapters/http-ingest-adapter.js"
@@ -15,6 +16,7 @@ import { UsageHubError } from "../errors.js"
 import type { StoredRecord } from "../record.js"
 import type { WriteTargetSpec } from "../source/resolve-source.js"
 import { isPostgresLocation, redactLocation } from "../store/location.js"
+import type { UsageStore } from "../store/store.js"
 import type { ImportSink, OpenSinkOptions } from "./import-sink.js"
 
 export type { CollectSink, Settled }
@@ -23,7 +25,7 @@ async function openImportSink(target: WriteTargetSpec, options: OpenSinkOptions)
   return (await import("./import-sink.js")).openImportSink(target, options)
 }
 
-/** A store, or a dry run: counted when written. */
+/** A dry run: counted when written (migrate-file's counting sink). */
 class ImmediateSink implements CollectSink {
   constructor(private readonly sink: ImportSink) {}
   get kind() {
@@ -44,21 +46,42 @@ class ImmediateSink implements CollectSink {
   }
 }
 
+/** A store, written through its own insert (identity counts what it holds already as duplicates). */
+class StoreSink implements CollectSink {
+  readonly kind = "store" as const
+  constructor(
+    readonly location: string,
+    private readonly store: UsageStore,
+  ) {}
+  async write(batch: StoredRecord[]) {
+    const { accepted, duplicates } = await this.store.insert(batch)
+    return { accepted, duplicates }
+  }
+  async settle(): Promise<Settled> {
+    return { accepted: 0, duplicates: 0, pending: 0 }
+  }
+  close() {
+    return this.store.close()
+  }
+}
+
+async function openStoreSink(target: WriteTargetSpec & { kind: "store" }): Promise<StoreSink> {
+  const { openStoreAt } = await import("../store/open.js")
+  return new StoreSink(redactLocation(target.location), await openStoreAt(target.location, { create: true }))
+}
+
 /** An existing SQLite store, opened by the first write (never, in a round with nothing new). */
 class LazyStoreSink implements CollectSink {
   readonly kind = "store" as const
   readonly location: string
-  private opened?: Promise<ImmediateSink>
+  private opened?: Promise<StoreSink>
 
-  constructor(
-    private readonly target: WriteTargetSpec & { kind: "store" },
-    private readonly options: OpenSinkOptions,
-  ) {
+  constructor(private readonly target: WriteTargetSpec & { kind: "store" }) {
     this.location = redactLocation(target.location)
   }
 
   async write(batch: StoredRecord[]) {
-    this.opened ??= openImportSink(this.target, this.options).then((sink) => new ImmediateSink(sink))
+    this.opened ??= openStoreSink(this.target)
     return (await this.opened).write(batch)
   }
   async settle(): Promise<Settled> {
@@ -165,16 +188,14 @@ export async function openCollectSink(target: WriteTargetSpec, options: OpenColl
     const { HttpIngestAdapter } = await import("../adapters/http-ingest-adapter.js")
     return new SpoolSink(target.url, { ...options, url: target.url, token: target.token }, HttpIngestAdapter)
   }
-  if (
-    target.kind === "store" &&
-    !options.dryRun &&
-    target.location !== ":memory:" &&
-    !isPostgresLocation(target.location) &&
-    existsSync(target.location)
-  ) {
-    return new LazyStoreSink(target, options)
+  if (target.kind === "store" && !options.dryRun) {
+    if (target.location !== ":memory:" && !isPostgresLocation(target.location) && existsSync(target.location)) {
+      return new LazyStoreSink(target)
+    }
+    // A store to create (its file exists once the run ends, as with any write), or PostgreSQL (a connection
+    // problem is told at once).
+    return openStoreSink(target)
   }
-  // A store to create (its file exists once the run ends, as with any write), PostgreSQL (a connection problem
-  // is told at once), or a dry run.
+  // A dry run.
   return new ImmediateSink(await openImportSink(target, options))
 }

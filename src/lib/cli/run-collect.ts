@@ -13,7 +13,7 @@ import { AGENT_NAMES, type AgentName, type AgentReader } from "../collect/reader
 import { busy, CollectState, defaultStateDir, stateFileFor } from "../collect/state.js"
 import { UsageHubError } from "../errors.js"
 import { defaultSettings, type Env, expandHome, hasConfigToResolve, xdgConfigHome, xdgDataHome } from "../paths.js"
-import { isNodeName } from "../record-text.js"
+import { isNodeName } from "../record-rules.js"
 import { describeSource, resolveWriteTarget } from "../source/resolve-source.js"
 import { openCollectSink } from "./collect-sink.js"
 import type { WriteFlags, WriteRun } from "./write-run.js"

@@ -143,7 +143,7 @@ async function collectAgent(agent: AgentSource, options: RoundOptions): Promise<
       state.firstSeen(call.id) ?? firstSeen.get(call.id) ?? call.timestamp.getTime()
     const context = { agent: agent.agent, node, prices, firstOf }
     for (let i = 0; i < calls.length; i += COLLECT_BATCH) {
-      const records = toRecords(calls.slice(i, i + COLLECT_BATCH), context, report)
+      const records = await toRecords(calls.slice(i, i + COLLECT_BATCH), context, report)
       if (records.length === 0) continue
       const done = await sink.write(records)
       report.new += done.accepted

@@ -1,11 +1,12 @@
 /**
  * The records of collected calls (src/lib/collect/collect.ts): identity timestamp, node, agent and cost (the one
- * logged, else priced from the catalogue), each checked by the record schema. A module of its own so that a round
+ * logged, else priced from the catalogue), each checked by the record's rules. A module of its own so that a round
  * that read no call loads neither the pricing catalogue nor the schemas.
  */
 import type { CallPrices } from "../pricing/call-cost.js"
 import { priceCall } from "../pricing/call-cost.js"
-import { parseRecord, type StoredRecord } from "../record.js"
+import type { StoredRecord } from "../record.js"
+import { parseRecordFast } from "../record-rules.js"
 import type { AgentReport } from "./collect.js"
 import { AGENT_FIELD, type AgentName, type CollectedCall } from "./reader.js"
 
@@ -54,16 +55,26 @@ export interface RecordContext {
   firstOf: (call: CollectedCall) => number
 }
 
-/** The valid records of `calls`; an invalid one is counted as skipped, the first of them named in a warning. */
-export function toRecords(
+/**
+ * The valid records of `calls`; an invalid one is counted as skipped, the first of them named in a warning. Each is
+ * checked by the record's rules (record-rules.ts); one they do not take goes through the schema (record.ts, zod,
+ * loaded then), which gives the error.
+ */
+export async function toRecords(
   calls: CollectedCall[],
   context: RecordContext,
   report: Pick<AgentReport, "skipped" | "warnings">,
-): StoredRecord[] {
+): Promise<StoredRecord[]> {
   const records: StoredRecord[] = []
   for (const call of calls) {
-    // The timestamp as epoch ms: the schema makes the record's Date of it (one Date per record, not two).
-    const parsed = parseRecord(callRecord(call, context.agent, context.node, context.firstOf(call), context.prices))
+    // The timestamp as epoch ms: the rules make the record's Date of it (one Date per record, not two).
+    const value = callRecord(call, context.agent, context.node, context.firstOf(call), context.prices)
+    const fast = parseRecordFast(value)
+    if (fast) {
+      records.push(fast as StoredRecord)
+      continue
+    }
+    const parsed = (await import("../record.js")).parseRecord(value)
     if (!parsed.ok) {
       report.skipped["invalid record"] = (report.skipped["invalid record"] ?? 0) + 1
       if (!report.warnings.some((w) => w.startsWith("invalid record"))) {

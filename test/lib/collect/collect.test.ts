@@ -132,6 +132,22 @@ describe("collect (the collector)", () => {
     await sink.close()
   })
 
+  it("skips a call whose record the schema refuses, warning once with the schema's reason, and stores the others", async () => {
+    const s = setup()
+    writeFileSync(
+      join(s.logs, "a.jsonl"),
+      line({ id: "m1", t: "2026-03-01T10:00:00Z" }) +
+        line({ id: "m2", t: "2026-03-01T10:01:00Z", model: " " }) +
+        line({ id: "m3", t: "2026-03-01T10:02:00Z", in: 1.5 }) +
+        line({ id: "m4", t: "2026-03-01T10:03:00Z" }),
+    )
+    const [report] = await s.round()
+    expect(report).to.include({ calls: 4, new: 2 })
+    expect(report.skipped).to.deep.equal({ "invalid record": 2 })
+    expect(report.warnings).to.deep.equal(["invalid record claude-code:m2: model: must not be blank"])
+    expect((await s.stored()).map((r) => r.id)).to.deep.equal(["claude-code:m1", "claude-code:m4"])
+  })
+
   it("reads each source from its cursor: a second round delivers only the appended calls", async () => {
     const s = setup()
     writeFileSync(join(s.logs, "a.jsonl"), line({ id: "m1", t: "2026-03-01T10:00:00Z" }))
@@ -274,6 +290,8 @@ describe("a collect with nothing new (issue 14: at most 0.1 of the first collect
       "src/lib/collect/readers/opencode.ts",
       "src/lib/collect/readers/codex.ts",
       "src/lib/collect/readers/gemini.ts",
+      // a collect with new calls: records.ts loads the record schema only for a record the rules refuse
+      "src/lib/collect/records.ts",
     ]) {
       const zod = eagerClosure(graph, from).get("zod")
       expect(zod, `${from} loads zod through ${zod?.join(" -> ")}`).to.equal(undefined)
