@@ -12,7 +12,8 @@
  * every whole- and half-hour zone offset a bucket boundary (no record scan for Asia/Kolkata days); 3 hours
  * keeps any offset within 1.5 hours (three 30-minute buckets) of a coarser boundary; days and months keep
  * periods and unbounded totals to a handful of buckets. Buckets are UTC epoch ms of the bucket's start;
- * each level's boundaries are also boundaries of the finer ones.
+ * each level's boundaries are also boundaries of the finer ones. The same levels are also kept keyed by
+ * (provider, bucket, model) only (NARROW_LEVELS), for aggregates that need no other dimension (reports).
  */
 import { utcInstant } from "../calendar.js"
 import { joinNanos, NANOS_PER_USD, splitNanos } from "../money.js"
