@@ -6,7 +6,8 @@
  * better-sqlite3 in batched transactions), interleaved with their order alternated; both reports are checked
  * (every call stored). ccusage 20.0.24's own `daily --json --offline` over the same logs beside it
  * (informational; installed once into bench/results/cache/, skipped with a note when npm cannot install it); a
- * second collect with nothing new against the first; and the CPU of `collect --watch --interval 10` (both agents)
+ * second collect with nothing new against the first (with `usage --version` beside it, the start of the CLI that
+ * bounds it from below); and the CPU of `collect --watch --interval 10` (both agents)
  * on the unchanged logs, sampled from /proc over 60 s after its first round. --quick: 20k, 2 reps, 20 s.
  */
 import { execFileSync } from "node:child_process"
@@ -86,6 +87,8 @@ export default {
     for (const agent of Object.keys(agents)) {
       results[agent] = { target: [], reference: [], first: [], second: [], ccusage: [], cpu: [], referenceCpu: [] }
     }
+    // The floor of a re-collect: a process of the same CLI that does nothing (Node + oclif start, exit).
+    const start = []
 
     // ccusage beside: installed once, run on a copy of the logs (it writes -shm/-wal beside OpenCode's database)
     // with an empty HOME so that no other agent's data on this machine is read.
@@ -155,6 +158,7 @@ export default {
           const second = await runOk(process.execPath, collectArgs(agent, db, stateDir), opts)
           const again = JSON.parse(second.stdout).agents[agent]
           if (again.new !== 0) throw new Error(`a second collect of ${agent} stored ${again.new} calls`)
+          start.push((await runOk(process.execPath, [BIN, "--version"], { env, cwd: ROOT, stdout: "pipe" })).ms)
           r.cpu.push(first.cpuMs)
           r.referenceCpu.push(ref.cpuMs)
           r.target.push(perSecond(a.input, first.ms))
@@ -291,6 +295,20 @@ export default {
         }),
       )
     }
+    rows.push(
+      makeRow({
+        id: "collect.start",
+        target: "usage --version (Node + oclif start and exit): the floor under collect.*.again",
+        unit: "ms",
+        samples: start,
+        ref: {
+          name: "a re-collect (both agents' samples)",
+          samples: [...results.claude.second, ...results.opencode.second],
+        },
+        compare: "ratio",
+        command: COMMAND,
+      }),
+    )
     rows.push(
       makeRow({
         id: "collect.watch.cpu",

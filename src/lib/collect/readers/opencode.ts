@@ -169,15 +169,21 @@ async function isFile(path: string): Promise<boolean> {
   }
 }
 
-/** The database's state for the cursor: its size and mtime with its `-wal` (where every WAL commit lands). */
+/**
+ * The database's state for the cursor: its size and mtime with its `-wal` (where every WAL commit lands). An empty
+ * `-wal` (SQLite creates one when a connection opens the database, OpenCode's or any other reader's) holds no
+ * commit: the main file is then the whole database, and a collect with nothing new does not read it again.
+ */
 async function databaseStamp(path: string): Promise<{ size: number; mtimeMs: number }> {
   const main = await stat(path)
   let size = main.size
   let mtimeMs = main.mtimeMs
   try {
     const wal = await stat(`${path}-wal`)
-    size += wal.size
-    mtimeMs = Math.max(mtimeMs, wal.mtimeMs)
+    if (wal.size > 0) {
+      size += wal.size
+      mtimeMs = Math.max(mtimeMs, wal.mtimeMs)
+    }
   } catch {
     // no -wal: the main file holds everything
   }

@@ -256,6 +256,19 @@ describe("OpenCode reader", () => {
     }
   })
 
+  it("does not read an unchanged database again when an empty -wal appears beside it (a connection opened it)", async () => {
+    const dir = tempDir()
+    const path = join(dir, "opencode.db")
+    cpSync(join(DATA, "opencode.db"), path)
+    const first = await opencodeReader.read(dbSource(path), undefined)
+    assert.ok(first.calls.length > 0)
+    writeFileSync(`${path}-wal`, "")
+    const later = new Date(Date.now() + 5000)
+    utimesSync(`${path}-wal`, later, later)
+    const again = await opencodeReader.read(dbSource(path), first.cursor)
+    assert.deepEqual([again.calls, again.skipped, again.cursor], [[], {}, first.cursor])
+  })
+
   it("reads a message file again when it changes, and not while it stays the same", async () => {
     const dir = tempDir()
     cpSync(join(DATA, "storage"), join(dir, "storage"), { recursive: true })
