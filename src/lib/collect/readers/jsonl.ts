@@ -4,7 +4,7 @@
  * replaced, and a directory walk that finds the logs. Read-only: it never writes, locks or creates anything
  * in the agent's folder. Plain node:fs, so the module also loads under Bun.
  */
-import { closeSync, promises as fs, fstatSync, openSync, readSync, statSync } from "node:fs"
+import { closeSync, type Dirent, promises as fs, fstatSync, openSync, readdirSync, readSync, statSync } from "node:fs"
 import { join } from "node:path"
 import type { SourceCursor } from "../reader.js"
 
@@ -103,30 +103,33 @@ async function readPrefix(path: string, end: number): Promise<string[]> {
   }
 }
 
-/** Files under `dir` (recursively, symlinks not followed) whose name passes `accept`, sorted by path. */
+/**
+ * Files under `dir` (recursively, symlinks not followed) whose name passes `accept`, sorted by path. Synchronous
+ * reads of the folders, like the files' (each round walks them, and a round with nothing new does little else).
+ */
 export async function findFiles(dir: string, accept: (name: string) => boolean): Promise<string[]> {
   const found: string[] = []
-  async function walk(folder: string): Promise<void> {
-    let entries: import("node:fs").Dirent[]
+  function walk(folder: string): void {
+    let entries: Dirent[]
     try {
-      entries = await fs.readdir(folder, { withFileTypes: true })
+      entries = readdirSync(folder, { withFileTypes: true })
     } catch {
       return
     }
     for (const entry of entries) {
       const path = join(folder, entry.name)
-      if (entry.isDirectory()) await walk(path)
+      if (entry.isDirectory()) walk(path)
       else if (entry.isFile() && accept(entry.name)) found.push(path)
     }
   }
-  await walk(dir)
+  walk(dir)
   return found.sort()
 }
 
 /** Whether `path` is a directory. */
 export async function isDirectory(path: string): Promise<boolean> {
   try {
-    return (await fs.stat(path)).isDirectory()
+    return statSync(path).isDirectory()
   } catch {
     return false
   }
