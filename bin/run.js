@@ -1,8 +1,10 @@
 #!/usr/bin/env node
-// @oclif/core checks, when imported, that this Node satisfies its own engines, loading semver for it (47 modules,
-// 20-30 ms of every start). package.json's engines (Node >= 20.19, enforced at install) are stricter than
-// @oclif/core's, so that check cannot warn on a Node this CLI runs on: skipped (unless set otherwise).
-process.env.OCLIF_DISABLE_ENGINE_WARNING ??= "1"
-const { execute } = await import("@oclif/core")
+// `@oclif/core/execute` with a synchronous require, not an import of the package root: the root index loads every
+// part of oclif (and, unless OCLIF_DISABLE_ENGINE_WARNING is set, semver for its Node engines check), and an ESM
+// import of a CommonJS module costs an asynchronous read of its file. The commands load oclif the same way
+// (src/lib/cli/oclif.ts). See docs/performance.md (CLI start).
+import { createRequire } from "node:module"
+
+const { execute } = createRequire(import.meta.url)("@oclif/core/execute")
 
 await execute({ dir: import.meta.url })

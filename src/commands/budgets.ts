@@ -1,7 +1,7 @@
-import { Flags } from "@oclif/core"
 import type { BudgetsAnswer } from "../lib/budgets/budget-types.js"
 import { UsageCommand } from "../lib/cli/base-command.js"
 import { compactFlag, configFlag, tzFlag } from "../lib/cli/flags.js"
+import { Flags } from "../lib/cli/oclif.js"
 import { runBudgets } from "../lib/cli/run-budgets.js"
 import { tableStyle } from "../lib/cli/table-style.js"
 

@@ -1,6 +1,6 @@
-import { Flags } from "@oclif/core"
 import { UsageCommand } from "../lib/cli/base-command.js"
 import { agentDirFlags, configFlag, nodeFlag, targetFlags } from "../lib/cli/flags.js"
+import { Flags } from "../lib/cli/oclif.js"
 import { type CollectReport, runCollect } from "../lib/cli/run-collect.js"
 
 export default class Collect extends UsageCommand {

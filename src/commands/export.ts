@@ -1,6 +1,6 @@
-import { Flags } from "@oclif/core"
 import { UsageCommand } from "../lib/cli/base-command.js"
 import { filterFlags, sourceFlags } from "../lib/cli/flags.js"
+import { Flags } from "../lib/cli/oclif.js"
 import { type ExportResult, runExport } from "../lib/cli/run-export.js"
 import { EXPORT_FORMATS } from "../lib/export-format.js"
 

@@ -1,6 +1,6 @@
-import { Args, Flags } from "@oclif/core"
 import { UsageCommand } from "../lib/cli/base-command.js"
 import { configFlag, nodeFlag, targetFlags } from "../lib/cli/flags.js"
+import { Args, Flags } from "../lib/cli/oclif.js"
 import { type MigrateReport, runMigrate } from "../lib/cli/run-migrate.js"
 
 export default class MigrateFile extends UsageCommand {

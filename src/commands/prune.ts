@@ -1,6 +1,6 @@
-import { Flags } from "@oclif/core"
 import { UsageCommand } from "../lib/cli/base-command.js"
 import { configFlag, dbFlag, filterFlags } from "../lib/cli/flags.js"
+import { Flags } from "../lib/cli/oclif.js"
 import { runPrune } from "../lib/cli/run-prune.js"
 import { describePrune, type PruneReport } from "../lib/prune-report.js"
 

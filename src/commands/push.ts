@@ -1,6 +1,6 @@
-import { Args, Flags } from "@oclif/core"
 import { UsageCommand } from "../lib/cli/base-command.js"
 import { configFlag, endpointFlag, nodeFlag, tokenFlag } from "../lib/cli/flags.js"
+import { Args, Flags } from "../lib/cli/oclif.js"
 import { runPush } from "../lib/cli/run-push.js"
 import type { PushResult } from "../lib/import/push.js"
 

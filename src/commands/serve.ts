@@ -1,6 +1,6 @@
-import { Flags } from "@oclif/core"
 import { UsageCommand } from "../lib/cli/base-command.js"
 import { configFlag, dbFlag, tzFlag } from "../lib/cli/flags.js"
+import { Flags } from "../lib/cli/oclif.js"
 import { runServe } from "../lib/cli/run-serve.js"
 import type { ServeResult } from "../lib/server/run.js"
 import { LOG_LEVELS, SYNCHRONOUS_MODES } from "../lib/server/settings.js"

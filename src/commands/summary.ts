@@ -1,6 +1,6 @@
-import { Flags } from "@oclif/core"
 import { UsageCommand } from "../lib/cli/base-command.js"
 import { compactFlag, filterFlags, sourceFlags } from "../lib/cli/flags.js"
+import { Flags } from "../lib/cli/oclif.js"
 import { runSummary } from "../lib/cli/run-summary.js"
 import { tableStyle } from "../lib/cli/table-style.js"
 import { GROUP_BY_VALUES, type UsageSummaryResult } from "../lib/summary-types.js"

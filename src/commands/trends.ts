@@ -1,6 +1,6 @@
-import { Args, Flags } from "@oclif/core"
 import { UsageCommand } from "../lib/cli/base-command.js"
 import { compactFlag, filterFlags, sourceFlags } from "../lib/cli/flags.js"
+import { Args, Flags } from "../lib/cli/oclif.js"
 import { parseDays, runTrends } from "../lib/cli/run-trends.js"
 import { tableStyle } from "../lib/cli/table-style.js"
 import type { TrendData } from "../lib/summary-types.js"

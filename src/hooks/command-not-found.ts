@@ -4,7 +4,7 @@
  * the nearest known one: "did you mean `summary`?", as @oclif/plugin-not-found does, without its prompt) and
  * exit 2 (bad usage), like every other usage error. `usage help [COMMAND]` shows the help, as `--help` does.
  */
-import type { Hook } from "@oclif/core"
+import type { Hook } from "@oclif/core/interfaces"
 
 /** Edit distance (insertions, deletions, substitutions, and swaps of two neighbours). */
 export function editDistance(a: string, b: string): number {
@@ -37,7 +37,7 @@ const hook: Hook.CommandNotFound = async (options) => {
   // `usage help nothing`: the unknown command is "nothing".
   if (parts[0] === "help" && parts.length > 1 && !known.has(parts.slice(1).join(":"))) parts = parts.slice(1)
   if (parts[0] === "help") {
-    const { loadHelpClass } = await import("@oclif/core")
+    const { loadHelpClass } = await import("@oclif/core/help")
     const Help = await loadHelpClass(options.config)
     await new Help(options.config).showHelp([...parts.slice(1), ...(options.argv ?? [])])
     return

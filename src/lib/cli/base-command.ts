@@ -3,8 +3,9 @@
  * stderr (a JSON error with `--json`) and the exit code of its error code: 2 for bad usage, 1 otherwise.
  * Stack traces only with `--debug` or `DEBUG`.
  */
-import { Command, Errors, Flags } from "@oclif/core"
+
 import { isUsageHubError, UsageHubError } from "../errors.js"
+import { Command, Errors, Flags } from "./oclif.js"
 
 /** oclif's multi-line parse errors ("Parsing --days \n\tExpected an integer…\nSee more help…") as one line. */
 function oneLine(message: string): string {

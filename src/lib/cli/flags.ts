@@ -16,7 +16,7 @@
  * - `configFlag`, `tzFlag`: the config file and the time zone, for every command that reads them.
  * - `compactFlag`: narrow tables, for every command that prints one (also automatic below 100 columns).
  */
-import { Flags } from "@oclif/core"
+import { Flags } from "./oclif.js"
 
 export const configFlag = Flags.string({
   description: "Config file (env USAGE_CONFIG; default $XDG_CONFIG_HOME/usage-hub/config.json).",

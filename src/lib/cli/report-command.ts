@@ -2,9 +2,10 @@
  * The one class behind `usage daily`, `usage weekly` and `usage monthly`: their flags, help and `run()`, which
  * differ only in the period (src/commands/<name>.ts name it and, for weekly, add --start-of-week).
  */
-import { ux } from "@oclif/core"
+
 import type { ReportJson, ReportPeriod } from "../query/report.js"
 import { UsageCommand } from "./base-command.js"
+import { ux } from "./oclif.js"
 import { reportCommand, reportFlags } from "./run-report.js"
 
 /** The help a report command shows: `unit` is the period as a word (day, week, month). */

@@ -3,11 +3,11 @@
  * provider together unless filtered, over all data or the --since/--until/--last range.
  */
 
-import { Flags } from "@oclif/core"
 import { type ReportJson, type ReportPeriod, type ReportResult, reportJson } from "../query/report.js"
 import type { DimensionFilter } from "../store/store.js"
 import { GROUP_BY_VALUES, type GroupBy } from "../summary-types.js"
 import { compactFlag, filterFlags, sourceFlags } from "./flags.js"
+import { Flags } from "./oclif.js"
 import { type ReadFlags, withReadSource } from "./read-source.js"
 import { tableStyle } from "./table-style.js"
 

@@ -2,10 +2,11 @@
  * `usage sessions`: the sessions report of the chosen source (src/lib/query/sessions.ts), every provider together
  * unless filtered, the newest sessions by last call over all data or the --since/--until/--last range.
  */
-import { Flags } from "@oclif/core"
+
 import type { SessionsJson } from "../query/sessions.js"
 import type { DimensionFilter } from "../store/store.js"
 import { compactFlag, filterFlags, sourceFlags } from "./flags.js"
+import { Flags } from "./oclif.js"
 import { type ReadFlags, withReadSource } from "./read-source.js"
 import { tableStyle } from "./table-style.js"
 
