@@ -10,7 +10,7 @@
 import { utcInstant } from "../calendar.js"
 import { fromNanos } from "../money.js"
 import { addDays, dayKey, resolveTimeZone } from "../periods.js"
-import type { AggregateRow, DimensionFilter, RecordFilter } from "../store/store.js"
+import type { AggregateRow, DimensionFilter, RecordFilter, UsageSums } from "../store/store.js"
 import type { GroupBy } from "../summary-types.js"
 import { wallClock } from "../wall-clock.js"
 import { fromWallClock, zonedDate } from "../zoned-date.js"
@@ -147,7 +147,8 @@ function splitUtc(span: Span, years: 10 | 1 | 0): Span[] {
   }
 }
 
-function totalsOf(rows: readonly AggregateRow[]): ReportTotals & { costNanos: bigint } {
+/** The totals of some sums (a report's rows, a list of sessions), the cost summed exactly then converted once. */
+export function totalsOf(rows: readonly UsageSums[]): ReportTotals & { costNanos: bigint } {
   const t = {
     costNanos: 0n,
     totalCost: 0,
@@ -173,7 +174,7 @@ function totalsOf(rows: readonly AggregateRow[]): ReportTotals & { costNanos: bi
   return t
 }
 
-function withoutNanos<T extends { costNanos: bigint }>(t: T): Omit<T, "costNanos"> {
+export function withoutNanos<T extends { costNanos: bigint }>(t: T): Omit<T, "costNanos"> {
   const { costNanos: _, ...rest } = t
   return rest
 }

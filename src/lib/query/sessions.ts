@@ -10,6 +10,7 @@ import { fromNanos } from "../money.js"
 import { resolveTimeZone } from "../periods.js"
 import type { NodeActivity, SessionRow, SessionsResult } from "../store/sessions.js"
 import type { DimensionFilter, UsageStore } from "../store/store.js"
+import { type ReportTotals, totalsOf, withoutNanos } from "./report.js"
 
 export interface SessionsQuery extends DimensionFilter {
   /** A session matches when its last call is at or after `since` and before `until`. */
@@ -22,17 +23,8 @@ export interface SessionsQuery extends DimensionFilter {
   order?: "asc" | "desc"
 }
 
-/** The sums of a session, or of several (the totals), as the reports name them. */
-export interface SessionTotals {
-  totalCost: number
-  callCount: number
-  inputTokens: number
-  outputTokens: number
-  cacheReadTokens: number
-  cacheWriteTokens: number
-  reasoningTokens: number
-  unpricedCalls: number
-}
+/** The sums of a session, or of several (the totals): the same fields as a report row's. */
+export type SessionTotals = ReportTotals
 
 export interface SessionJson extends SessionTotals {
   sessionID: string
@@ -85,28 +77,7 @@ function sessionJson(s: SessionRow): SessionJson {
 
 /** The store's answer as the API's JSON (totals exact: summed in nano-dollars, one conversion). */
 export function sessionsJson(result: SessionsResult, query: SessionsQuery): SessionsJson {
-  let costNanos = 0n
-  const totals: SessionTotals = {
-    totalCost: 0,
-    callCount: 0,
-    inputTokens: 0,
-    outputTokens: 0,
-    cacheReadTokens: 0,
-    cacheWriteTokens: 0,
-    reasoningTokens: 0,
-    unpricedCalls: 0,
-  }
-  for (const s of result.sessions) {
-    costNanos += s.costNanos
-    totals.callCount += s.calls
-    totals.inputTokens += s.inputTokens
-    totals.outputTokens += s.outputTokens
-    totals.cacheReadTokens += s.cacheReadTokens
-    totals.cacheWriteTokens += s.cacheWriteTokens
-    totals.reasoningTokens += s.reasoningTokens
-    totals.unpricedCalls += s.unpricedCalls
-  }
-  totals.totalCost = fromNanos(costNanos)
+  const totals: SessionTotals = withoutNanos(totalsOf(result.sessions))
   return {
     sessions: result.sessions.map(sessionJson),
     totals,

@@ -27,7 +27,7 @@ import { joinNanos, NANOS_PER_USD, splitNanos, toNanos } from "../money.js"
 import type { UsageRecord } from "../record.js"
 import { type RecordRow, toRecordRow } from "./record-row.js"
 import { ROLLUP_LEVELS, RollupDeltas, type RollupLevel, SUM_COLUMNS } from "./rollup.js"
-import type { AggregateRow, RecordFilter } from "./store.js"
+import type { AggregateRow, RecordFilter, UsageSums } from "./store.js"
 
 export const DEFAULT_SESSION_LIMIT = 50
 
@@ -38,7 +38,8 @@ export interface SessionsFilter extends RecordFilter {
   order?: "asc" | "desc"
 }
 
-export interface SessionRow {
+/** A session's sums (cost exact, in nano-dollars) with its node, id, first and last call, agent, project, models. */
+export interface SessionRow extends UsageSums {
   node: string
   sessionId: string
   firstCall: Date
@@ -48,15 +49,6 @@ export interface SessionRow {
   project?: string
   /** Distinct model names, sorted. */
   models: string[]
-  calls: number
-  /** Exact, in nano-dollars. */
-  costNanos: bigint
-  inputTokens: number
-  outputTokens: number
-  cacheReadTokens: number
-  cacheWriteTokens: number
-  reasoningTokens: number
-  unpricedCalls: number
 }
 
 export interface SessionsResult {

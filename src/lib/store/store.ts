@@ -25,11 +25,10 @@ export interface RecordFilter extends DimensionFilter {
 }
 
 /**
- * Sums over the records of one group. Cost is in integer nano-dollars, exact however large (a bigint); token
- * counts are numbers (exact up to 2^53, the nearest double beyond).
+ * Sums over some records. Cost is in integer nano-dollars, exact however large (a bigint); token counts are
+ * numbers (exact up to 2^53, the nearest double beyond).
  */
-export interface AggregateRow {
-  key: string
+export interface UsageSums {
   calls: number
   costNanos: bigint
   inputTokens: number
@@ -38,6 +37,11 @@ export interface AggregateRow {
   cacheWriteTokens: number
   reasoningTokens: number
   unpricedCalls: number
+}
+
+/** The sums over the records of one group. */
+export interface AggregateRow extends UsageSums {
+  key: string
   /** Distinct nodes that reported in this group. */
   nodes: string[]
 }
