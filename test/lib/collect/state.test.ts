@@ -1,4 +1,4 @@
-import { readFileSync, renameSync, statSync, writeFileSync } from "node:fs"
+import { existsSync, mkdirSync, readFileSync, renameSync, statSync, utimesSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { expect } from "chai"
 import { CollectState, readHeaderFast } from "../../../src/lib/collect/state.js"
@@ -7,6 +7,24 @@ import { tempDir } from "../../helpers/tmp.js"
 
 describe("collect state", () => {
   const cursor = { size: 10, mtimeMs: 1000, offset: 10 }
+
+  it("refuses a held lock, takes over one its dead holder stopped refreshing, and leaves none behind", async () => {
+    const path = join(tempDir(), "state.json")
+    const first = await CollectState.load(path, "t")
+    await first.lock()
+    expect(existsSync(`${path}.lock`)).to.equal(true)
+    const second = await CollectState.load(path, "t")
+    expect(await second.tryLock()).to.deep.equal({ ok: false, heldBy: process.pid })
+    await first.unlock()
+    expect(existsSync(`${path}.lock`)).to.equal(false)
+    // A holder that died 20 s ago (past the 10-s staleness) left its lock directory: it is taken over.
+    mkdirSync(`${path}.lock`)
+    const past = new Date(Date.now() - 20_000)
+    utimesSync(`${path}.lock`, past, past)
+    expect(await second.tryLock()).to.deep.equal({ ok: true })
+    await second.unlock()
+    expect(existsSync(`${path}.lock`)).to.equal(false)
+  })
 
   it("writes nothing when a round moved no cursor and met no new id", async () => {
     const path = join(tempDir(), "state.json")
