@@ -209,15 +209,8 @@ export const DIMENSION_COLUMNS = ["provider", "bucket", "model", "node", "task_t
 /** Every column of a rollup row, in table order: the dimensions, then the sums. */
 export const ROLLUP_COLUMNS = [...DIMENSION_COLUMNS, ...SUM_COLUMNS] as const
 
-export interface RollupRow {
-  provider: string
-  bucket: number
-  model: string
-  node: string
-  task_type: string
-  /** "" when the records have none. */
-  agent: string
-  project: string
+/** The sum columns of a rollup row (and of a session's row), in SUM_COLUMNS order. */
+export interface RollupSums {
   calls: number
   /** Whole dollars of the cost sum. */
   cost_usd: number
@@ -229,6 +222,17 @@ export interface RollupRow {
   cache_write_tokens: number
   reasoning_tokens: number
   unpriced_calls: number
+}
+
+export interface RollupRow extends RollupSums {
+  provider: string
+  bucket: number
+  model: string
+  node: string
+  task_type: string
+  /** "" when the records have none. */
+  agent: string
+  project: string
 }
 
 /** The largest 64-bit integer, where token sums saturate (in the SQL upserts and in `rollupValues`). */

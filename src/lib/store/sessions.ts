@@ -26,7 +26,7 @@
 import { joinNanos, NANOS_PER_USD, splitNanos, toNanos } from "../money.js"
 import type { UsageRecord } from "../record.js"
 import { type RecordRow, toRecordRow } from "./record-row.js"
-import { ROLLUP_LEVELS, RollupDeltas, type RollupLevel, SUM_COLUMNS } from "./rollup.js"
+import { ROLLUP_LEVELS, RollupDeltas, type RollupLevel, type RollupSums, SUM_COLUMNS } from "./rollup.js"
 import type { AggregateRow, RecordFilter, UsageSums } from "./store.js"
 
 export const DEFAULT_SESSION_LIMIT = 50
@@ -79,20 +79,11 @@ export const SESSION_COLUMNS = ["node", "session_id", "first_ts", "last_ts", ...
 /** The key of a `usage_session_models` row; then `calls`. */
 export const SESSION_MODEL_KEY = ["node", "session_id", "provider", "model", "agent", "project"] as const
 
-export interface SessionSums {
+export interface SessionSums extends RollupSums {
   node: string
   session_id: string
   first_ts: number
   last_ts: number
-  calls: number
-  cost_usd: number
-  cost_nanos: number
-  input_tokens: number
-  output_tokens: number
-  cache_read_tokens: number
-  cache_write_tokens: number
-  reasoning_tokens: number
-  unpriced_calls: number
 }
 
 export interface SessionModelCalls {
