@@ -54,6 +54,7 @@ import {
   nodeActivity,
   SESSION_COLUMNS,
   SESSION_GROUP_COLUMNS,
+  SESSION_MODEL_KEY,
   SESSIONLESS_LEVELS,
   SessionDeltas,
   type SessionGroupIn,
@@ -143,6 +144,8 @@ const PENDING_LEVELS = ROLLUP_LEVELS.slice(0, 1)
 const MAX_CACHED_STATEMENTS = 256
 /** Records a prune deletes per statement (all of them in one transaction). */
 const PRUNE_PAGE = 5000
+/** Rows per multi-row session upsert (13 values each: 832 parameters, far below SQLite's 32766). */
+const UPSERT_CHUNK_ROWS = 64
 const [TS, NODE, ID] = (["ts", "node", "id"] as const).map((c) => RECORD_COLUMNS.indexOf(c))
 
 export class SqliteStore implements UsageStore {
@@ -163,7 +166,7 @@ export class SqliteStore implements UsageStore {
   private readonly addProvider: Database.Statement
   private readonly addCount: Database.Statement
   private readonly upsertSession: Database.Statement
-  private readonly upsertSessionModel: Database.Statement
+  private readonly chunkUpserts = new Map<string, Database.Statement>()
   private readonly upsertSessionless: Map<string, Database.Statement>
   private readonly upsertNode: Database.Statement
   private readonly appendSessionPending: Database.Statement
@@ -289,7 +292,6 @@ export class SqliteStore implements UsageStore {
     this.upsertSession = db.prepare(
       SESSION_UPSERTS.sessions(`VALUES (${places(SESSION_COLUMNS.length)})`, "min", "max"),
     )
-    this.upsertSessionModel = db.prepare(SESSION_UPSERTS.models(`VALUES (${places(7)})`))
     this.upsertSessionless = new Map(
       SESSIONLESS_LEVELS.map((level) => [
         level.table,
@@ -378,11 +380,12 @@ export class SqliteStore implements UsageStore {
    * sessionless bucket). Runs inside a transaction (a fold's).
    */
   private applySessions(sessions: SessionDeltas): void {
+    const sessionRows: unknown[][] = []
     for (const r of sessions.sessionRows(false)) {
       // SESSION_COLUMNS order; token sums past 2^63 - 1 (hostile counts only) are bound saturated.
       if (saturates(r)) this.upsertSession.run(...sumValues(r, SESSION_COLUMNS))
       else
-        this.upsertSession.run(
+        sessionRows.push([
           r.node,
           r.session_id,
           r.first_ts,
@@ -396,14 +399,48 @@ export class SqliteStore implements UsageStore {
           r.cache_write_tokens,
           r.reasoning_tokens,
           r.unpriced_calls,
-        )
+        ])
     }
+    this.upsertInChunks("sessions", sessionRows)
+    const modelRows: unknown[][] = []
     for (const g of sessions.unsortedGroups())
-      this.upsertSessionModel.run(g.node, g.session_id, g.provider, g.model, g.agent, g.project, g.calls)
+      modelRows.push([g.node, g.session_id, g.provider, g.model, g.agent, g.project, g.calls])
+    this.upsertInChunks("models", modelRows)
     for (const level of SESSIONLESS_LEVELS) {
       const upsert = this.upsertSessionless.get(level.table)!
       for (const d of sessions.sessionless.rows(level)) upsert.run(...rollupValues(d))
     }
+  }
+
+  /**
+   * Upserts rows (distinct keys) with multi-row statements of 64, 32, ..., 1 rows: one statement run per chunk
+   * instead of one per row, which is most of a group commit's session cost (statements prepared when first used).
+   */
+  private upsertInChunks(kind: "sessions" | "models", rows: readonly unknown[][]): void {
+    let i = 0
+    for (let size = UPSERT_CHUNK_ROWS; size >= 1; size >>= 1) {
+      while (rows.length - i >= size) {
+        const params: unknown[] = []
+        for (let k = i; k < i + size; k++) for (const v of rows[k]) params.push(v)
+        this.chunkUpsert(kind, size).run(params)
+        i += size
+      }
+    }
+  }
+
+  private chunkUpsert(kind: "sessions" | "models", rows: number): Database.Statement {
+    const key = `${kind}:${rows}`
+    let statement = this.chunkUpserts.get(key)
+    if (!statement) {
+      const width = kind === "sessions" ? SESSION_COLUMNS.length : SESSION_MODEL_KEY.length + 1
+      const row = `(${Array.from({ length: width }, () => "?").join(", ")})`
+      const values = `VALUES ${Array.from({ length: rows }, () => row).join(", ")}`
+      statement = this.db.prepare(
+        kind === "sessions" ? SESSION_UPSERTS.sessions(values, "min", "max") : SESSION_UPSERTS.models(values),
+      )
+      this.chunkUpserts.set(key, statement)
+    }
+    return statement
   }
 
   /** After a prune: the first and last call of each touched session, from its remaining records. */
