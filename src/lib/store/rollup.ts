@@ -224,6 +224,28 @@ export interface RollupSums {
   unpriced_calls: number
 }
 
+/** Sums of nothing, to spread into a new row. */
+export const ZERO_SUMS: Readonly<RollupSums> = {
+  calls: 0,
+  cost_usd: 0,
+  cost_nanos: 0,
+  input_tokens: 0,
+  output_tokens: 0,
+  cache_read_tokens: 0,
+  cache_write_tokens: 0,
+  reasoning_tokens: 0,
+  unpriced_calls: 0,
+}
+
+/** Keeps a cost sum's nano-dollars in [0, 1e9), carrying whole dollars (increments may be unnormalised). */
+export function carryNanos(sums: RollupSums): void {
+  if (sums.cost_nanos >= NANOS_PER_USD || sums.cost_nanos < 0) {
+    const carry = Math.floor(sums.cost_nanos / NANOS_PER_USD)
+    sums.cost_usd += carry
+    sums.cost_nanos -= carry * NANOS_PER_USD
+  }
+}
+
 export interface RollupRow extends RollupSums {
   provider: string
   bucket: number
@@ -405,27 +427,14 @@ export class RollupDeltas {
           task_type: this.narrow ? "" : dims.task_type,
           agent: this.narrow ? "" : dims.agent,
           project: this.narrow ? "" : dims.project,
-          calls: 0,
-          cost_usd: 0,
-          cost_nanos: 0,
-          input_tokens: 0,
-          output_tokens: 0,
-          cache_read_tokens: 0,
-          cache_write_tokens: 0,
-          reasoning_tokens: 0,
-          unpriced_calls: 0,
+          ...ZERO_SUMS,
         }
         rows.set(bucket, delta)
       }
       delta.calls += calls
       delta.cost_usd += costUsd
       delta.cost_nanos += costNanos
-      // Keep the nano-dollars in [0, 1e9) (increments may come from unnormalised sums of pending rows).
-      if (delta.cost_nanos >= NANOS_PER_USD || delta.cost_nanos < 0) {
-        const carry = Math.floor(delta.cost_nanos / NANOS_PER_USD)
-        delta.cost_usd += carry
-        delta.cost_nanos -= carry * NANOS_PER_USD
-      }
+      carryNanos(delta)
       delta.input_tokens += inputTokens
       delta.output_tokens += outputTokens
       delta.cache_read_tokens += cacheRead

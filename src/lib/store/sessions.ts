@@ -23,10 +23,18 @@
  *   match every dimension filter.
  * Pure JavaScript: no driver.
  */
-import { joinNanos, NANOS_PER_USD, splitNanos, toNanos } from "../money.js"
+import { joinNanos, splitNanos, toNanos } from "../money.js"
 import type { UsageRecord } from "../record.js"
 import { type RecordRow, toRecordRow } from "./record-row.js"
-import { ROLLUP_LEVELS, RollupDeltas, type RollupLevel, type RollupSums, SUM_COLUMNS } from "./rollup.js"
+import {
+  carryNanos,
+  ROLLUP_LEVELS,
+  RollupDeltas,
+  type RollupLevel,
+  type RollupSums,
+  SUM_COLUMNS,
+  ZERO_SUMS,
+} from "./rollup.js"
 import type { AggregateRow, RecordFilter, UsageSums } from "./store.js"
 
 export const DEFAULT_SESSION_LIMIT = 50
@@ -118,15 +126,7 @@ function emptySums(node: string, sessionId: string, ts: number): SessionSums {
     session_id: sessionId,
     first_ts: ts,
     last_ts: ts,
-    calls: 0,
-    cost_usd: 0,
-    cost_nanos: 0,
-    input_tokens: 0,
-    output_tokens: 0,
-    cache_read_tokens: 0,
-    cache_write_tokens: 0,
-    reasoning_tokens: 0,
-    unpriced_calls: 0,
+    ...ZERO_SUMS,
   }
 }
 
@@ -145,11 +145,7 @@ function addSums(to: SessionSums, from: { [K in keyof SessionSums]: SessionSums[
   to.cache_write_tokens += +from.cache_write_tokens
   to.reasoning_tokens += +from.reasoning_tokens
   to.unpriced_calls += +from.unpriced_calls
-  if (to.cost_nanos >= NANOS_PER_USD || to.cost_nanos < 0) {
-    const carry = Math.floor(to.cost_nanos / NANOS_PER_USD)
-    to.cost_usd += carry
-    to.cost_nanos -= carry * NANOS_PER_USD
-  }
+  carryNanos(to)
 }
 
 const groupKey = (g: Pick<SessionGroup, "node" | "session_id" | "provider" | "model" | "agent" | "project">) =>
@@ -220,10 +216,7 @@ export class SessionDeltas {
     g.calls += sign
     g.cost_usd += cost.usd
     g.cost_nanos += cost.rem
-    if (g.cost_nanos >= NANOS_PER_USD) {
-      g.cost_usd += 1
-      g.cost_nanos -= NANOS_PER_USD
-    }
+    carryNanos(g)
     g.input_tokens += sign * row.input_tokens
     g.output_tokens += sign * row.output_tokens
     g.cache_read_tokens += sign * (row.cache_read_tokens ?? 0)
