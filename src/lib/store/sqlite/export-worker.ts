@@ -1,7 +1,7 @@
 /**
  * The SQLite export's worker thread (started by worker-export.ts): opens its own read-only connection to the
  * store's file (WAL: it reads committed data while the service writes), pages through the matching records by
- * keyset exactly as SqliteStore.iterate does, formats them (export-format.ts: the same bytes as the store's
+ * keyset with SqliteStore.iterate's pages (record-pages.ts), formats them (export-format.ts: the same bytes as the store's
  * path) and posts the text to the main thread as Buffers of about `chunkBytes`, transferred, not copied.
  * Backpressure is a credit protocol: each posted Buffer spends one credit, and the worker waits (its pages
  * unread) until the main thread grants another, which it does when the HTTP response wants more. The thread
@@ -13,10 +13,9 @@ import { setPriority } from "node:os"
 import { parentPort, workerData } from "node:worker_threads"
 import type Database from "better-sqlite3"
 import { createExportWriter, type ExportFormat } from "../../export-format.js"
-import { fromRawRecordRow, RECORD_COLUMNS } from "../record-row.js"
-import { iteratePageQuery, SQLITE_DIALECT } from "../sql-query.js"
 import type { RecordFilter } from "../store.js"
 import { sqliteNativeBinding } from "./native-binding.js"
+import { recordPages } from "./record-pages.js"
 
 /** What the worker is started with (its `workerData`). */
 export interface ExportJob {
@@ -44,8 +43,6 @@ export type ExportWorkerMessage =
 export interface ExportCredit {
   type: "credit"
 }
-
-const [TS, NODE, ID] = (["ts", "node", "id"] as const).map((c) => RECORD_COLUMNS.indexOf(c))
 
 /**
  * Lowers this thread's scheduling priority. On Linux a thread has its own nice value, set through its thread id
@@ -99,26 +96,22 @@ async function exportPages(job: ExportJob, post: (text: string) => Promise<void>
   })
   try {
     const statements = new Map<string, Database.Statement>()
+    const run = (text: string, params: (string | number)[]) => {
+      let statement = statements.get(text)
+      if (!statement) {
+        statement = db.prepare(text).raw(true)
+        statements.set(text, statement)
+      }
+      return statement.all(...params) as unknown[][]
+    }
     const writer = createExportWriter(job.format)
     let pending = writer.start()
-    let after: { ts: number; node: string; id: string } | undefined
-    for (;;) {
-      const query = iteratePageQuery(job.filter, after, job.pageRows, SQLITE_DIALECT)
-      let statement = statements.get(query.text)
-      if (!statement) {
-        statement = db.prepare(query.text).raw(true)
-        statements.set(query.text, statement)
-      }
-      const rows = statement.all(...query.params) as unknown[][]
-      if (rows.length === 0) break
-      const last = rows[rows.length - 1]
-      after = { ts: Number(last[TS]), node: last[NODE] as string, id: last[ID] as string }
-      pending += writer.chunk(rows.map(fromRawRecordRow))
+    for (const records of recordPages(run, job.filter, job.pageRows)) {
+      pending += writer.chunk(records)
       if (pending.length >= job.chunkBytes) {
         await post(pending)
         pending = ""
       }
-      if (rows.length < job.pageRows) break
     }
     pending += writer.end()
     if (pending) await post(pending)

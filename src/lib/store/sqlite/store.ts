@@ -30,7 +30,7 @@ import type Database from "better-sqlite3"
 import { UsageHubError } from "../../errors.js"
 import type { StoredRecord, UsageRecord } from "../../record.js"
 import type { GroupBy } from "../../summary-types.js"
-import { fromRawRecordRow, RECORD_COLUMNS, type RecordRow, toRecordRow } from "../record-row.js"
+import { RECORD_COLUMNS, type RecordRow, toRecordRow } from "../record-row.js"
 import {
   DIMENSION_COLUMNS,
   foldKeyNodeSums,
@@ -69,7 +69,6 @@ import {
   bucketBatches,
   bucketsQuery,
   foldSourceRows,
-  iteratePageQuery,
   PRUNE_CLEANUP,
   pruneCountQuery,
   pruneCountResult,
@@ -98,6 +97,7 @@ import {
 } from "../store.js"
 import { storeError } from "../store-error.js"
 import { sqliteNativeBinding } from "./native-binding.js"
+import { recordPages } from "./record-pages.js"
 import { migrate } from "./schema.js"
 
 /** Whether a session row has a token sum a 64-bit integer cannot hold (bound saturated, through sumValues). */
@@ -146,7 +146,6 @@ const MAX_CACHED_STATEMENTS = 256
 const PRUNE_PAGE = 5000
 /** Rows per multi-row session upsert (13 values each: 832 parameters, far below SQLite's 32766). */
 const UPSERT_CHUNK_ROWS = 64
-const [TS, NODE, ID] = (["ts", "node", "id"] as const).map((c) => RECORD_COLUMNS.indexOf(c))
 
 export class SqliteStore implements UsageStore {
   readonly kind = "sqlite" as const
@@ -593,20 +592,9 @@ export class SqliteStore implements UsageStore {
   }
 
   async *iterate(filter: RecordFilter, chunkSize = 1000): AsyncIterable<UsageRecord[]> {
-    const limit = Math.max(1, Math.floor(chunkSize))
-    let after: { ts: number; node: string; id: string } | undefined
-    for (;;) {
-      // Rows as arrays (RECORD_COLUMNS order): no row object per row on the export path.
-      const rows = this.guard("iterate", () => {
-        const query = iteratePageQuery(filter, after, limit, SQLITE_DIALECT)
-        return this.rawStatement(query.text).all(...query.params) as unknown[][]
-      })
-      if (rows.length === 0) return
-      const last = rows[rows.length - 1]
-      after = { ts: Number(last[TS]), node: last[NODE] as string, id: last[ID] as string }
-      yield rows.map(fromRawRecordRow)
-      if (rows.length < limit) return
-    }
+    const run = (text: string, params: (string | number)[]) =>
+      this.guard("iterate", () => this.rawStatement(text).all(...params) as unknown[][])
+    yield* recordPages(run, filter, chunkSize)
   }
 
   /**
