@@ -1,10 +1,10 @@
 #!/usr/bin/env node
-// `@oclif/core/execute` with a synchronous require, not an import of the package root: the root index loads every
-// part of oclif (and, unless OCLIF_DISABLE_ENGINE_WARNING is set, semver for its Node engines check), and an ESM
-// import of a CommonJS module costs an asynchronous read of its file. The commands load oclif the same way
-// (src/lib/cli/oclif.ts). See docs/performance.md (CLI start).
+// oclif's `execute` from dist/oclif.cjs, the one-file bundle of @oclif/core that the build writes
+// (scripts/bundle-oclif.mjs) and the commands load too (src/lib/cli/oclif.ts): one file to read and compile
+// instead of ~110 modules, with a synchronous require (an ESM import of CommonJS costs an asynchronous read).
+// See docs/performance.md (CLI start).
 import { createRequire } from "node:module"
 
-const { execute } = createRequire(import.meta.url)("@oclif/core/execute")
+const { execute } = createRequire(import.meta.url)("../dist/oclif.cjs")
 
 await execute({ dir: import.meta.url })

@@ -37,7 +37,7 @@ const hook: Hook.CommandNotFound = async (options) => {
   // `usage help nothing`: the unknown command is "nothing".
   if (parts[0] === "help" && parts.length > 1 && !known.has(parts.slice(1).join(":"))) parts = parts.slice(1)
   if (parts[0] === "help") {
-    const { loadHelpClass } = await import("@oclif/core/help")
+    const { loadHelpClass } = await import("../lib/cli/oclif.js")
     const Help = await loadHelpClass(options.config)
     await new Help(options.config).showHelp([...parts.slice(1), ...(options.argv ?? [])])
     return

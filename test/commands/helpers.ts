@@ -54,6 +54,9 @@ export function ensureBuilt(): void {
       if (!existsSync(join(distCommands, "summary.js"))) throw error
     }
   }
+  // bin/run.js starts from the bundle of @oclif/core that the build writes (scripts/bundle-oclif.mjs).
+  if (!existsSync(join(ROOT, "dist", "oclif.cjs")))
+    execFileSync(process.execPath, [join(ROOT, "scripts", "bundle-oclif.mjs")], { cwd: ROOT, stdio: "pipe" })
   built = true
 }
 

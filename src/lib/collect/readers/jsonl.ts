@@ -5,7 +5,7 @@
  * in the agent's folder. Plain node:fs, so the module also loads under Bun.
  */
 import { closeSync, type Dirent, promises as fs, fstatSync, openSync, readdirSync, readSync, statSync } from "node:fs"
-import { join } from "node:path"
+import { normalize, sep } from "node:path"
 import type { SourceCursor } from "../reader.js"
 
 const NEWLINE = 0x0a
@@ -109,6 +109,10 @@ async function readPrefix(path: string, end: number): Promise<string[]> {
  */
 export async function findFiles(dir: string, accept: (name: string) => boolean): Promise<string[]> {
   const found: string[] = []
+  // join(folder, name) for a normalized folder and a plain name, without normalizing the whole path again for
+  // each of hundreds of entries (most of a re-collect's walk).
+  const child = (folder: string, name: string) =>
+    folder === "." || folder === `.${sep}` ? name : folder.endsWith(sep) ? folder + name : folder + sep + name
   function walk(folder: string): void {
     let entries: Dirent[]
     try {
@@ -117,12 +121,12 @@ export async function findFiles(dir: string, accept: (name: string) => boolean):
       return
     }
     for (const entry of entries) {
-      const path = join(folder, entry.name)
+      const path = child(folder, entry.name)
       if (entry.isDirectory()) walk(path)
       else if (entry.isFile() && accept(entry.name)) found.push(path)
     }
   }
-  walk(dir)
+  walk(normalize(dir))
   return found.sort()
 }
 
