@@ -2,24 +2,15 @@
  * The alert store in the service's PostgreSQL database, on a small pool of its own. A claim is ONE statement
  * (the alert insert ON CONFLICT DO NOTHING and its outbox rows), so two replicas that see one crossing write
  * one alert; outbox rows are taken with FOR UPDATE SKIP LOCKED and a lease, so no two replicas send one row.
- * Its tables are created here (CREATE TABLE IF NOT EXISTS), apart from the usage store's migrations.
+ * Its tables (usage_budget_alerts, usage_budget_outbox) are the usage store's migration v6
+ * (src/lib/store/postgres/schema.ts): opening applies any migration missing under the migrations' advisory
+ * lock (replicas starting together queue on it), which is one read when the usage store has already migrated.
  */
 import type { Pool } from "pg"
-import { storeError } from "../store/store-error.js"
+import { migrate } from "../store/postgres/schema.js"
+import { redactUrl, storeError } from "../store/store-error.js"
 import type { AlertStore, OutboxRow } from "./alert-store.js"
 import type { BudgetAlert } from "./budget-types.js"
-
-// Budget alerts claimed (one row per idempotency key) and their webhook deliveries (the durable outbox).
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS usage_budget_alerts (
-  key TEXT PRIMARY KEY, budget TEXT NOT NULL, period_start BIGINT NOT NULL, threshold DOUBLE PRECISION NOT NULL,
-  body TEXT NOT NULL, created_at BIGINT NOT NULL);
-CREATE TABLE IF NOT EXISTS usage_budget_outbox (
-  id BIGSERIAL PRIMARY KEY, alert_key TEXT NOT NULL REFERENCES usage_budget_alerts (key), url TEXT NOT NULL,
-  due_at BIGINT NOT NULL, lease_until BIGINT NOT NULL DEFAULT 0, attempts INTEGER NOT NULL DEFAULT 0,
-  delivered_at BIGINT, last_error TEXT, UNIQUE (alert_key, url));
-CREATE INDEX IF NOT EXISTS usage_budget_outbox_due ON usage_budget_outbox (due_at) WHERE delivered_at IS NULL;
-`
 
 const CLAIM = `
 WITH a AS (
@@ -50,16 +41,17 @@ export class PostgresAlertStore implements AlertStore {
     pool.on("connect", (client) => {
       client.on("error", () => {})
     })
+    const label = `PostgreSQL ${redactUrl(location)}${schema ? ` (schema ${schema})` : ""}`
     try {
-      await pool.query(SCHEMA)
-    } catch (error) {
-      // Two replicas starting at once may race on CREATE TABLE IF NOT EXISTS (a unique violation): once more.
+      const client = await pool.connect()
       try {
-        await pool.query(SCHEMA)
-      } catch {
-        await pool.end().catch(() => {})
-        throw storeError("cannot create the budget alert tables", error)
+        await migrate(client, label, schema)
+      } finally {
+        client.release()
       }
+    } catch (error) {
+      await pool.end().catch(() => {})
+      throw storeError(`cannot open the budget alerts of ${label}`, error)
     }
     return new PostgresAlertStore(pool)
   }

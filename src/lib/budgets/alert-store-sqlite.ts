@@ -1,26 +1,16 @@
 /**
  * The alert store in the service's SQLite file, on a connection of its own (WAL: it never blocks readers, and
- * waits briefly for the ingest writer). Its tables are created here (CREATE TABLE IF NOT EXISTS), apart from
- * the usage store's migrations.
+ * waits briefly for the ingest writer). Its tables (usage_budget_alerts, usage_budget_outbox) are the usage
+ * store's migration v7 (src/lib/store/sqlite/schema.ts): opening applies any migration missing, which is one
+ * read when the usage store beside it has already migrated the file.
  */
 import { resolve } from "node:path"
 import type Database from "better-sqlite3"
 import { sqliteNativeBinding } from "../store/sqlite/native-binding.js"
+import { migrate } from "../store/sqlite/schema.js"
 import { storeError } from "../store/store-error.js"
 import type { AlertStore, OutboxRow } from "./alert-store.js"
 import type { BudgetAlert } from "./budget-types.js"
-
-// Budget alerts claimed (one row per idempotency key) and their webhook deliveries (the durable outbox).
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS usage_budget_alerts (
-  key TEXT PRIMARY KEY, budget TEXT NOT NULL, period_start INTEGER NOT NULL, threshold REAL NOT NULL,
-  body TEXT NOT NULL, created_at INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS usage_budget_outbox (
-  id INTEGER PRIMARY KEY AUTOINCREMENT, alert_key TEXT NOT NULL REFERENCES usage_budget_alerts (key), url TEXT NOT NULL,
-  due_at INTEGER NOT NULL, lease_until INTEGER NOT NULL DEFAULT 0, attempts INTEGER NOT NULL DEFAULT 0,
-  delivered_at INTEGER, last_error TEXT, UNIQUE (alert_key, url));
-CREATE INDEX IF NOT EXISTS usage_budget_outbox_due ON usage_budget_outbox (due_at) WHERE delivered_at IS NULL;
-`
 
 export class SqliteAlertStore implements AlertStore {
   private readonly claimTx: Database.Transaction<(alert: BudgetAlert, urls: readonly string[], now: number) => boolean>
@@ -30,12 +20,14 @@ export class SqliteAlertStore implements AlertStore {
   static async open(path: string): Promise<SqliteAlertStore> {
     const Driver = (await import("better-sqlite3")).default
     const file = resolve(path)
+    let db: Database.Database | undefined
     try {
-      const db = new Driver(file, { timeout: 5000, nativeBinding: sqliteNativeBinding() })
+      db = new Driver(file, { timeout: 5000, nativeBinding: sqliteNativeBinding() })
       db.pragma("journal_mode = WAL")
-      db.exec(SCHEMA)
+      migrate(db, `SQLite database ${file}`)
       return new SqliteAlertStore(db)
     } catch (error) {
+      db?.close()
       throw storeError(`cannot open the budget alerts of ${file}`, error)
     }
   }

@@ -1,10 +1,16 @@
 import { join } from "node:path"
+import Database from "better-sqlite3"
 import { expect } from "chai"
 import { type AlertStore, MemoryAlertStore } from "../../../src/lib/budgets/alert-store.js"
 import { PostgresAlertStore } from "../../../src/lib/budgets/alert-store-postgres.js"
 import { SqliteAlertStore } from "../../../src/lib/budgets/alert-store-sqlite.js"
 import { budgetAlert, budgetState } from "../../../src/lib/budgets/budget-math.js"
-import { PG_TEST_URL, skipWithoutPostgres, testSchemas } from "../../helpers/postgres.js"
+import { SCHEMA_VERSION as POSTGRES_VERSION } from "../../../src/lib/store/postgres/schema.js"
+import { PostgresStore } from "../../../src/lib/store/postgres/store.js"
+import { SCHEMA_VERSION as SQLITE_VERSION } from "../../../src/lib/store/sqlite/schema.js"
+import { SqliteStore } from "../../../src/lib/store/sqlite/store.js"
+import type { UsageStore } from "../../../src/lib/store/store.js"
+import { PG_TEST_URL, skipWithoutPostgres, testSchemas, withPgClient } from "../../helpers/postgres.js"
 import { tempDir } from "../../helpers/tmp.js"
 
 const PERIOD = { start: Date.parse("2026-11-01T00:00:00Z"), end: Date.parse("2026-12-01T00:00:00Z") }
@@ -60,6 +66,71 @@ function contract(open: () => Promise<AlertStore>) {
   })
 }
 
+/** A new database (a SQLite file, a PostgreSQL schema) opened as the usage store and as the alert store. */
+interface Place {
+  openStore(): Promise<UsageStore>
+  openAlerts(): Promise<AlertStore>
+  /** Runs one statement on a connection of its own; its rows. */
+  query(sql: string): Promise<Record<string, unknown>[]>
+}
+
+const versionsOf = async (place: Place) =>
+  (await place.query("SELECT version FROM usage_schema_version ORDER BY version")).map((row) => Number(row.version))
+const countOf = async (place: Place, table: string) =>
+  Number((await place.query(`SELECT CAST(count(*) AS INTEGER) AS n FROM ${table}`))[0].n)
+const upTo = (version: number) => Array.from({ length: version }, (_, i) => i + 1)
+
+/** The alert tables are the usage store's last migration (`version`), for each backend. */
+function migrationContract(newPlace: () => Place, version: number) {
+  it("creates the alert tables when a new store opens, with no budget configured", async () => {
+    const place = newPlace()
+    await (await place.openStore()).close()
+    expect(await versionsOf(place)).to.deep.equal(upTo(version))
+    expect(await countOf(place, "usage_budget_alerts")).to.equal(0)
+    expect(await countOf(place, "usage_budget_outbox")).to.equal(0)
+  })
+
+  it("migrates a store whose alert tables the budgets module created itself, keeping its alerts and outbox", async () => {
+    const place = newPlace()
+    const before = await place.openStore()
+    const alerts = await place.openAlerts()
+    await alerts.claim(alert(1), ["http://a/hook", "http://b/hook"], 1000)
+    await alerts.claim(alert(0.8), [], 1000)
+    const [sent] = await alerts.take(1000, 5000, 1)
+    await alerts.delivered(sent.id, 1100)
+    await alerts.close()
+    await before.close()
+    // The previous release: the same tables and rows (CREATE TABLE IF NOT EXISTS by the budgets module), one
+    // version less in the version table.
+    await place.query(`DELETE FROM usage_schema_version WHERE version = ${version}`)
+
+    await (await place.openStore()).close()
+    expect(await versionsOf(place)).to.deep.equal(upTo(version))
+    expect(await countOf(place, "usage_budget_alerts")).to.equal(2)
+    expect(await countOf(place, "usage_budget_outbox")).to.equal(2)
+    const reopened = await place.openAlerts()
+    try {
+      expect(await reopened.claim(alert(1), ["http://a/hook", "http://b/hook"], 2000)).to.equal(false)
+      expect(await reopened.claim(alert(0.8), [], 2000)).to.equal(false)
+      const rows = await reopened.take(2000, 5000, 10)
+      expect(rows).to.have.length(1)
+      expect(rows[0].id).to.not.equal(sent.id)
+      expect(JSON.parse(rows[0].body)).to.deep.equal(alert(1))
+    } finally {
+      await reopened.close()
+    }
+  })
+
+  it("opens as a usage store at the current version when the alert store opens a new database first", async () => {
+    const place = newPlace()
+    await (await place.openAlerts()).close()
+    expect(await versionsOf(place)).to.deep.equal(upTo(version))
+    const store = await place.openStore()
+    expect((await store.stats()).records).to.equal(0)
+    await store.close()
+  })
+}
+
 describe("alert store: memory", () => contract(async () => new MemoryAlertStore()))
 
 describe("alert store: SQLite", () => {
@@ -75,6 +146,26 @@ describe("alert store: SQLite", () => {
     expect(await second.take(2000, 5000, 10)).to.have.length(1)
     await second.close()
   })
+
+  describe("tables (store migration v7)", () =>
+    migrationContract(() => {
+      const path = join(tempDir(), "usage.db")
+      return {
+        openStore: () => SqliteStore.open(path),
+        openAlerts: () => SqliteAlertStore.open(path),
+        async query(sql) {
+          const db = new Database(path)
+          try {
+            const statement = db.prepare(sql)
+            if (statement.reader) return statement.all() as Record<string, unknown>[]
+            statement.run()
+            return []
+          } finally {
+            db.close()
+          }
+        },
+      }
+    }, SQLITE_VERSION))
 })
 
 describe("alert store: PostgreSQL", () => {
@@ -108,5 +199,24 @@ describe("alert store: PostgreSQL", () => {
       await a.close()
       await b.close()
     }
+  })
+
+  const inSchema = (schema: string): Place => ({
+    openStore: () => PostgresStore.open(PG_TEST_URL, { schema, poolSize: 2 }),
+    openAlerts: () => PostgresAlertStore.open(PG_TEST_URL, schema),
+    query: (sql) =>
+      withPgClient(async (client) => {
+        await client.query(`SET search_path = "${schema}"`)
+        return (await client.query(sql)).rows
+      }),
+  })
+
+  describe("tables (store migration v6)", () => migrationContract(() => inSchema(schemas.next()), POSTGRES_VERSION))
+
+  it("migrates a new schema once when replicas' stores and alert stores open it at the same time", async () => {
+    const place = inSchema(schemas.next())
+    const opened = await Promise.all([place.openStore(), place.openAlerts(), place.openStore(), place.openAlerts()])
+    await Promise.all(opened.map((o) => o.close()))
+    expect(await versionsOf(place)).to.deep.equal(upTo(POSTGRES_VERSION))
   })
 })

@@ -113,6 +113,22 @@ ${postgresRollupsWithAgentProjectSql()}
     description: "narrow rollups keyed by (provider, bucket, model) at every level, for reports",
     sql: narrowRollupsSql(POSTGRES_SESSION_TABLES),
   },
+  {
+    version: 6,
+    description: "budget alerts claimed (one per idempotency key) and their webhook deliveries (the durable outbox)",
+    // IF NOT EXISTS, in the definition the budgets module used when it created these tables itself: a schema
+    // that already has them (and their rows) keeps them, and a new schema gets the same tables.
+    sql: `
+CREATE TABLE IF NOT EXISTS usage_budget_alerts (
+  key TEXT PRIMARY KEY, budget TEXT NOT NULL, period_start BIGINT NOT NULL, threshold DOUBLE PRECISION NOT NULL,
+  body TEXT NOT NULL, created_at BIGINT NOT NULL);
+CREATE TABLE IF NOT EXISTS usage_budget_outbox (
+  id BIGSERIAL PRIMARY KEY, alert_key TEXT NOT NULL REFERENCES usage_budget_alerts (key), url TEXT NOT NULL,
+  due_at BIGINT NOT NULL, lease_until BIGINT NOT NULL DEFAULT 0, attempts INTEGER NOT NULL DEFAULT 0,
+  delivered_at BIGINT, last_error TEXT, UNIQUE (alert_key, url));
+CREATE INDEX IF NOT EXISTS usage_budget_outbox_due ON usage_budget_outbox (due_at) WHERE delivered_at IS NULL;
+`,
+  },
 ]
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version

@@ -4,7 +4,8 @@
  * both migrate), refuses a database written by a newer usage-hub, and refuses a SQLite file that holds other
  * tables but no version table (not a usage-hub store). Tables are STRICT; keyed tables are WITHOUT ROWID, so
  * the records are clustered by (ts, node, id) and each rollup by (provider, bucket, …); the pending rollup
- * increments are a rowid table, appended to and emptied as a whole.
+ * increments are a rowid table, appended to and emptied as a whole. The budget alert tables (v7) are neither:
+ * they keep the definition they had when the budgets module created them, before they were a migration.
  */
 import type Database from "better-sqlite3"
 import { UsageHubError } from "../../errors.js"
@@ -132,6 +133,22 @@ ALTER TABLE usage_rollup_pending ADD COLUMN project TEXT NOT NULL DEFAULT '';
     version: 6,
     description: "narrow rollups keyed by (provider, bucket, model) at every level, for reports",
     sql: narrowRollupsSql(SQLITE_SESSION_TABLES),
+  },
+  {
+    version: 7,
+    description: "budget alerts claimed (one per idempotency key) and their webhook deliveries (the durable outbox)",
+    // IF NOT EXISTS, in the definition the budgets module used when it created these tables itself: a store
+    // that already has them (and their rows) keeps them, and a new store gets the same tables.
+    sql: `
+CREATE TABLE IF NOT EXISTS usage_budget_alerts (
+  key TEXT PRIMARY KEY, budget TEXT NOT NULL, period_start INTEGER NOT NULL, threshold REAL NOT NULL,
+  body TEXT NOT NULL, created_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS usage_budget_outbox (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, alert_key TEXT NOT NULL REFERENCES usage_budget_alerts (key), url TEXT NOT NULL,
+  due_at INTEGER NOT NULL, lease_until INTEGER NOT NULL DEFAULT 0, attempts INTEGER NOT NULL DEFAULT 0,
+  delivered_at INTEGER, last_error TEXT, UNIQUE (alert_key, url));
+CREATE INDEX IF NOT EXISTS usage_budget_outbox_due ON usage_budget_outbox (due_at) WHERE delivered_at IS NULL;
+`,
   },
 ]
 

@@ -55,7 +55,7 @@ describe("PostgreSQL store", function () {
         const schema = schemaOf.get(store)!
         await withPgClient((client) =>
           client.query(
-            `SET search_path = ${schema}; DROP TABLE ${NARROW_TABLES.join(", ")}; DELETE FROM usage_schema_version WHERE version = 5;`,
+            `SET search_path = ${schema}; DROP TABLE ${NARROW_TABLES.join(", ")}; DELETE FROM usage_schema_version WHERE version >= 5;`,
           ),
         )
         const reopened = await openIn(schema)

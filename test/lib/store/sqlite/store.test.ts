@@ -44,7 +44,7 @@ describeStoreContract("SqliteStore file", () => SqliteStore.open(newPath()), {
     await store.close()
     const db = new Database(pathOf(store))
     db.exec(
-      `${NARROW_TABLES.map((t) => `DROP TABLE ${t};`).join("\n")} DELETE FROM usage_schema_version WHERE version = 6;`,
+      `${NARROW_TABLES.map((t) => `DROP TABLE ${t};`).join("\n")} DELETE FROM usage_schema_version WHERE version >= 6;`,
     )
     db.close()
     return SqliteStore.open(pathOf(store))
