@@ -732,5 +732,8 @@ export const STORE_TABLES = [
   "usage_providers",
   "usage_counters",
   ...SESSION_TABLES,
+  // The budget alerts' claims and webhook outbox (SQLite v7, PostgreSQL v6; src/lib/budgets/alert-store-*.ts).
+  "usage_budget_alerts",
+  "usage_budget_outbox",
   "usage_schema_version",
 ] as const
