@@ -82,8 +82,11 @@ function painted(text: string, styles: Style[]): string {
   return styles.reduce((out, style) => paint(out, style, true), text)
 }
 
-/** Printable ASCII: one column on screen per character, so a string's length is its width. */
-const PRINTABLE_ASCII = /^[\x20-\x7e]*$/
+/**
+ * Printable ASCII and the block elements of the trends bars (U+2580-U+259F, one column each for cli-table3's
+ * string-width too): one column on screen per character, so a string's length is its width.
+ */
+const ONE_COLUMN = /^[\x20-\x7e\u2580-\u259f]*$/
 
 /** cli-table3's word wrap (utils.wordWrap) for printable ASCII: at whitespace, a longer word on its own line. */
 function wordWrap(maxLength: number, input: string): string[] {
@@ -118,7 +121,7 @@ const BORDERS = {
 
 /**
  * The table cli-table3 draws (compact style, padding 1, `colWidths` for the wrapped columns), drawn directly
- * when every cell is printable ASCII and the table is rectangular: widths are lengths, measured once per cell
+ * when every cell is printable ASCII (or bar blocks) and the table is rectangular: widths are lengths, measured once per cell
  * (cli-table3 measures each line several times with string-width, which dominates a report's run time).
  * Undefined (cli-table3 draws it) otherwise, and when a coloured cell would wrap or be cut, which cli-table3
  * re-colours line by line.
@@ -134,7 +137,7 @@ function drawAscii(
   const table = [head, ...rows]
   for (const row of table) {
     if (row.length !== columns) return undefined
-    for (const cell of row) if (!PRINTABLE_ASCII.test(cell)) return undefined
+    for (const cell of row) if (!ONE_COLUMN.test(cell)) return undefined
   }
   // Column widths with the padding: the wrapped columns' as given, the others their widest cell's.
   const colWidths = widths.map((w, c) => w ?? Math.max(1, widest(table, c, 0) + 2))
@@ -173,7 +176,7 @@ function border(kind: keyof typeof BORDERS, colWidths: number[]): string {
   return left + colWidths.map((w) => "─".repeat(w)).join(mid) + right
 }
 
-/** cli-table3 (CommonJS), loaded on first use: a table of printable ASCII never needs it. */
+/** cli-table3 (CommonJS), loaded on first use: a table of printable ASCII and bars never needs it. */
 let cliTable3: typeof CliTable3 | undefined
 
 function drawWithCliTable3(head: string[], rows: string[][], opts: TableOptions, widths: (number | null)[]): string {

@@ -49,10 +49,13 @@ const WORDS = [
   "claude-sonnet-4-5",
   "accounts/fireworks/models/qwen3-coder-480b-a35b",
   "$1,234.5678",
+  "██████████▉",
+  "▏",
+  "█▍",
 ]
 
 describe("renderTable (src/lib/cli/format.ts)", () => {
-  it("draws exactly the table cli-table3 draws, for random ASCII tables with wrapped, coloured and total cells", () => {
+  it("draws exactly the table cli-table3 draws, for random tables of ASCII and bar blocks with wrapped, coloured and total cells", () => {
     const next = random(15)
     const pick = <T>(list: T[]) => list[Math.floor(next() * list.length)]
     for (let n = 0; n < 400; n++) {
