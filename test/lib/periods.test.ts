@@ -1,4 +1,6 @@
 import { execFileSync } from "node:child_process"
+import { symlinkSync, writeFileSync } from "node:fs"
+import { join } from "node:path"
 import { expect } from "chai"
 import {
   addDays,
@@ -13,7 +15,9 @@ import {
   localTimeZone,
   resolveTimeZone,
   startOfDay,
+  systemZoneIsUtc,
 } from "../../src/lib/periods.js"
+import { tempDir } from "../helpers/tmp.js"
 
 const iso = (d: Date) => d.toISOString()
 
@@ -116,6 +120,26 @@ describe("billing periods", () => {
     const intl = Intl.DateTimeFormat().resolvedOptions().timeZone
     expect(localTimeZone({ TZ: undefined })).to.equal(intl)
     expect(localTimeZone({ TZ: "utc" })).to.equal(intl)
+  })
+
+  it("takes the system zone for UTC, without asking Intl, only when /etc/localtime links to a UTC zone", () => {
+    const dir = tempDir("localtime-")
+    const link = (name: string, target: string) => {
+      const path = join(dir, name)
+      symlinkSync(target, path)
+      return path
+    }
+    expect(systemZoneIsUtc(link("utc", "/usr/share/zoneinfo/Etc/UTC"))).to.equal(true)
+    expect(systemZoneIsUtc(link("relative-gmt", "../usr/share/zoneinfo/GMT"))).to.equal(true)
+    expect(systemZoneIsUtc(link("paris", "/usr/share/zoneinfo/Europe/Paris"))).to.equal(false)
+    expect(systemZoneIsUtc(link("utc-like", "/usr/share/zoneinfo/Etc/UTC+3"))).to.equal(false)
+    expect(systemZoneIsUtc(link("elsewhere", "/opt/UTC"))).to.equal(false)
+    expect(systemZoneIsUtc(join(dir, "missing"))).to.equal(false)
+    const copy = join(dir, "copied")
+    writeFileSync(copy, "TZif")
+    expect(systemZoneIsUtc(copy)).to.equal(false)
+    // Whichever way it is found, the name is Intl's.
+    expect(localTimeZone({}, join(dir, "utc"))).to.equal("UTC")
   })
 
   it("counts days in UTC with the same midnights whatever the UTC alias", () => {
