@@ -122,8 +122,8 @@ export interface SqliteStoreOptions {
   /** How long to wait for another process's write lock before failing. Default 5000 ms. */
   busyTimeoutMs?: number
   /**
-   * Pending rollup rows this connection lets accumulate before an insert transaction folds them into the
-   * rollups. Default 10,000 (about a second of single-record POSTs at full speed).
+   * Pending rollup rows (or pending session rows, counted apart) this connection lets accumulate before an
+   * insert transaction folds them. Default 10,000 (about a second of single-record POSTs at full speed).
    */
   foldAfterRows?: number
 }
@@ -173,8 +173,10 @@ export class SqliteStore implements UsageStore {
   private readonly anyPending: Database.Statement
   private readonly clearPending: Database.Statement
   private readonly foldTransaction: Database.Transaction<() => void>
-  /** Pending rows this connection appended since it last folded (other writers' are found by reads). */
+  /** Pending rollup rows this connection appended since it last folded (other writers' are found by reads). */
   private pendingRows = 0
+  /** Pending session rows (session x model and sessionless) this connection appended since it last folded. */
+  private pendingSessionRows = 0
   private readonly foldAfterRows: number
   private readonly busyTimeoutMs: number
   private readonly addProvider: Database.Statement
@@ -361,8 +363,15 @@ export class SqliteStore implements UsageStore {
       // share a row with the next commits', so pending rows would only be written, summed and upserted all the same.
       const sessionRows = sessions.groupCount + sessionless.length
       const pendingSessions = sessionRows <= PENDING_SESSION_ROWS
-      const rows = increments.length + (pendingSessions ? sessionRows : 0)
-      if (increments.length >= DIRECT_ROLLUP_ROWS || this.pendingRows + rows >= this.foldAfterRows) {
+      const sessionAppends = pendingSessions ? sessionRows : 0
+      // Each pending table is folded once it reaches foldAfterRows (not their sum: a commit of single records
+      // appends about as many session rows as rollup rows, and counting both folded twice as often, each fold
+      // upserting about as many rollup rows).
+      if (
+        increments.length >= DIRECT_ROLLUP_ROWS ||
+        this.pendingRows + increments.length >= this.foldAfterRows ||
+        this.pendingSessionRows + sessionAppends >= this.foldAfterRows
+      ) {
         this.foldInTransaction(increments, sessions)
       } else {
         for (const d of increments) this.appendPending.run(...rollupValues(d))
@@ -370,7 +379,8 @@ export class SqliteStore implements UsageStore {
           this.appendSessionGroups(sessions.unsortedGroups())
           for (const d of sessionless) this.appendSessionlessPending.run(...rollupValues(d))
         } else this.applySessions(sessions)
-        this.pendingRows += rows
+        this.pendingRows += increments.length
+        this.pendingSessionRows += sessionAppends
       }
       for (const provider of deltas.providers()) this.addProvider.run(provider)
       this.addCount.run(deltas.records)
@@ -534,6 +544,7 @@ export class SqliteStore implements UsageStore {
     }
     this.clearPending.run()
     this.pendingRows = 0
+    this.pendingSessionRows = 0
   }
 
   /**
@@ -545,6 +556,7 @@ export class SqliteStore implements UsageStore {
   private foldPendingIfFree(): void {
     if (this.anyPending.get() !== 1) {
       this.pendingRows = 0
+      this.pendingSessionRows = 0
       return
     }
     this.db.pragma("busy_timeout = 0")
