@@ -12,6 +12,7 @@ import { chunks, DAY_MS, FIXTURE_END_MS, generateRecords, toStored } from "../li
 import { log, storeApi } from "../lib/fixtures.js"
 import { FULL_SCAN_SQL, trendScan } from "../lib/full-scan.js"
 import { compareIngestion } from "../lib/ingest-run.js"
+import { timeQuery } from "../lib/postgres-fixture.js"
 import { cliRows, cliTimes, curveRows, queryRows, serverQueries, sizeLabel } from "../lib/query-run.js"
 import { adminClient, createDatabase, dropDatabase, openRawPg } from "../lib/raw-postgres.js"
 import { makeRow, missingRow } from "../lib/report.js"
@@ -20,17 +21,6 @@ import { summarize } from "../lib/stats.js"
 import { SIZES, TREND_SINCE_MS } from "./queries.js"
 
 const COMMAND = "npm run bench -- postgres"
-
-async function timeQuery(client, text, values, reps) {
-  await client.query(text, values)
-  const samples = []
-  for (let i = 0; i < reps; i++) {
-    const t0 = performance.now()
-    await client.query(text, values)
-    samples.push(performance.now() - t0)
-  }
-  return samples
-}
 
 async function loadFixture(url, count) {
   const { openStore } = await storeApi()

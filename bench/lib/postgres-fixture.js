@@ -72,20 +72,25 @@ export async function postgresFixture(count) {
   }
 }
 
-/** Times `text` through pg on `url`, `reps` times after one warm-up run; ms samples. */
+/** Times `text` on a connected pg `client`, `reps` times after one warm-up run; ms samples. */
+export async function timeQuery(client, text, values, reps) {
+  await client.query(text, values)
+  const samples = []
+  for (let i = 0; i < reps; i++) {
+    const t0 = performance.now()
+    await client.query(text, values)
+    samples.push(performance.now() - t0)
+  }
+  return samples
+}
+
+/** Times `text` through pg on `url` (a connection of its own), as timeQuery does; ms samples. */
 export async function timePg(url, text, values, reps) {
   const pg = (await import("pg")).default
   const client = new pg.Client({ connectionString: url })
   await client.connect()
   try {
-    await client.query(text, values)
-    const samples = []
-    for (let i = 0; i < reps; i++) {
-      const t0 = performance.now()
-      await client.query(text, values)
-      samples.push(performance.now() - t0)
-    }
-    return samples
+    return await timeQuery(client, text, values, reps)
   } finally {
     await client.end()
   }
