@@ -7,6 +7,7 @@
  * lock (replicas starting together queue on it), which is one read when the usage store has already migrated.
  */
 import type { Pool } from "pg"
+import { loadDriver } from "../store/postgres/driver.js"
 import { migrate } from "../store/postgres/schema.js"
 import { redactUrl, storeError } from "../store/store-error.js"
 import type { AlertStore, OutboxRow } from "./alert-store.js"
@@ -30,8 +31,7 @@ RETURNING o.id::int AS id, o.url, o.alert_key AS key, a.body, o.attempts`
 
 export class PostgresAlertStore implements AlertStore {
   static async open(location: string, schema?: string): Promise<PostgresAlertStore> {
-    const { default: pg } = await import("pg")
-    const pool = new pg.Pool({
+    const pool = new (loadDriver().Pool)({
       connectionString: location,
       max: 2,
       connectionTimeoutMillis: 10_000,
