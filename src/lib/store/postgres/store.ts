@@ -2,12 +2,17 @@
  * The PostgreSQL store (`pg` Pool): the scale-out backend. Several `usage serve` replicas can share one
  * database: identity is the primary key (ts, node, id), so a record delivered to two replicas counts once.
  *
- * An insert transaction sends the new records as one multi-row `INSERT … SELECT FROM unnest(arrays)
- * ON CONFLICT DO NOTHING RETURNING node, id, ts` (one statement, fixed parameters, whatever the row count);
- * the rows it returns are the new ones, and their sums go to the rollups (30 minutes, 3 hours, day, month:
- * src/lib/store/rollup.ts) in the same transaction, in primary-key order so concurrent replicas lock rollup
- * rows in the same order. Durability is PostgreSQL's: with the default `synchronous_commit = on`, COMMIT
- * returns after the WAL is flushed, so a committed insert survives a crash of the service or of the server.
+ * An insert is ONE statement outside a transaction (a statement is atomic and, with the default
+ * `synchronous_commit = on`, returns after the WAL is flushed, so a committed insert survives a crash of the
+ * service or of the server): the records as one multi-row `INSERT … SELECT FROM unnest(arrays) ON CONFLICT DO
+ * NOTHING` (fixed parameters, whatever the row count, array literals built by array-literal.ts), and in data-
+ * modifying CTEs the increments of all of them, summed in JavaScript beforehand (one row per key): the
+ * rollups (30 minutes, 3 hours, day, month: src/lib/store/rollup.ts), the narrow rollups, the sessions and
+ * their models, the sessionless rollups, the nodes' receipt times and a counter slot, each table's rows in
+ * primary-key order so concurrent writers lock them in the same order. One round trip: the rollup rows'
+ * locks, which concurrent commits share, are never held across a round trip to this busy process. When a
+ * record is already stored (a retry) the statement fails on purpose and the insert runs again in a
+ * transaction: the insert returning the duplicates, then the new records' increments.
  *
  * The aggregate and iterate queries are the same SQL as SQLite (src/lib/store/sql-query.ts), sent as named
  * prepared statements; `aggregateMany` sends a whole plan step's aggregates as one statement (one round
@@ -86,6 +91,7 @@ import {
   type UsageStore,
 } from "../store.js"
 import { redactUrl, storeError } from "../store-error.js"
+import { arrayLiteral } from "./array-literal.js"
 import { COUNTER_SLOTS, migrate } from "./schema.js"
 
 export interface PostgresStoreOptions {
@@ -142,104 +148,130 @@ function unnestOf(types: readonly string[], first: number): string {
   return `unnest(${types.map((type, i) => `$${first + i}::${type}[]`).join(", ")})`
 }
 
-/**
- * A value as a parameter: an integer past 2^53 (a cost of up to 1e18 nano-dollars, a token sum) as its exact
- * decimal digits, since `String(n)` gives the shortest text that reads back as the same double, not its value
- * (123456789123456784 would be sent as ...780).
- */
-function exactParam(value: unknown): unknown {
-  if (typeof value === "bigint") return value.toString()
-  return typeof value === "number" && !Number.isSafeInteger(value) && Number.isInteger(value)
-    ? BigInt(value).toString()
-    : value
+/** The rows as one array literal per column (the parameters of an unnest insert). */
+function columnArrays<Row>(rows: readonly Row[], columns: readonly (keyof Row)[]): string[] {
+  return columns.map((column) => arrayLiteral(rows.map((row) => row[column])))
 }
-
-/** The rows as one array per column (the parameters of an unnest insert). */
-function columnArrays<Row>(rows: readonly Row[], columns: readonly (keyof Row)[]): unknown[][] {
-  return columns.map((column) => rows.map((row) => exactParam(row[column])))
-}
-
-const INSERT_RECORDS = `INSERT INTO usage_records (${RECORD_COLUMNS.join(", ")})
-SELECT * FROM ${unnestOf(
-  RECORD_COLUMNS.map((c) => RECORD_TYPES[c]),
-  1,
-)}
-ON CONFLICT DO NOTHING RETURNING node, id, ts`
-
-/** One statement adding the increments to every rollup level, the new providers and a counter slot. */
-const UPDATE_ROLLUPS = (() => {
-  let next = 1
-  const levels = ROLLUP_LEVELS.map((level, i) => {
-    const source = unnestOf(
-      ROLLUP_COLUMNS.map((c) => ROLLUP_TYPES[c]),
-      next,
-    )
-    next += ROLLUP_COLUMNS.length
-    return `r${i} AS (INSERT INTO ${level.table} (${ROLLUP_COLUMNS.join(", ")}) SELECT * FROM ${source}
-  ON CONFLICT (${DIMENSION_COLUMNS.join(", ")}) DO UPDATE SET ${rollupIncrementSet(level.table)})`
-  })
-  // The narrow rollups after the wide ones (every writer locks rows in this table order, each in key order).
-  for (const [i, level] of NARROW_LEVELS.entries()) {
-    const source = unnestOf(
-      NARROW_COLUMNS.map((c) => ROLLUP_TYPES[c]),
-      next,
-    )
-    next += NARROW_COLUMNS.length
-    levels.push(`n${i} AS (INSERT INTO ${level.table} (${NARROW_COLUMNS.join(", ")}) SELECT * FROM ${source}
-  ON CONFLICT (${NARROW_DIMENSIONS.join(", ")}) DO UPDATE SET ${rollupIncrementSet(level.table)})`)
-  }
-  const providers = `p AS (INSERT INTO usage_providers (provider) SELECT unnest($${next}::text[]) ON CONFLICT DO NOTHING)`
-  return `WITH ${[...levels, providers].join(",\n")}
-UPDATE usage_counters SET records = records + $${next + 1} WHERE slot = $${next + 2}`
-})()
 
 const SESSION_TYPES = SESSION_COLUMNS.map((c) => (c === "node" || c === "session_id" ? "text" : "bigint"))
 const SESSION_MODEL_TYPES = [...SESSION_MODEL_KEY.map(() => "text"), "bigint"]
 
 /**
- * One statement adding a transaction's session increments (in key order) to the sessions, their models, the
- * sessionless rollups and the nodes' receipt times (`$last - 1`: the nodes, `$last`: the receipt time).
+ * The CTEs adding a transaction's increments, parameters from `first` on (incrementValues): every rollup
+ * level, the narrow rollups, the new providers, a counter slot, the sessions, their models, the sessionless
+ * rollups and the nodes' receipt times. Inserts and prunes all send these CTEs, so every writer locks the
+ * tables in one order (and each table's rows in key order).
  */
-const UPDATE_SESSIONS = (() => {
-  let next = 1
+function incrementCtes(first: number): string[] {
+  let next = first
   const source = (types: readonly string[]) => {
     const text = `SELECT * FROM ${unnestOf(types, next)}`
     next += types.length
     return text
   }
-  const parts = [
-    `s AS (${SESSION_UPSERTS.sessions(source(SESSION_TYPES), "LEAST", "GREATEST")})`,
-    `m AS (${SESSION_UPSERTS.models(source(SESSION_MODEL_TYPES))})`,
-    ...SESSIONLESS_LEVELS.map(
-      (level, i) =>
-        `l${i} AS (${SESSION_UPSERTS.sessionless(level.table, source(ROLLUP_COLUMNS.map((c) => ROLLUP_TYPES[c])))})`,
-    ),
-  ]
-  const nodes = SESSION_UPSERTS.nodes(`SELECT unnest($${next}::text[]), $${next + 1}::bigint`, "GREATEST")
-  return `WITH ${parts.join(",\n")}\n${nodes}`
-})()
-
-/** Adds a transaction's session increments (negative for a prune, with no receipt time) in one statement. */
-async function updateSessions(client: PoolClient, sessions: SessionDeltas, receivedAt?: number): Promise<void> {
-  const values: unknown[] = []
-  const arrays = (rows: readonly (readonly unknown[])[], width: number) =>
-    Array.from({ length: width }, (_, c) => rows.map((row) => exactParam(row[c])))
-  values.push(
-    ...arrays(
-      sessions.sessionRows().map((row) => sumValues(row, SESSION_COLUMNS)),
-      SESSION_TYPES.length,
-    ),
+  const rollupTypes = ROLLUP_COLUMNS.map((c) => ROLLUP_TYPES[c])
+  const parts = ROLLUP_LEVELS.map(
+    (level, i) => `r${i} AS (INSERT INTO ${level.table} (${ROLLUP_COLUMNS.join(", ")}) ${source(rollupTypes)}
+  ON CONFLICT (${DIMENSION_COLUMNS.join(", ")}) DO UPDATE SET ${rollupIncrementSet(level.table)})`,
   )
-  values.push(
-    ...arrays(
-      sessions.modelRows().map((m) => [m.node, m.session_id, m.provider, m.model, m.agent, m.project, m.calls]),
-      SESSION_MODEL_TYPES.length,
-    ),
+  // The narrow rollups after the wide ones.
+  for (const [i, level] of NARROW_LEVELS.entries()) {
+    parts.push(`n${i} AS (INSERT INTO ${level.table} (${NARROW_COLUMNS.join(", ")}) ${source(NARROW_COLUMNS.map((c) => ROLLUP_TYPES[c]))}
+  ON CONFLICT (${NARROW_DIMENSIONS.join(", ")}) DO UPDATE SET ${rollupIncrementSet(level.table)})`)
+  }
+  parts.push(`p AS (INSERT INTO usage_providers (provider) ${source(["text"])} ON CONFLICT DO NOTHING)`)
+  parts.push(`c AS (UPDATE usage_counters SET records = records + $${next}::bigint WHERE slot = $${next + 1}::integer)`)
+  next += 2
+  parts.push(`s AS (${SESSION_UPSERTS.sessions(source(SESSION_TYPES), "LEAST", "GREATEST")})`)
+  parts.push(`m AS (${SESSION_UPSERTS.models(source(SESSION_MODEL_TYPES))})`)
+  for (const [i, level] of SESSIONLESS_LEVELS.entries())
+    parts.push(`l${i} AS (${SESSION_UPSERTS.sessionless(level.table, source(rollupTypes))})`)
+  parts.push(
+    `o AS (${SESSION_UPSERTS.nodes(`SELECT node, $${next + 1}::bigint FROM unnest($${next}::text[]) AS node`, "GREATEST")})`,
+  )
+  return parts
+}
+
+/** One statement adding a transaction's increments (negative for a prune, with no receipt time). */
+const UPDATE_INCREMENTS = `WITH ${incrementCtes(1).join(",\n")}\nSELECT 1`
+
+/** The unnest parameters of the records' identity columns. */
+const RECORD_KEY = (["node", "id", "ts"] as const).map((c) => `$${RECORD_COLUMNS.indexOf(c) + 1}::${RECORD_TYPES[c]}[]`)
+
+/** The records' insert (unnest, ON CONFLICT DO NOTHING), then `dup`: the 1-based positions of those not inserted. */
+const INSERT_CTES = `ins AS (INSERT INTO usage_records (${RECORD_COLUMNS.join(", ")})
+SELECT * FROM ${unnestOf(
+  RECORD_COLUMNS.map((c) => RECORD_TYPES[c]),
+  1,
+)}
+ON CONFLICT DO NOTHING RETURNING node, id, ts),
+dup AS (SELECT k.i FROM unnest(${RECORD_KEY.join(", ")}) WITH ORDINALITY AS k(node, id, ts, i)
+  WHERE NOT EXISTS (SELECT FROM ins WHERE ins.ts = k.ts AND ins.node = k.node AND ins.id = k.id))`
+
+/** What the error of INSERT_ALL_NEW says when a record was a duplicate. */
+const DUPLICATES_MARKER = "usage-hub: duplicate records, statement rolled back"
+const DUPLICATES_ERROR = new RegExp(`${DUPLICATES_MARKER}: (\\d+)`)
+
+/**
+ * The insert and the increments of all its records in ONE statement, sent outside a transaction (a statement
+ * is atomic on its own): one round trip, and the rollup rows' locks held only while it runs and commits,
+ * never across a round trip to this process. When a record was a stored duplicate the statement fails (its
+ * main query, which runs before the increments, casts a text naming DUPLICATES_MARKER to an integer), so
+ * nothing of it is written, and the error names how many. All of them (a sender's retry): done, nothing to
+ * write. Some: the caller inserts again in a transaction (INSERT_RECORDS, then UPDATE_INCREMENTS with the new
+ * records' increments).
+ */
+const INSERT_ALL_NEW = `WITH ${INSERT_CTES},
+${incrementCtes(RECORD_COLUMNS.length + 1).join(",\n")}
+SELECT ('${DUPLICATES_MARKER}: ' || n)::integer FROM (SELECT count(*) AS n FROM dup) AS d WHERE n > 0`
+
+/** The insert alone, returning the positions of the duplicates (in a transaction, after INSERT_ALL_NEW failed). */
+const INSERT_RECORDS = `WITH ${INSERT_CTES}\nSELECT i FROM dup`
+
+/** The parameters of incrementCtes: `receivedAt` undefined (a prune) updates no node. */
+function incrementValues(deltas: RollupDeltas, sessions: SessionDeltas, receivedAt?: number): unknown[] {
+  const values: unknown[] = []
+  const arrays = (rows: readonly (readonly unknown[])[], width: number) => {
+    for (let c = 0; c < width; c++) values.push(arrayLiteral(rows.map((row) => row[c])))
+  }
+  // rollupValues caps token sums at the largest bigint; one array per column for unnest.
+  for (const level of ROLLUP_LEVELS) arrays(deltas.rows(level).map(rollupValues), ROLLUP_COLUMNS.length)
+  const narrow = deltas.narrowed()
+  for (const level of NARROW_LEVELS) arrays(narrow.rows(level).map(narrowValues), NARROW_COLUMNS.length)
+  values.push(arrayLiteral(deltas.providers()), deltas.records, Math.floor(Math.random() * COUNTER_SLOTS))
+  arrays(
+    sessions.sessionRows().map((row) => sumValues(row, SESSION_COLUMNS)),
+    SESSION_TYPES.length,
+  )
+  arrays(
+    sessions.modelRows().map((m) => [m.node, m.session_id, m.provider, m.model, m.agent, m.project, m.calls]),
+    SESSION_MODEL_TYPES.length,
   )
   for (const level of SESSIONLESS_LEVELS)
-    values.push(...arrays(sessions.sessionless.rows(level).map(rollupValues), ROLLUP_COLUMNS.length))
-  values.push(receivedAt === undefined ? [] : sessions.nodes(), receivedAt ?? 0)
-  await client.query({ text: UPDATE_SESSIONS, values })
+    arrays(sessions.sessionless.rows(level).map(rollupValues), ROLLUP_COLUMNS.length)
+  values.push(arrayLiteral(receivedAt === undefined ? [] : sessions.nodes()), receivedAt ?? 0)
+  return values
+}
+
+/** A statement's name: prepared once per connection. */
+const statementName = (text: string) => `uh_${createHash("sha1").update(text).digest("hex").slice(0, 20)}`
+const UPDATE_INCREMENTS_NAME = statementName(UPDATE_INCREMENTS)
+const INSERT_ALL_NEW_NAME = statementName(INSERT_ALL_NEW)
+const INSERT_RECORDS_NAME = statementName(INSERT_RECORDS)
+
+/** Adds a transaction's increments (negative for a prune) in one statement; nothing when there are none. */
+async function updateIncrements(
+  client: PoolClient,
+  deltas: RollupDeltas,
+  sessions: SessionDeltas,
+  receivedAt?: number,
+): Promise<void> {
+  if (deltas.records === 0) return
+  await client.query({
+    name: UPDATE_INCREMENTS_NAME,
+    text: UPDATE_INCREMENTS,
+    values: incrementValues(deltas, sessions, receivedAt),
+  })
 }
 
 /** After a prune: the first and last call of each touched session, from its remaining records (one statement). */
@@ -317,24 +349,6 @@ function unpackBucketRows(packed: string | null): BucketSums[] {
 
 /** Records a prune deletes per statement (all of them in one transaction). */
 const PRUNE_PAGE = 5000
-
-/** Adds a transaction's rollup increments (negative for a prune) to every level, the providers and a counter. */
-async function updateRollups(client: PoolClient, deltas: RollupDeltas): Promise<void> {
-  if (deltas.records === 0) return
-  const values: unknown[] = []
-  for (const level of ROLLUP_LEVELS) {
-    // rollupValues caps token sums at the largest bigint; one array per column for unnest.
-    const rows = deltas.rows(level).map(rollupValues)
-    values.push(...ROLLUP_COLUMNS.map((_, c) => rows.map((row) => exactParam(row[c]))))
-  }
-  const narrow = deltas.narrowed()
-  for (const level of NARROW_LEVELS) {
-    const rows = narrow.rows(level).map(narrowValues)
-    values.push(...NARROW_COLUMNS.map((_, c) => rows.map((row) => exactParam(row[c]))))
-  }
-  values.push(deltas.providers(), deltas.records, Math.floor(Math.random() * COUNTER_SLOTS))
-  await client.query({ text: UPDATE_ROLLUPS, values })
-}
 
 /** A record row as PostgreSQL returns it (BIGINT as text) with numbers, for the rollup increments. */
 function toNumericRow(row: RecordRowOut): RecordRow {
@@ -424,6 +438,25 @@ export class PostgresStore implements UsageStore {
   }
 
   /**
+   * Runs `fn` on a checked-out client outside a transaction (each statement commits on its own), with the
+   * broken-connection handling of `transaction`.
+   */
+  private async statement<T>(fn: (client: PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect()
+    let broken: Error | undefined
+    const onError = (error: Error) => {
+      broken = error
+    }
+    client.on("error", onError)
+    try {
+      return await fn(client)
+    } finally {
+      if (!broken) client.off("error", onError)
+      client.release(broken ?? false)
+    }
+  }
+
+  /**
    * Runs `fn` in a transaction on a checked-out client. A checked-out client whose connection dies (a backend
    * terminated by a failover or restart) emits 'error' on itself, not on the pool: without a listener that
    * would crash the process. The listener turns it into a failed transaction (the caller answers 5xx and the
@@ -479,25 +512,53 @@ export class PostgresStore implements UsageStore {
       })
       if (rows.length === 0) return results
       rows.sort((a, b) => a.ts - b.ts || compareText(a.node, b.node) || compareText(a.id, b.id))
-      await this.transaction(async (client) => {
-        const inserted = await client.query({
-          text: INSERT_RECORDS,
-          values: columnArrays(rows, RECORD_COLUMNS),
-        })
-        const isNew = new Set(inserted.rows.map(rowIdentity))
-        const deltas = new RollupDeltas()
-        const sessions = new SessionDeltas()
+      // The increments of every candidate, sent with the insert: right whenever none is a stored duplicate.
+      let deltas = new RollupDeltas()
+      let sessions = new SessionDeltas()
+      for (const row of rows) {
+        deltas.add(row)
+        sessions.add(row)
+      }
+      const receivedAt = Date.now()
+      const values = [...columnArrays(rows, RECORD_COLUMNS), ...incrementValues(deltas, sessions, receivedAt)]
+      // How many records were already stored (the statement then wrote nothing).
+      const stored = await this.statement(async (client) => {
+        try {
+          await client.query({ name: INSERT_ALL_NEW_NAME, text: INSERT_ALL_NEW, values })
+          return 0
+        } catch (error) {
+          const count = error instanceof Error ? DUPLICATES_ERROR.exec(error.message) : null
+          if (count === null) throw error
+          return Number(count[1])
+        }
+      })
+      if (stored === 0 || stored === rows.length) {
         for (const row of rows) {
-          const key = rowIdentity(row)
-          const result = results[batchOf.get(key)!]
-          if (isNew.has(key)) {
+          const result = results[batchOf.get(rowIdentity(row))!]
+          if (stored === 0) result.accepted += 1
+          else result.duplicates += 1
+        }
+        return results
+      }
+      await this.transaction(async (client) => {
+        const { rows: duplicates } = await client.query<{ i: string }>({
+          name: INSERT_RECORDS_NAME,
+          text: INSERT_RECORDS,
+          values: values.slice(0, RECORD_COLUMNS.length),
+        })
+        const stored = new Set(duplicates.map((d) => Number(d.i) - 1))
+        deltas = new RollupDeltas()
+        sessions = new SessionDeltas()
+        rows.forEach((row, i) => {
+          const result = results[batchOf.get(rowIdentity(row))!]
+          if (stored.has(i)) result.duplicates += 1
+          else {
             result.accepted += 1
             deltas.add(row)
             sessions.add(row)
-          } else result.duplicates += 1
-        }
-        await updateRollups(client, deltas)
-        if (deltas.records > 0) await updateSessions(client, sessions, Date.now())
+          }
+        })
+        await updateIncrements(client, deltas, sessions, receivedAt)
       })
       return results
     })
@@ -533,9 +594,8 @@ export class PostgresStore implements UsageStore {
           }
           if (rows.length < PRUNE_PAGE) break
         }
-        await updateRollups(client, deltas)
+        await updateIncrements(client, deltas, sessions)
         if (removed.length > 0) {
-          await updateSessions(client, sessions)
           await recomputeSessionBounds(client, sessions)
           for (const text of PRUNE_CLEANUP) await client.query(text)
         }

@@ -9,7 +9,7 @@ import { trendsPlan } from "../../../../src/lib/query/trends.js"
 import { SCHEMA_VERSION } from "../../../../src/lib/store/postgres/schema.js"
 import { PostgresStore } from "../../../../src/lib/store/postgres/store.js"
 import { NARROW_LEVELS } from "../../../../src/lib/store/rollup.js"
-import { SESSION_TABLES } from "../../../../src/lib/store/sql-query.js"
+import { SESSION_TABLES, STORE_TABLES } from "../../../../src/lib/store/sql-query.js"
 import { PG_TEST_URL, skipWithoutPostgres, testSchemas, withPgClient } from "../../../helpers/postgres.js"
 import { describeStorageAdapterContract } from "../../adapters/storage-adapter-contract.js"
 import { describeSessionsContract } from "../sessions-contract.js"
@@ -132,6 +132,44 @@ describe("PostgreSQL store", function () {
         expect((await b.stats()).records).to.equal(400)
       } finally {
         await Promise.all([a.close(), b.close()])
+      }
+    })
+
+    it("writes for a commit mixing stored and new records exactly what the new records alone write", async () => {
+      /** Every store table's rows (the counter slots summed, receipt times left out), sorted. */
+      const contents = (schema: string) =>
+        withPgClient(async (client) => {
+          const tables: Record<string, string[]> = {}
+          for (const table of STORE_TABLES.filter((t) => t !== "usage_counters" && t !== "usage_schema_version")) {
+            const { rows } = await client.query(
+              `SELECT (to_jsonb(t) - 'last_received_at')::text AS row FROM ${schema}.${table} AS t`,
+            )
+            tables[table] = rows.map((r) => r.row).sort()
+          }
+          const { rows } = await client.query(`SELECT SUM(records)::text AS n FROM ${schema}.usage_counters`)
+          return { tables, records: rows[0].n }
+        })
+      const records = generateRecords(600, 31, Date.parse("2026-10-01T00:00:00Z"), Date.parse("2026-11-20T00:00:00Z"))
+      const [mixedSchema, newSchemaOnly] = [newSchema(), newSchema()]
+      const [mixed, only] = await Promise.all([openIn(mixedSchema), openIn(newSchemaOnly)])
+      try {
+        await mixed.insert(records.slice(0, 300))
+        // Stored and new records in each batch of one commit, and a batch of stored records only.
+        expect(
+          await mixed.insertBatches([records.slice(200, 450), records.slice(100, 150), records.slice(450)]),
+        ).to.deep.equal([
+          { accepted: 150, duplicates: 100 },
+          { accepted: 0, duplicates: 50 },
+          { accepted: 150, duplicates: 0 },
+        ])
+        expect(await mixed.insert(records.slice(0, 600))).to.deep.equal({ accepted: 0, duplicates: 600 })
+        await only.insert(records.slice(0, 300))
+        await only.insert(records.slice(300))
+        const [got, want] = [await contents(mixedSchema), await contents(newSchemaOnly)]
+        expect(got.records).to.equal("600")
+        expect(got).to.deep.equal(want)
+      } finally {
+        await Promise.all([mixed.close(), only.close()])
       }
     })
 
