@@ -92,6 +92,7 @@ import {
 } from "../store.js"
 import { redactUrl, storeError } from "../store-error.js"
 import { arrayLiteral } from "./array-literal.js"
+import { loadDriver, type PgDriver } from "./driver.js"
 import { COUNTER_SLOTS, migrate } from "./schema.js"
 
 export interface PostgresStoreOptions {
@@ -286,22 +287,6 @@ WHERE s.node = b.node AND s.session_id = b.session_id`,
   )
 }
 
-/**
- * Imports pg. When loaded, pg asks whether it runs in Cloudflare Workers: without a global `navigator`
- * (Node 20) it constructs a `Response`, which loads Node's fetch (~20 ms of a CLI run). A `navigator` with a
- * Node user agent, present only during the import, gives the same answer (not Workers) without it.
- */
-async function loadDriver(): Promise<typeof import("pg").default> {
-  const global = globalThis as { navigator?: unknown }
-  if (global.navigator !== undefined) return (await import("pg")).default
-  global.navigator = { userAgent: `Node.js/${process.versions.node}` }
-  try {
-    return (await import("pg")).default
-  } finally {
-    delete global.navigator
-  }
-}
-
 const compareText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
 
 /** A bigint's text as a number when that is exact (as SQLite gives them), else the text: the fold's BigInt path. */
@@ -378,9 +363,9 @@ export class PostgresStore implements UsageStore {
         `invalid schema name ${JSON.stringify(options.schema)} (letters, digits, _)`,
       )
     }
-    let Driver: typeof import("pg").default
+    let Driver: PgDriver
     try {
-      Driver = await loadDriver()
+      Driver = loadDriver()
     } catch (error) {
       throw storeError("cannot load the PostgreSQL driver (pg)", error)
     }
