@@ -95,6 +95,12 @@ import { arrayLiteral } from "./array-literal.js"
 import { loadDriver, type PgDriver } from "./driver.js"
 import { COUNTER_SLOTS, migrate } from "./schema.js"
 
+/** What `statement` tells its function about the checked-out connection. */
+interface ConnectionState {
+  broken(): boolean
+  markBroken(error: Error): void
+}
+
 export interface PostgresStoreOptions {
   /** Schema holding the tables, created when missing (e.g. one per test run). Default: the search_path. */
   schema?: string
@@ -423,10 +429,13 @@ export class PostgresStore implements UsageStore {
   }
 
   /**
-   * Runs `fn` on a checked-out client outside a transaction (each statement commits on its own), with the
-   * broken-connection handling of `transaction`.
+   * Runs `fn` on a checked-out client outside a transaction (each statement commits on its own). A
+   * checked-out client whose connection dies (a backend terminated by a failover or restart) emits 'error' on
+   * itself, not on the pool: without a listener that would crash the process. The listener turns it into a
+   * failed call (the caller answers 5xx and the sender retries), and the broken client is destroyed on release
+   * so the pool reconnects. `fn` can ask whether the connection broke, and say it did.
    */
-  private async statement<T>(fn: (client: PoolClient) => Promise<T>): Promise<T> {
+  private async statement<T>(fn: (client: PoolClient, connection: ConnectionState) => Promise<T>): Promise<T> {
     const client = await this.pool.connect()
     let broken: Error | undefined
     const onError = (error: Error) => {
@@ -434,44 +443,29 @@ export class PostgresStore implements UsageStore {
     }
     client.on("error", onError)
     try {
-      return await fn(client)
-    } finally {
-      if (!broken) client.off("error", onError)
-      client.release(broken ?? false)
-    }
-  }
-
-  /**
-   * Runs `fn` in a transaction on a checked-out client. A checked-out client whose connection dies (a backend
-   * terminated by a failover or restart) emits 'error' on itself, not on the pool: without a listener that
-   * would crash the process. The listener turns it into a failed transaction (the caller answers 5xx and the
-   * sender retries), and the broken client is destroyed on release so the pool reconnects.
-   */
-  private async transaction<T>(fn: (client: PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect()
-    let broken: Error | undefined
-    const onError = (error: Error) => {
-      broken = error
-    }
-    client.on("error", onError)
-    try {
-      await client.query("BEGIN")
-      const result = await fn(client)
-      await client.query("COMMIT")
-      return result
-    } catch (error) {
-      if (!broken) {
-        await client.query("ROLLBACK").catch((rollbackError: Error) => {
-          broken = rollbackError
-        })
-      }
-      throw error
+      return await fn(client, { broken: () => broken !== undefined, markBroken: onError })
     } finally {
       // A healthy client goes back to the pool, which listens while it is idle; a broken one keeps this
       // listener (a late 'error' while it is being destroyed must not crash the process either).
       if (!broken) client.off("error", onError)
       client.release(broken ?? false)
     }
+  }
+
+  /** Runs `fn` in a transaction on a checked-out client, with `statement`'s handling of a broken connection. */
+  private async transaction<T>(fn: (client: PoolClient) => Promise<T>): Promise<T> {
+    return this.statement(async (client, connection) => {
+      await client.query("BEGIN")
+      try {
+        const result = await fn(client)
+        await client.query("COMMIT")
+        return result
+      } catch (error) {
+        // A failed ROLLBACK leaves the connection unusable: it is released as broken.
+        if (!connection.broken()) await client.query("ROLLBACK").catch(connection.markBroken)
+        throw error
+      }
+    })
   }
 
   async insert(records: readonly StoredRecord[]): Promise<InsertResult> {
