@@ -702,17 +702,22 @@ export class SqliteStore implements UsageStore {
     return this.guard("sessions", () => {
       // Pending increments are folded when the write lock is free; else the sessions they touch are merged here.
       this.foldPendingIfFree()
-      const groups = this.sumSessionPending.all() as SessionGroupIn[]
-      const keys = [...new Set(groups.map((g) => JSON.stringify([g.node, g.session_id])))]
-      const page = sessionsPageQuery({ ...filter, limit: sessionLimit(filter) + keys.length }, SQLITE_DIALECT)
-      const rows = this.statement(page.text).all(...page.params) as SessionPageRow[]
-      const sessionless = aggregateQuery(filter, "node", SQLITE_DIALECT, SESSIONLESS)
-      const without = sessionless
-        ? foldKeyNodeSums(this.statement(sessionless.text).all(...sessionless.params) as KeyNodeSums[])
-        : []
-      if (groups.length === 0) return sessionsFromPage(rows, without, filter)
-      const stored = this.statement(storedSessionsQuery(JSON_KEYS)).all(`[${keys.join(",")}]`) as SessionPageRow[]
-      return sessionsFromPage(rows, without, filter, { groups, stored })
+      // The four reads in one (deferred, read) transaction: one snapshot. Another process's fold or append
+      // committing between them would otherwise count its pending rows twice, or not at all (`usage sessions
+      // --db` beside `usage serve` on one file). A WAL reader does not block the writer.
+      return this.db.transaction(() => {
+        const groups = this.sumSessionPending.all() as SessionGroupIn[]
+        const keys = [...new Set(groups.map((g) => JSON.stringify([g.node, g.session_id])))]
+        const page = sessionsPageQuery({ ...filter, limit: sessionLimit(filter) + keys.length }, SQLITE_DIALECT)
+        const rows = this.statement(page.text).all(...page.params) as SessionPageRow[]
+        const sessionless = aggregateQuery(filter, "node", SQLITE_DIALECT, SESSIONLESS)
+        const without = sessionless
+          ? foldKeyNodeSums(this.statement(sessionless.text).all(...sessionless.params) as KeyNodeSums[])
+          : []
+        if (groups.length === 0) return sessionsFromPage(rows, without, filter)
+        const stored = this.statement(storedSessionsQuery(JSON_KEYS)).all(`[${keys.join(",")}]`) as SessionPageRow[]
+        return sessionsFromPage(rows, without, filter, { groups, stored })
+      })()
     })
   }
 
