@@ -506,7 +506,9 @@ export class PostgresStore implements UsageStore {
           await client.query({ name: INSERT_ALL_NEW_NAME, text: INSERT_ALL_NEW, values })
           return 0
         } catch (error) {
-          const count = error instanceof Error ? DUPLICATES_ERROR.exec(error.message) : null
+          // invalid_text_representation (22P02), the cast's error, naming the marker.
+          const cast = error instanceof Error && (error as { code?: string }).code === "22P02"
+          const count = cast ? DUPLICATES_ERROR.exec(error.message) : null
           if (count === null) throw error
           return Number(count[1])
         }
