@@ -424,7 +424,7 @@ export class PostgresStore implements UsageStore {
 
   /** Runs `text` as a named prepared statement (parsed once per connection). */
   private async query<Row extends QueryResultRow>(text: string, values: unknown[]): Promise<Row[]> {
-    const name = `uh_${createHash("sha1").update(text).digest("hex").slice(0, 20)}`
+    const name = statementName(text)
     return (await this.pool.query<Row>({ name, text, values })).rows
   }
 
@@ -527,12 +527,12 @@ export class PostgresStore implements UsageStore {
           text: INSERT_RECORDS,
           values: values.slice(0, RECORD_COLUMNS.length),
         })
-        const stored = new Set(duplicates.map((d) => Number(d.i) - 1))
+        const duplicate = new Set(duplicates.map((d) => Number(d.i) - 1))
         deltas = new RollupDeltas()
         sessions = new SessionDeltas()
         rows.forEach((row, i) => {
           const result = results[batchOf.get(rowIdentity(row))!]
-          if (stored.has(i)) result.duplicates += 1
+          if (duplicate.has(i)) result.duplicates += 1
           else {
             result.accepted += 1
             deltas.add(row)
@@ -612,7 +612,7 @@ export class PostgresStore implements UsageStore {
         if (!query) single.push(...batch)
         else {
           const text = packedBucketsText(query.text)
-          const name = `uh_${createHash("sha1").update(text).digest("hex").slice(0, 20)}`
+          const name = statementName(text)
           const result = await this.pool.query<[string | null]>({ name, text, values: query.params, rowMode: "array" })
           const rows = query.answers(unpackBucketRows(result.rows[0][0]))
           batch.forEach((i, j) => {

@@ -162,6 +162,9 @@ const CHUNK_WIDTH: Record<ChunkKind, number> = {
   pending: SESSION_GROUP_COLUMNS.length,
 }
 
+/** `n` positional parameters: "?, ?, ...". */
+const places = (n: number) => Array.from({ length: n }, () => "?").join(", ")
+
 export class SqliteStore implements UsageStore {
   readonly kind = "sqlite" as const
   private closed = false
@@ -247,7 +250,6 @@ export class SqliteStore implements UsageStore {
     this.foldAfterRows = Math.max(1, Math.floor(settings.foldAfterRows))
     this.busyTimeoutMs = settings.busyTimeoutMs
     // Positional parameters (bound in column order by insertInTransaction): cheaper than named ones.
-    const places = (n: number) => Array.from({ length: n }, () => "?").join(", ")
     this.insertRecord = db.prepare(
       `INSERT INTO usage_records (${RECORD_COLUMNS.join(", ")}) VALUES (${places(RECORD_COLUMNS.length)}) ON CONFLICT DO NOTHING`,
     )
@@ -488,7 +490,7 @@ export class SqliteStore implements UsageStore {
     const key = `${kind}:${rows}`
     let statement = this.chunkUpserts.get(key)
     if (!statement) {
-      const row = `(${Array.from({ length: CHUNK_WIDTH[kind] }, () => "?").join(", ")})`
+      const row = `(${places(CHUNK_WIDTH[kind])})`
       const values = `VALUES ${Array.from({ length: rows }, () => row).join(", ")}`
       statement = this.db.prepare(
         kind === "sessions"
